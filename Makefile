@@ -1,0 +1,51 @@
+# Two commands matter on a fresh machine: `make dev` (run mlhooks locally) and `make test`.
+PYTHON ?= python3.12
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: venv dev test unit integration e2e lint template build deploy bench clean
+
+$(STAMP): pyproject.toml layers/mlhooks/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+dev: venv  ## run the local runtime: moto + the API on http://127.0.0.1:3000
+	$(BIN)/mlhooks dev
+
+test: venv lint template  ## the whole suite, the template checks and a container-free sam build
+	$(BIN)/python -m pytest
+
+unit: venv
+	$(BIN)/python -m pytest tests/unit
+
+integration: venv
+	$(BIN)/python -m pytest tests/integration
+
+e2e: venv
+	$(BIN)/python -m pytest tests/e2e
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+template: venv  ## sam validate --lint, then sam build without a container
+	$(BIN)/sam validate --lint --region $(AWS_DEFAULT_REGION)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --build-dir .aws-sam/build
+
+build: template
+
+deploy: build
+	$(BIN)/sam deploy --guided
+
+bench: venv
+	@for b in bench/*.py; do [ -e "$$b" ] || continue; $(BIN)/python "$$b"; done
+
+clean:
+	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .mlhooks

@@ -1,0 +1,101 @@
+"""Automations: create, list, get, partial update with optimistic concurrency, enable/disable, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
+
+from mlhooks.api.context import caller_for
+from mlhooks.automations import AutomationService, etag, parse_etag
+from mlhooks.models.api import AutomationCreate, AutomationOut, AutomationUpdate, Page
+from mlhooks.models.records import AutomationRecord
+from mlhooks.models.vocabulary import EventType, Role, ScopeType
+from mlhooks.wiring import components
+
+router = Router()
+AUTOMATIONS = "/v1/entities/<entity>/automations"
+
+
+def _automations() -> AutomationService:
+    parts = components()
+    return AutomationService(parts.store, parts.settings)
+
+
+def _out(record: AutomationRecord, status: int = 200) -> Response[AutomationOut]:
+    body = AutomationOut.model_validate(record.model_dump(by_alias=True))
+    return Response(status, "application/json", body, headers={"ETag": etag(record)})
+
+
+@router.get(AUTOMATIONS, tags=["automations"], summary="List automations (filtered, paginated)")
+def list_automations(
+    entity: str,
+    project: Annotated[str | None, Query()] = None,
+    scope: Annotated[ScopeType | None, Query()] = None,
+    event_type: Annotated[EventType | None, Query()] = None,
+    enabled: Annotated[bool | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Page[AutomationOut]:
+    caller_for(router, entity)
+    records, token = _automations().list(
+        entity,
+        project=project,
+        scope_type=scope.value if scope else None,
+        event_type=event_type.value if event_type else None,
+        enabled=enabled,
+        limit=limit,
+        token=next_token,
+    )
+    items = [AutomationOut.model_validate(r.model_dump(by_alias=True)) for r in records]
+    return Page[AutomationOut](items=items, next_token=token)
+
+
+@router.post(AUTOMATIONS, tags=["automations"], summary="Create an automation (members)")
+def create_automation(entity: str, body: Annotated[AutomationCreate, Body()]) -> Response[AutomationOut]:
+    caller = caller_for(router, entity, Role.MEMBER)
+    return _out(_automations().create(entity, body, caller.member), 201)
+
+
+@router.get(
+    f"{AUTOMATIONS}/<automation_id>", tags=["automations"], summary="Get an automation (ETag = version)"
+)
+def get_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
+    caller_for(router, entity)
+    return _out(_automations().get(entity, automation_id))
+
+
+@router.patch(
+    f"{AUTOMATIONS}/<automation_id>",
+    tags=["automations"],
+    summary="Partially update an automation; If-Match (or `version`) guards against lost updates",
+)
+def update_automation(
+    entity: str,
+    automation_id: str,
+    body: Annotated[AutomationUpdate, Body()],
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> Response[AutomationOut]:
+    caller_for(router, entity, Role.MEMBER)
+    return _out(_automations().update(entity, automation_id, body, parse_etag(if_match)))
+
+
+@router.post(f"{AUTOMATIONS}/<automation_id>/enable", tags=["automations"], summary="Enable an automation")
+def enable_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
+    caller_for(router, entity, Role.MEMBER)
+    return _out(_automations().set_enabled(entity, automation_id, True))
+
+
+@router.post(f"{AUTOMATIONS}/<automation_id>/disable", tags=["automations"], summary="Disable an automation")
+def disable_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
+    caller_for(router, entity, Role.MEMBER)
+    return _out(_automations().set_enabled(entity, automation_id, False))
+
+
+@router.delete(f"{AUTOMATIONS}/<automation_id>", tags=["automations"], summary="Delete an automation")
+def delete_automation(entity: str, automation_id: str) -> Response[None]:
+    caller_for(router, entity, Role.MEMBER)
+    _automations().delete(entity, automation_id)
+    return Response(204)

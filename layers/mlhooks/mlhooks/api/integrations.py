@@ -1,0 +1,107 @@
+"""Webhook and Slack integrations, and the "Test webhook" call."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from mlhooks.api.context import caller_for
+from mlhooks.integrations import SlackService, WebhookService
+from mlhooks.models.api import (
+    DeliveryResult,
+    Page,
+    SlackCreate,
+    SlackOut,
+    WebhookCreate,
+    WebhookOut,
+    WebhookTest,
+    WebhookUpdate,
+)
+from mlhooks.models.vocabulary import Role
+from mlhooks.wiring import components
+
+router = Router()
+WEBHOOKS = "/v1/entities/<entity>/webhooks"
+SLACK = "/v1/entities/<entity>/slack"
+
+
+def _webhooks() -> WebhookService:
+    return WebhookService(components())
+
+
+@router.get(WEBHOOKS, tags=["webhooks"], summary="List webhook integrations")
+def list_webhooks(entity: str) -> Page[WebhookOut]:
+    caller_for(router, entity)
+    return Page[WebhookOut](items=[WebhookOut(**w.model_dump()) for w in _webhooks().list(entity)])
+
+
+@router.post(WEBHOOKS, tags=["webhooks"], summary="Create a webhook integration (admins)")
+def create_webhook(entity: str, body: Annotated[WebhookCreate, Body()]) -> Response[WebhookOut]:
+    caller_for(router, entity, Role.ADMIN)
+    return Response(201, "application/json", WebhookOut(**_webhooks().create(entity, body).model_dump()))
+
+
+@router.get(f"{WEBHOOKS}/<name>", tags=["webhooks"], summary="Get a webhook integration")
+def get_webhook(entity: str, name: str) -> WebhookOut:
+    caller_for(router, entity)
+    return WebhookOut(**_webhooks().get(entity, name).model_dump())
+
+
+@router.patch(f"{WEBHOOKS}/<name>", tags=["webhooks"], summary="Update a webhook integration (admins)")
+def update_webhook(entity: str, name: str, body: Annotated[WebhookUpdate, Body()]) -> WebhookOut:
+    caller_for(router, entity, Role.ADMIN)
+    return WebhookOut(**_webhooks().update(entity, name, body).model_dump())
+
+
+@router.delete(
+    f"{WEBHOOKS}/<name>", tags=["webhooks"], summary="Delete a webhook no automation uses (admins)"
+)
+def delete_webhook(entity: str, name: str) -> Response[None]:
+    caller_for(router, entity, Role.ADMIN)
+    _webhooks().delete(entity, name)
+    return Response(204)
+
+
+@router.post(
+    f"{WEBHOOKS}/<name>/test",
+    tags=["webhooks"],
+    summary="Send a test payload, signed as a real delivery, and show the answer (admins)",
+)
+def test_webhook(entity: str, name: str, body: Annotated[WebhookTest, Body()]) -> DeliveryResult:
+    caller = caller_for(router, entity, Role.ADMIN)
+    outcome = _webhooks().test(entity, name, body.payload, caller.member)
+    return DeliveryResult(ok=outcome.ok, **outcome.__dict__)
+
+
+def _slack() -> SlackService:
+    return SlackService(components())
+
+
+@router.get(SLACK, tags=["slack"], summary="List Slack integrations")
+def list_slack(entity: str) -> Page[SlackOut]:
+    caller_for(router, entity)
+    return Page[SlackOut](items=[SlackOut(**s.model_dump()) for s in _slack().list(entity)])
+
+
+@router.post(SLACK, tags=["slack"], summary="Create a Slack integration from a bot token secret (admins)")
+def create_slack(entity: str, body: Annotated[SlackCreate, Body()]) -> Response[SlackOut]:
+    caller_for(router, entity, Role.ADMIN)
+    return Response(201, "application/json", SlackOut(**_slack().create(entity, body).model_dump()))
+
+
+@router.get(f"{SLACK}/<name>", tags=["slack"], summary="Get a Slack integration")
+def get_slack(entity: str, name: str) -> SlackOut:
+    caller_for(router, entity)
+    return SlackOut(**_slack().get(entity, name).model_dump())
+
+
+@router.delete(
+    f"{SLACK}/<name>", tags=["slack"], summary="Delete a Slack integration no automation uses (admins)"
+)
+def delete_slack(entity: str, name: str) -> Response[None]:
+    caller_for(router, entity, Role.ADMIN)
+    _slack().delete(entity, name)
+    return Response(204)

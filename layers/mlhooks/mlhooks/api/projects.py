@@ -1,0 +1,58 @@
+"""Projects, registries and artifact collections: what automations are scoped to."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from mlhooks.api.context import caller_for
+from mlhooks.models.api import CollectionCreate, CollectionOut, Page, ProjectCreate, ProjectOut
+from mlhooks.models.vocabulary import Role
+from mlhooks.projects import ProjectService
+from mlhooks.wiring import components
+
+router = Router()
+PROJECTS = "/v1/entities/<entity>/projects"
+
+
+def _projects() -> ProjectService:
+    return ProjectService(components().store)
+
+
+@router.get(PROJECTS, tags=["projects"], summary="List projects and registries")
+def list_projects(entity: str) -> Page[ProjectOut]:
+    caller_for(router, entity)
+    return Page[ProjectOut](items=[ProjectOut(**p.model_dump()) for p in _projects().list(entity)])
+
+
+@router.post(PROJECTS, tags=["projects"], summary="Register a project or registry (members)")
+def create_project(entity: str, body: Annotated[ProjectCreate, Body()]) -> Response[ProjectOut]:
+    caller_for(router, entity, Role.MEMBER)
+    return Response(201, "application/json", ProjectOut(**_projects().create(entity, body).model_dump()))
+
+
+@router.get(f"{PROJECTS}/<project>", tags=["projects"], summary="Get a project")
+def get_project(entity: str, project: str) -> ProjectOut:
+    caller_for(router, entity)
+    return ProjectOut(**_projects().get(entity, project).model_dump())
+
+
+@router.get(f"{PROJECTS}/<project>/collections", tags=["projects"], summary="List artifact collections")
+def list_collections(entity: str, project: str) -> Page[CollectionOut]:
+    caller_for(router, entity)
+    items = _projects().list_collections(entity, project)
+    return Page[CollectionOut](items=[CollectionOut(**c.model_dump()) for c in items])
+
+
+@router.post(
+    f"{PROJECTS}/<project>/collections", tags=["projects"], summary="Register an artifact collection"
+)
+def create_collection(
+    entity: str, project: str, body: Annotated[CollectionCreate, Body()]
+) -> Response[CollectionOut]:
+    caller_for(router, entity, Role.MEMBER)
+    record = _projects().create_collection(entity, project, body)
+    return Response(201, "application/json", CollectionOut(**record.model_dump()))

@@ -1,0 +1,205 @@
+"""Automations: full validation at save time, so that a saved automation can always run.
+
+Checked here, in the caller's entity: the scope exists; the event type makes sense for it; the
+filter parses (regexes compile under re2); the action's integration exists; the payload template is
+JSON and uses only known variables and secrets attached to its webhook; the name is unique in its
+scope (the store enforces that atomically).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from mlhooks.errors import InvalidInput, NotFound, PreconditionFailed
+from mlhooks.filters import parse_filter
+from mlhooks.models.api import (
+    AutomationCreate,
+    AutomationUpdate,
+    NotificationAction,
+    QueueJobAction,
+    WebhookAction,
+)
+from mlhooks.models.records import AutomationRecord
+from mlhooks.models.vocabulary import ARTIFACT_EVENT_TYPES, EventType, ScopeType
+from mlhooks.secrets import now_iso
+from mlhooks.settings import Settings
+from mlhooks.store import Store
+from mlhooks.templating import check_variables, discover_variables, parse_template
+
+# An SQS queue URL in AWS: https://sqs.<region>.amazonaws.com/<account>/<name>
+_SQS_QUEUE_URL = re.compile(
+    r"^https://sqs\.[a-z0-9-]{1,30}\.amazonaws\.com(\.cn)?/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$"
+)
+_QUEUE_PATH = re.compile(r"^/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+_COLLECTION_EVENT_TYPES = ARTIFACT_EVENT_TYPES
+
+
+def parse_etag(value: str | None) -> int | None:
+    """`If-Match: "3"`, `W/"3"` or `3` -> 3."""
+    if value is None:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise PreconditionFailed(
+            'If-Match must be the ETag (version) of the automation, e.g. "3".', field="If-Match"
+        )
+    return int(text)
+
+
+def etag(record: AutomationRecord) -> str:
+    return f'"{record.version}"'
+
+
+class AutomationService:
+    def __init__(self, store: Store, settings: Settings):
+        self.store = store
+        self.settings = settings
+
+    # ---- validation ------------------------------------------------------------------------------
+
+    def _check_scope(self, entity: str, draft: AutomationCreate) -> None:
+        scope, event_type = draft.scope, draft.event.type
+        if scope.type is ScopeType.ENTITY:
+            return
+        project = self.store.get_project(entity, scope.project)  # type: ignore[union-attr]
+        if project is None:
+            raise InvalidInput(f"No project {scope.project} in this entity.", field="scope.project")  # type: ignore[union-attr]
+        if scope.type is ScopeType.ARTIFACT_COLLECTION:
+            collection = self.store.get_collection(entity, scope.project, scope.collection)  # type: ignore[union-attr]
+            if collection is None:
+                raise InvalidInput(
+                    f"No collection {scope.collection} in project {scope.project}.",  # type: ignore[union-attr]
+                    field="scope.collection",
+                )
+            if event_type not in _COLLECTION_EVENT_TYPES:
+                raise InvalidInput(
+                    f"{event_type.value} cannot be watched on an artifact collection; "
+                    "use a PROJECT or ENTITY scope for run events.",
+                    field="event.type",
+                )
+        if project.registry and event_type not in ARTIFACT_EVENT_TYPES:
+            raise InvalidInput(
+                f"{event_type.value} cannot be watched on a registry: registries have no runs.",
+                field="event.type",
+            )
+
+    def _check_action(self, entity: str, draft: AutomationCreate) -> Any:
+        """Returns the action, with a payload given as JSON text parsed into its JSON value."""
+        action = draft.action
+        if isinstance(action, WebhookAction):
+            webhook = self.store.get_webhook(entity, action.webhook)
+            if webhook is None:
+                raise InvalidInput(f"No webhook {action.webhook} in this entity.", field="action.webhook")
+            template = parse_template(action.payload)
+            check_variables(
+                discover_variables(template),
+                secrets=set(webhook.secrets),
+                has_access_token=webhook.access_token_secret is not None,
+            )
+            return action.model_copy(update={"payload": template})
+        if isinstance(action, NotificationAction):
+            if self.store.get_slack(entity, action.slack) is None:
+                raise InvalidInput(
+                    f"No Slack integration {action.slack} in this entity.", field="action.slack"
+                )
+            # Slack messages never carry secrets: only event variables are allowed.
+            for field in ("title", "message"):
+                check_variables(
+                    discover_variables(getattr(action, field)),
+                    secrets=set(),
+                    has_access_token=False,
+                    field=f"action.{field}",
+                )
+            return action
+        if isinstance(action, QueueJobAction):
+            if not self._is_queue_url(action.queue_url):
+                raise InvalidInput(
+                    "queue_url must be an SQS queue URL, "
+                    "https://sqs.<region>.amazonaws.com/<account>/<queue>.",
+                    field="action.queue_url",
+                )
+            if (
+                action.destination_project
+                and self.store.get_project(entity, action.destination_project) is None
+            ):
+                raise InvalidInput(
+                    f"No project {action.destination_project} in this entity.",
+                    field="action.destination_project",
+                )
+        return action
+
+    def _is_queue_url(self, url: str) -> bool:
+        if _SQS_QUEUE_URL.match(url):
+            return True
+        # Locally the run queues live on moto's server, under the configured endpoint.
+        endpoint = (self.settings.aws_endpoint_url or "").rstrip("/")
+        return (
+            bool(endpoint)
+            and url.startswith(endpoint + "/")
+            and bool(_QUEUE_PATH.match(url[len(endpoint) :]))
+        )
+
+    def validate(self, entity: str, draft: AutomationCreate) -> AutomationCreate:
+        self._check_scope(entity, draft)
+        if draft.event.filter is not None:
+            parse_filter(draft.event.filter, EventType(draft.event.type))
+        return draft.model_copy(update={"action": self._check_action(entity, draft)})
+
+    # ---- use cases ---------------------------------------------------------------------------------
+
+    def create(self, entity: str, data: AutomationCreate, author: str) -> AutomationRecord:
+        data = self.validate(entity, data)
+        stamp = now_iso()
+        record = AutomationRecord(
+            entity=entity,
+            id=f"au_{secrets.token_hex(10)}",
+            created_by=author,
+            created_at=stamp,
+            updated_at=stamp,
+            version=1,
+            **data.model_dump(by_alias=True),
+        )
+        self.store.create_automation(record)
+        return record
+
+    def get(self, entity: str, automation_id: str) -> AutomationRecord:
+        record = self.store.get_automation(entity, automation_id)
+        if record is None:
+            raise NotFound(f"No automation {automation_id}.")
+        return record
+
+    def list(self, entity: str, **filters: Any) -> tuple[list[AutomationRecord], str | None]:
+        return self.store.list_automations(entity, **filters)
+
+    def update(
+        self, entity: str, automation_id: str, data: AutomationUpdate, if_match: int | None
+    ) -> AutomationRecord:
+        old = self.get(entity, automation_id)
+        expected = if_match if if_match is not None else data.version
+        if expected is not None and expected != old.version:
+            raise PreconditionFailed(
+                f"The automation is at version {old.version}, not {expected}; fetch it again and retry.",
+                field="If-Match",
+            )
+        changes = data.model_dump(exclude_unset=True, exclude={"version"}, by_alias=True)
+        merged = AutomationCreate.model_validate(
+            {
+                **old.model_dump(
+                    include={"name", "description", "enabled", "scope", "event", "action"}, by_alias=True
+                ),
+                **changes,
+            }
+        )
+        merged = self.validate(entity, merged)
+        new = old.model_copy(update={**dict(merged), "version": old.version + 1, "updated_at": now_iso()})
+        new = AutomationRecord.model_validate(new.model_dump(by_alias=True))
+        self.store.update_automation(old, new)
+        return new
+
+    def set_enabled(self, entity: str, automation_id: str, enabled: bool) -> AutomationRecord:
+        return self.update(entity, automation_id, AutomationUpdate(enabled=enabled), None)
+
+    def delete(self, entity: str, automation_id: str) -> None:
+        self.store.delete_automation(self.get(entity, automation_id))

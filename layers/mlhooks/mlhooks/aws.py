@@ -1,0 +1,38 @@
+"""AWS clients, created once per container and shared by every invocation.
+
+The endpoint comes from settings, so moto's server (locally) and AWS (deployed) go through the
+same code.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from mlhooks.settings import Settings, get_settings
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
+
+
+def _kwargs(settings: Settings) -> dict[str, Any]:
+    return {"region_name": settings.aws_region, "endpoint_url": settings.aws_endpoint_url, "config": _CONFIG}
+
+
+@cache
+def dynamodb_resource(settings: Settings | None = None) -> Any:
+    return boto3.resource("dynamodb", **_kwargs(settings or get_settings()))
+
+
+@cache
+def secretsmanager_client(settings: Settings | None = None) -> Any:
+    return boto3.client("secretsmanager", **_kwargs(settings or get_settings()))
+
+
+def reset_clients() -> None:
+    """Forget cached clients and settings (tests and the local runtime change endpoints)."""
+    get_settings.cache_clear()
+    dynamodb_resource.cache_clear()
+    secretsmanager_client.cache_clear()

@@ -1,0 +1,183 @@
+"""`mlhooks` command line: `dev` (the local runtime), `invoke` (like `sam local invoke`) and
+`bootstrap` (the first admin key of an entity, written straight into the table)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+STATE_FILE = Path(".mlhooks") / "dev.json"
+
+
+def find_root(start: Path | None = None) -> Path:
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "template.yaml").is_file():
+            return folder
+    raise SystemExit("mlhooks: no template.yaml here or above; run from the project folder.")
+
+
+def _write_state(path: Path, state: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    # The dev admin key is in here: readable by this user only.
+    tmp.touch(mode=0o600)
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(path)
+
+
+def dev(args: argparse.Namespace) -> int:
+    from mlhooks.access import AccessService
+    from mlhooks.local.runtime import LocalRuntime
+    from mlhooks.wiring import components
+
+    root = find_root()
+    runtime = LocalRuntime(root, api_port=args.port, moto_port=args.moto_port)
+    runtime.start()
+    _, key = AccessService(components().store).bootstrap(args.entity, args.username)
+    state_file = Path(args.state_file) if args.state_file else root / STATE_FILE
+    _write_state(
+        state_file,
+        {
+            "api_url": runtime.api_url,
+            "aws_endpoint_url": runtime.endpoint_url,
+            "entity": args.entity,
+            "username": args.username,
+            "admin_key": key,
+        },
+    )
+    print(
+        f"""
+mlhooks local runtime is up (no Docker; AWS is moto's server at {runtime.endpoint_url}).
+
+  API          {runtime.api_url}/v1
+  API docs     {runtime.api_url}/v1/docs
+  entity       {args.entity}
+  admin key    {key}
+               (a dev key for this throwaway runtime; also saved in {state_file})
+
+Try it:
+  curl -s -H "Authorization: Bearer {key}" {runtime.api_url}/v1/entities/{args.entity}/members
+
+Webhook receivers on 127.0.0.1 are allowed here
+(MLHOOKS_OUTBOUND_ALLOW={os.environ["MLHOOKS_OUTBOUND_ALLOW"]}).
+Press Ctrl-C to stop.""",
+        flush=True,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.stop()
+        state_file.unlink(missing_ok=True)
+    return 0
+
+
+def _running_endpoint(root: Path) -> str | None:
+    """The moto endpoint of a running `mlhooks dev`, if there is one."""
+    state = root / STATE_FILE
+    if not state.is_file():
+        return None
+    endpoint = json.loads(state.read_text()).get("aws_endpoint_url")
+    try:
+        urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - local endpoint
+    except OSError:
+        return None
+    return endpoint
+
+
+def invoke(args: argparse.Namespace) -> int:
+    from mlhooks import wiring
+    from mlhooks.local.runtime import Functions, LocalRuntime, local_environment
+
+    root = find_root()
+    raw = sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
+    event = json.loads(raw)
+    endpoint = _running_endpoint(root)
+    runtime = None
+    if endpoint:
+        os.environ.update(local_environment(endpoint))
+        wiring.reset()
+        fns = Functions(root, LocalRuntime(root).template)
+    else:
+        # No `make dev` running: bring up a private, empty moto for this one invocation.
+        runtime = LocalRuntime(root)
+        runtime.start_aws()
+        fns = runtime.functions
+    try:
+        result = fns.invoke(args.function, event)
+    except Exception as exc:
+        print(json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}, indent=2))
+        return 1
+    finally:
+        if runtime:
+            runtime.stop()
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def bootstrap(args: argparse.Namespace) -> int:
+    from mlhooks.access import AccessService
+    from mlhooks.settings import Settings
+    from mlhooks.store import Store
+    from mlhooks.wiring import build_components
+
+    overrides = {
+        k: v
+        for k, v in {
+            "table_name": args.table,
+            "aws_region": args.region,
+            "aws_endpoint_url": args.endpoint_url,
+        }.items()
+        if v
+    }
+    settings = Settings.from_env().model_copy(update=overrides)
+    store: Store = build_components(settings).store
+    _, key = AccessService(store).bootstrap(args.entity, args.username)
+    print(
+        f"Admin {args.username} of entity {args.entity}; API key (shown once, stored only as a hash):\n{key}"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mlhooks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("dev", help="run the local runtime (moto + the API on localhost)")
+    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--moto-port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--entity", default="dev")
+    p.add_argument("--username", default="admin")
+    p.add_argument("--state-file", help=f"where to write URLs and the dev key (default {STATE_FILE})")
+    p.set_defaults(run=dev)
+
+    p = commands.add_parser("invoke", help="run one function on one event, as `sam local invoke` does")
+    p.add_argument("function", help="logical id in template.yaml, e.g. ApiFunction")
+    p.add_argument("-e", "--event", required=True, help="event file (events/...json), or - for stdin")
+    p.set_defaults(run=invoke)
+
+    p = commands.add_parser("bootstrap", help="create an entity's first admin key straight in the table")
+    p.add_argument("--entity", required=True)
+    p.add_argument("--username", required=True)
+    p.add_argument("--table", help="table name (default: MLHOOKS_TABLE_NAME)")
+    p.add_argument("--region", help="AWS region (default: AWS_REGION)")
+    p.add_argument("--endpoint-url", help="AWS endpoint (default: AWS_ENDPOINT_URL, else AWS)")
+    p.set_defaults(run=bootstrap)
+
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,165 @@
+"""Webhook and Slack integrations: saved with their references checked, deleted only when unused,
+and the "Test webhook" call."""
+
+from __future__ import annotations
+
+import uuid
+
+from mlhooks.delivery import prepare_webhook_request, send
+from mlhooks.errors import Conflict, InvalidInput, NotFound
+from mlhooks.models.api import SlackCreate, WebhookCreate, WebhookUpdate
+from mlhooks.models.records import SlackRecord, WebhookRecord
+from mlhooks.outbound import HttpOutcome
+from mlhooks.secrets import now_iso
+from mlhooks.templating import check_variables, discover_variables, parse_template, sample_variables
+from mlhooks.wiring import Components
+
+SAMPLE_TEMPLATE = {
+    "event_type": "${event_type}",
+    "event_author": "${event_author}",
+    "entity_name": "${entity_name}",
+    "project_name": "${project_name}",
+    "artifact_version_string": "${artifact_version_string}",
+    "alias": "${alias}",
+    "automation_name": "${automation_name}",
+    "message": "Test delivery from mlhooks",
+}
+
+
+class WebhookService:
+    def __init__(self, parts: Components):
+        self.parts = parts
+        self.store = parts.store
+
+    def _check_secrets_exist(self, record: WebhookRecord) -> None:
+        fields = [
+            ("access_token_secret", record.access_token_secret),
+            ("signing_secret", record.signing_secret),
+        ]
+        fields += [(f"secrets[{i}]", name) for i, name in enumerate(record.secrets)]
+        for field, name in fields:
+            if name and self.store.get_secret(record.entity, name) is None:
+                raise InvalidInput(f"No secret named {name} in this entity; create it first.", field=field)
+
+    def create(self, entity: str, data: WebhookCreate) -> WebhookRecord:
+        self.parts.guard.check(data.url)
+        stamp = now_iso()
+        record = WebhookRecord(
+            entity=entity,
+            created_at=stamp,
+            updated_at=stamp,
+            **data.model_dump(exclude={"secrets"}),
+            secrets=sorted(set(data.secrets)),
+        )
+        self._check_secrets_exist(record)
+        self.store.create_webhook(record)
+        return record
+
+    def get(self, entity: str, name: str) -> WebhookRecord:
+        record = self.store.get_webhook(entity, name)
+        if record is None:
+            raise NotFound(f"No webhook {name}.")
+        return record
+
+    def list(self, entity: str) -> list[WebhookRecord]:
+        return self.store.list_webhooks(entity)
+
+    def update(self, entity: str, name: str, data: WebhookUpdate) -> WebhookRecord:
+        old = self.get(entity, name)
+        changes = data.model_dump(exclude_unset=True)
+        if "secrets" in changes:
+            changes["secrets"] = sorted(set(changes["secrets"] or []))
+        new = old.model_copy(update={**changes, "updated_at": now_iso()})
+        if new.url != old.url:
+            self.parts.guard.check(new.url)
+        self._check_secrets_exist(new)
+        self._check_automations_still_valid(new)
+        self.store.update_webhook(old, new)
+        return new
+
+    def _check_automations_still_valid(self, webhook: WebhookRecord) -> None:
+        """Removing a secret or the access token must not break a payload that uses it."""
+        for automation in self.store.automations_using(webhook.entity, "WEBHOOK", webhook.name):
+            try:
+                check_variables(
+                    discover_variables(automation.action.payload),  # type: ignore[union-attr]
+                    secrets=set(webhook.secrets),
+                    has_access_token=webhook.access_token_secret is not None,
+                )
+            except InvalidInput as exc:
+                raise Conflict(
+                    f"Automation {automation.name!r} uses this webhook and would break: {exc.message}",
+                    field="secrets",
+                ) from None
+
+    def delete(self, entity: str, name: str) -> None:
+        record = self.get(entity, name)
+
+        def in_use() -> Conflict:
+            users = [a.name for a in self.store.automations_using(entity, "WEBHOOK", name)]
+            return Conflict(
+                f"Webhook {name} is used by automations {', '.join(map(repr, users))}; "
+                "delete them or point them elsewhere first.",
+                field="name",
+                details=[{"field": "name", "message": "in use", "used_by": users}],
+            )
+
+        self.store.delete_webhook(record, in_use)
+
+    def test(self, entity: str, name: str, payload: object, author: str) -> HttpOutcome:
+        """The W&B "Test webhook" button: send a payload, signed as a real delivery, and report."""
+        webhook = self.get(entity, name)
+        template = SAMPLE_TEMPLATE if payload is None else parse_template(payload, field="payload")
+        check_variables(
+            discover_variables(template),
+            secrets=set(webhook.secrets),
+            has_access_token=webhook.access_token_secret is not None,
+            field="payload",
+        )
+        secret_values = self.parts.vault.read_many(entity, webhook.secret_names())
+        request = prepare_webhook_request(
+            webhook,
+            template,
+            sample_variables(entity, author),
+            secret_values,
+            message_id=f"msg_test_{uuid.uuid4().hex}",
+        )
+        return send(self.parts.outbound, request)
+
+
+class SlackService:
+    def __init__(self, parts: Components):
+        self.store = parts.store
+
+    def create(self, entity: str, data: SlackCreate) -> SlackRecord:
+        if self.store.get_secret(entity, data.bot_token_secret) is None:
+            raise InvalidInput(
+                f"No secret named {data.bot_token_secret} in this entity; create it first.",
+                field="bot_token_secret",
+            )
+        record = SlackRecord(entity=entity, created_at=now_iso(), **data.model_dump())
+        self.store.create_slack(record)
+        return record
+
+    def get(self, entity: str, name: str) -> SlackRecord:
+        record = self.store.get_slack(entity, name)
+        if record is None:
+            raise NotFound(f"No Slack integration {name}.")
+        return record
+
+    def list(self, entity: str) -> list[SlackRecord]:
+        return self.store.list_slack(entity)
+
+    def delete(self, entity: str, name: str) -> None:
+        record = self.get(entity, name)
+
+        def in_use() -> Conflict:
+            users = [a.name for a in self.store.automations_using(entity, "SLACK", name)]
+            return Conflict(
+                f"Slack integration {name} is used by automations {', '.join(map(repr, users))}; "
+                "delete them or point them elsewhere first.",
+                field="name",
+                details=[{"field": "name", "message": "in use", "used_by": users}],
+            )
+
+        self.store.delete_slack(record, in_use)

@@ -1,0 +1,125 @@
+"""Reads `template.yaml` so the local runtime provisions and serves what the template declares,
+not a copy of it that could drift."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """YAML with CloudFormation's short-form intrinsics (!Ref, !Sub, !GetAtt, ...)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = value.split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str  # "ANY" or an HTTP method
+    path: str  # API Gateway path, e.g. /v1/{proxy+}
+    function: str  # logical id
+    authorized: bool
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method not in ("ANY", method.upper()):
+            return False
+        return re.fullmatch(self._pattern(), path) is not None
+
+    def _pattern(self) -> str:
+        pattern = ""
+        for piece in re.split(r"(\{[^}]+\})", self.path):
+            if piece.endswith("+}"):
+                pattern += r".+"
+            elif piece.startswith("{"):
+                pattern += r"[^/]+"
+            else:
+                pattern += re.escape(piece)
+        return pattern
+
+    @property
+    def specificity(self) -> tuple[int, int]:
+        # API Gateway prefers literal paths over {param}, and {param} over {proxy+}.
+        return (0 if "+}" in self.path else 1, len(self.path))
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        name: resource["Properties"]
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def api_routes(template: dict[str, Any]) -> list[Route]:
+    routes = []
+    for name, props in functions(template).items():
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") != "Api":
+                continue
+            event_props = event["Properties"]
+            auth = (event_props.get("Auth") or {}).get("Authorizer")
+            routes.append(Route(event_props["Method"].upper(), event_props["Path"], name, auth != "NONE"))
+    return sorted(routes, key=lambda r: r.specificity, reverse=True)
+
+
+def authorizer_function(template: dict[str, Any]) -> str:
+    for resource in template["Resources"].values():
+        if resource["Type"] != "AWS::Serverless::Api":
+            continue
+        auth = resource["Properties"]["Auth"]
+        authorizer = auth["Authorizers"][auth["DefaultAuthorizer"]]
+        return authorizer["FunctionArn"]["Fn::GetAtt"][0]
+    raise ValueError("template.yaml declares no API with a default authorizer")
+
+
+def dynamodb_tables(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """CreateTable arguments per logical id, from the template's AWS::DynamoDB::Table resources."""
+    tables = {}
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::DynamoDB::Table":
+            continue
+        props = resource["Properties"]
+        spec: dict[str, Any] = {
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            spec["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("TimeToLiveSpecification"):
+            spec["_ttl"] = props["TimeToLiveSpecification"]
+        tables[name] = spec
+    return tables
+
+
+def event_buses(template: dict[str, Any]) -> list[str]:
+    return [n for n, r in template["Resources"].items() if r["Type"] == "AWS::Events::EventBus"]
+
+
+def handler_path(template: dict[str, Any], root: Path, function: str) -> tuple[Path, str]:
+    """(file, function name) of a function's handler, e.g. functions/api/app.py, lambda_handler."""
+    props = functions(template)[function]
+    module, _, attribute = props["Handler"].rpartition(".")
+    return root / props["CodeUri"] / f"{module.replace('.', '/')}.py", attribute

@@ -1,0 +1,409 @@
+"""Requests and responses of the REST API.
+
+Inputs forbid unknown fields, so a misspelt option is an error rather than silently ignored.
+The OpenAPI document is generated from these same classes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
+
+from mlhooks.models.names import (
+    AutomationName,
+    CollectionName,
+    Description,
+    IntegrationName,
+    ProjectName,
+    SecretName,
+    Username,
+)
+from mlhooks.models.vocabulary import (
+    LEGACY_EVENT_TYPES,
+    ActionType,
+    Aggregation,
+    ChangeDirection,
+    ChangeType,
+    Comparison,
+    EventType,
+    Role,
+    RunState,
+    ScopeType,
+    Severity,
+    SignatureEncoding,
+)
+
+MAX_SECRET_VALUE_CHARS = 16 * 1024
+MAX_WEBHOOK_SECRETS = 20
+MAX_URL_CHARS = 2048
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Output(BaseModel):
+    pass
+
+
+class Page[T](Output):
+    items: list[T]
+    next_token: str | None = Field(None, description="Pass as `next_token` to get the next page.")
+
+
+# ---- members and API keys -------------------------------------------------------------------------
+
+
+class MemberCreate(Input):
+    username: Username
+    role: Role
+
+
+class MemberUpdate(Input):
+    role: Role
+
+
+class MemberOut(Output):
+    username: str
+    role: Role
+    created_at: str
+
+
+class ApiKeyCreate(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    member: Username | None = Field(None, description="Whose key; admins may name another member.")
+
+
+class ApiKeyOut(Output):
+    id: str
+    name: str
+    member: str
+    prefix: str = Field(description="The key's first characters, to recognise it; never the key.")
+    created_at: str
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str = Field(description="The API key. Shown once: only its hash is stored.")
+
+
+# ---- secrets ------------------------------------------------------------------------------------------
+
+
+SecretValue = Annotated[SecretStr, Field(min_length=1, max_length=MAX_SECRET_VALUE_CHARS)]
+
+
+class SecretCreate(Input):
+    name: SecretName
+    value: SecretValue
+
+
+class SecretRotate(Input):
+    value: SecretValue
+
+
+class SecretOut(Output):
+    name: str
+    created_at: str
+    updated_at: str
+
+
+# ---- integrations -------------------------------------------------------------------------------------
+
+
+class WebhookFields(Input):
+    url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_CHARS)]
+    description: Description = ""
+    access_token_secret: SecretName | None = Field(None, description="Sent as `Authorization: Bearer`.")
+    signing_secret: SecretName | None = Field(
+        None, description="Signs `X-Wandb-Signature` and Standard Webhooks."
+    )
+    signature_encoding: SignatureEncoding = SignatureEncoding.HEX
+    secrets: list[SecretName] = Field(
+        default_factory=list,
+        max_length=MAX_WEBHOOK_SECRETS,
+        description="Further secrets the payload may use as `${NAME}`.",
+    )
+
+
+class WebhookCreate(WebhookFields):
+    name: IntegrationName
+
+
+class WebhookUpdate(Input):
+    url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_CHARS)] | None = None
+    description: Description | None = None
+    access_token_secret: SecretName | None = None
+    signing_secret: SecretName | None = None
+    signature_encoding: SignatureEncoding | None = None
+    secrets: list[SecretName] | None = Field(None, max_length=MAX_WEBHOOK_SECRETS)
+
+
+class WebhookOut(Output):
+    name: str
+    url: str
+    description: str
+    access_token_secret: str | None
+    signing_secret: str | None
+    signature_encoding: SignatureEncoding
+    secrets: list[str]
+    created_at: str
+    updated_at: str
+
+
+class WebhookTest(Input):
+    payload: Any = Field(
+        None,
+        description="A payload template (JSON value, or JSON text) to send; a sample payload when omitted.",
+    )
+
+
+class DeliveryResult(Output):
+    ok: bool
+    status_code: int | None
+    headers: dict[str, str]
+    body_excerpt: str
+    error: str | None
+    error_class: str | None
+    duration_ms: int
+
+
+class SlackCreate(Input):
+    name: IntegrationName
+    bot_token_secret: SecretName
+    channel_id: Annotated[str, StringConstraints(pattern=r"^[CGD][A-Z0-9]{2,31}$")]
+    channel_name: Annotated[str, StringConstraints(pattern=r"^#?[a-z0-9_-]{1,80}$")]
+
+
+class SlackOut(Output):
+    name: str
+    bot_token_secret: str
+    channel_id: str
+    channel_name: str
+    created_at: str
+
+
+# ---- projects -----------------------------------------------------------------------------------------
+
+
+class ProjectCreate(Input):
+    name: ProjectName
+    registry: bool = Field(False, description="A registry (W&B `wandb-registry-<name>`).")
+    description: Description = ""
+
+
+class ProjectOut(Output):
+    name: str
+    registry: bool
+    description: str
+    created_at: str
+
+
+class CollectionCreate(Input):
+    name: CollectionName
+    type: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")] = "model"
+
+
+class CollectionOut(Output):
+    project: str
+    name: str
+    type: str
+    created_at: str
+
+
+# ---- automations --------------------------------------------------------------------------------------
+
+
+class EntityScope(Input):
+    type: Literal[ScopeType.ENTITY]
+
+
+class ProjectScope(Input):
+    type: Literal[ScopeType.PROJECT]
+    project: ProjectName
+
+
+class CollectionScope(Input):
+    type: Literal[ScopeType.ARTIFACT_COLLECTION]
+    project: ProjectName
+    collection: CollectionName
+
+
+Scope = Annotated[EntityScope | ProjectScope | CollectionScope, Field(discriminator="type")]
+
+# Window sizes are bounded so that the per-run state of issue-4 conditions stays small.
+MAX_WINDOW = 100
+WindowSize = Annotated[int, Field(ge=1, le=MAX_WINDOW)]
+MetricName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+Filter = Annotated[dict[str, Any], Field(description="MongoDB-style filter over the event's fields.")]
+
+
+class MetricThreshold(Input):
+    """W&B `MetricThresholdFilter`: aggregate of the last `window` values compared to `threshold`."""
+
+    name: MetricName
+    agg: Aggregation = Aggregation.NONE
+    window: WindowSize = 1
+    cmp: Comparison
+    threshold: FiniteFloat
+
+
+class MetricThresholdAll(Input):
+    all_of: list[MetricThreshold] = Field(alias="$and", min_length=1, max_length=10)
+
+
+class MetricThresholdAny(Input):
+    any_of: list[MetricThreshold] = Field(alias="$or", min_length=1, max_length=10)
+
+
+class MetricChange(Input):
+    """W&B `MetricChangeFilter`: current tumbling window against the one before it."""
+
+    name: MetricName
+    agg: Aggregation = Aggregation.NONE
+    window: WindowSize = 1
+    prior_window: WindowSize | None = Field(None, description="Defaults to `window`.")
+    change_type: ChangeType
+    change_dir: ChangeDirection
+    threshold: Annotated[float, Field(gt=0, allow_inf_nan=False, description="The amount; > 0.")]
+
+
+class MetricZScore(Input):
+    """W&B `MetricZScoreFilter`: the newest value against the window before it."""
+
+    name: MetricName
+    window: Annotated[int, Field(ge=2, le=MAX_WINDOW)] = 30
+    threshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
+    change_dir: ChangeDirection = ChangeDirection.ANY
+
+
+def _upgrade_legacy_event_type(value: Any) -> Any:
+    if isinstance(value, dict) and value.get("type") in LEGACY_EVENT_TYPES:
+        return {**value, "type": LEGACY_EVENT_TYPES[value["type"]].value}
+    return value
+
+
+class ArtifactEvent(Input):
+    type: Literal[
+        EventType.CREATE_ARTIFACT,
+        EventType.LINK_ARTIFACT,
+        EventType.UNLINK_ARTIFACT,
+        EventType.ADD_ARTIFACT_ALIAS,
+        EventType.ADD_ARTIFACT_TAG,
+        EventType.REMOVE_ARTIFACT_TAG,
+        EventType.ADD_COLLECTION_TAG,
+        EventType.REMOVE_COLLECTION_TAG,
+    ]
+    filter: Filter | None = None
+
+
+class RunMetricThresholdEvent(Input):
+    type: Literal[EventType.RUN_METRIC_THRESHOLD]
+    filter: Filter | None = Field(None, description="Run filter (`display_name`, `user`).")
+    metric: MetricThreshold | MetricThresholdAll | MetricThresholdAny
+
+
+class RunMetricChangeEvent(Input):
+    type: Literal[EventType.RUN_METRIC_CHANGE]
+    filter: Filter | None = None
+    metric: MetricChange
+
+
+class RunMetricZScoreEvent(Input):
+    type: Literal[EventType.RUN_METRIC_ZSCORE]
+    filter: Filter | None = None
+    metric: MetricZScore
+
+
+class RunStateEvent(Input):
+    type: Literal[EventType.RUN_STATE]
+    filter: Filter | None = None
+    states: list[RunState] = Field(min_length=1, max_length=4)
+
+
+Event = Annotated[
+    ArtifactEvent | RunMetricThresholdEvent | RunMetricChangeEvent | RunMetricZScoreEvent | RunStateEvent,
+    Field(discriminator="type"),
+]
+
+
+class WebhookAction(Input):
+    type: Literal[ActionType.GENERIC_WEBHOOK]
+    webhook: IntegrationName
+    payload: Any = Field(
+        description="JSON payload template (a JSON value, or JSON text) with `${variable}` placeholders."
+    )
+
+
+class NotificationAction(Input):
+    type: Literal[ActionType.NOTIFICATION]
+    slack: IntegrationName
+    title: Annotated[str, StringConstraints(min_length=1, max_length=150)]
+    message: Annotated[str, StringConstraints(max_length=3000)] = ""
+    severity: Severity = Severity.INFO
+
+
+class QueueJobAction(Input):
+    type: Literal[ActionType.QUEUE_JOB]
+    queue_url: Annotated[str, StringConstraints(max_length=1024)] = Field(
+        description="The run queue: an SQS queue URL."
+    )
+    job: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    version: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "latest"
+    overrides: dict[str, Any] = Field(default_factory=dict, description="Run config overrides.")
+    destination_project: ProjectName | None = None
+
+
+class NoOpAction(Input):
+    type: Literal[ActionType.NO_OP]
+
+
+Action = Annotated[
+    WebhookAction | NotificationAction | QueueJobAction | NoOpAction, Field(discriminator="type")
+]
+
+
+class AutomationCreate(Input):
+    name: AutomationName
+    description: Description = ""
+    enabled: bool = True
+    scope: Scope
+    event: Event
+    action: Action
+
+    @field_validator("event", mode="before")
+    @classmethod
+    def _legacy_event(cls, value: Any) -> Any:
+        return _upgrade_legacy_event_type(value)
+
+
+class AutomationUpdate(Input):
+    """Partial update: fields left out keep their value; `scope`, `event` and `action` are replaced whole."""
+
+    name: AutomationName | None = None
+    description: Description | None = None
+    enabled: bool | None = None
+    scope: Scope | None = None
+    event: Event | None = None
+    action: Action | None = None
+    version: int | None = Field(None, description="Optimistic concurrency, like `If-Match`.")
+
+    @field_validator("event", mode="before")
+    @classmethod
+    def _legacy_event(cls, value: Any) -> Any:
+        return _upgrade_legacy_event_type(value)
+
+
+class AutomationOut(Output):
+    id: str
+    name: str
+    description: str
+    enabled: bool
+    scope: Scope
+    event: Event
+    action: Action
+    version: int
+    created_by: str
+    created_at: str
+    updated_at: str

@@ -1,0 +1,110 @@
+"""What the store keeps. One model per item kind; no secret value is ever part of one."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from mlhooks.models.api import Action, Event, Scope
+from mlhooks.models.vocabulary import ActionType, Role, ScopeType, SignatureEncoding
+
+
+class Record(BaseModel):
+    entity: str
+
+
+class MemberRecord(Record):
+    username: str
+    role: Role
+    created_at: str
+
+
+class ApiKeyRecord(Record):
+    id: str
+    name: str
+    member: str
+    prefix: str
+    key_hash: str
+    created_at: str
+
+
+class SecretRecord(Record):
+    name: str
+    created_at: str
+    updated_at: str
+
+
+class WebhookRecord(Record):
+    name: str
+    url: str
+    description: str = ""
+    access_token_secret: str | None = None
+    signing_secret: str | None = None
+    signature_encoding: SignatureEncoding = SignatureEncoding.HEX
+    secrets: list[str] = []
+    created_at: str
+    updated_at: str
+
+    def secret_names(self) -> set[str]:
+        """Every secret this webhook uses, which therefore cannot be deleted while it exists."""
+        names = set(self.secrets)
+        names.update(n for n in (self.access_token_secret, self.signing_secret) if n)
+        return names
+
+
+class SlackRecord(Record):
+    name: str
+    bot_token_secret: str
+    channel_id: str
+    channel_name: str
+    created_at: str
+
+    def secret_names(self) -> set[str]:
+        return {self.bot_token_secret}
+
+
+class ProjectRecord(Record):
+    name: str
+    registry: bool = False
+    description: str = ""
+    created_at: str
+
+
+class CollectionRecord(Record):
+    project: str
+    name: str
+    type: str
+    created_at: str
+
+
+class AutomationRecord(Record):
+    id: str
+    name: str
+    description: str = ""
+    enabled: bool = True
+    scope: Scope
+    event: Event
+    action: Action
+    version: int = 1
+    created_by: str
+    created_at: str
+    updated_at: str
+
+    @property
+    def scope_key(self) -> str:
+        """Names are unique within a scope; this names the scope."""
+        match self.scope.type:
+            case ScopeType.ENTITY:
+                return "ENTITY"
+            case ScopeType.PROJECT:
+                return f"PROJECT#{self.scope.project}"  # type: ignore[union-attr]
+            case _:
+                return f"COLLECTION#{self.scope.project}#{self.scope.collection}"  # type: ignore[union-attr]
+
+    @property
+    def integration(self) -> tuple[str, str] | None:
+        """(kind, name) of the integration the action uses, if any."""
+        if self.action.type is ActionType.GENERIC_WEBHOOK:
+            return ("WEBHOOK", self.action.webhook)  # type: ignore[union-attr]
+        if self.action.type is ActionType.NOTIFICATION:
+            return ("SLACK", self.action.slack)  # type: ignore[union-attr]
+        return None

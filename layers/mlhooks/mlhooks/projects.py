@@ -1,0 +1,39 @@
+"""Projects (registries are projects flagged `registry`) and their artifact collections: what
+automation scopes point at."""
+
+from __future__ import annotations
+
+from mlhooks.errors import NotFound
+from mlhooks.models.api import CollectionCreate, ProjectCreate
+from mlhooks.models.records import CollectionRecord, ProjectRecord
+from mlhooks.secrets import now_iso
+from mlhooks.store import Store
+
+
+class ProjectService:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def create(self, entity: str, data: ProjectCreate) -> ProjectRecord:
+        record = ProjectRecord(entity=entity, created_at=now_iso(), **data.model_dump())
+        self.store.create_project(record)
+        return record
+
+    def get(self, entity: str, name: str) -> ProjectRecord:
+        record = self.store.get_project(entity, name)
+        if record is None:
+            raise NotFound(f"No project {name}.")
+        return record
+
+    def list(self, entity: str) -> list[ProjectRecord]:
+        return self.store.list_projects(entity)
+
+    def create_collection(self, entity: str, project: str, data: CollectionCreate) -> CollectionRecord:
+        self.get(entity, project)
+        record = CollectionRecord(entity=entity, project=project, created_at=now_iso(), **data.model_dump())
+        self.store.create_collection(record)
+        return record
+
+    def list_collections(self, entity: str, project: str) -> list[CollectionRecord]:
+        self.get(entity, project)
+        return self.store.list_collections(entity, project)

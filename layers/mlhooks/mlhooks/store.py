@@ -1,0 +1,722 @@
+"""All DynamoDB access: one table, items keyed by entity.
+
+Layout (PK / SK):
+    E#<entity>   #ENTITY                         the entity, with its count of admins
+    E#<entity>   MEMBER#<username>
+    E#<entity>   APIKEY#<key id>                 key metadata (never the key)
+    KEY#<sha256> KEY                             hash -> key, for the authorizer's single GetItem
+    E#<entity>   SECRET#<name>                   name and timestamps; the value is in Secrets Manager
+    E#<entity>   WEBHOOK#<name> / SLACK#<name>   integrations, with `refs`: automations using them
+    E#<entity>   PROJECT#<project> / COLLECTION#<project>#<collection>
+    E#<entity>   AUTOMATION#<id>                 with GSI1 keys while enabled (the matcher's look-up)
+    E#<entity>   AUTONAME#<scope>#<name>         uniqueness marker for automation names in a scope
+
+Writes that must hold together (a record and what it references, a name and its marker) go in one
+transaction with conditions, so no failure leaves half of them behind and no race deletes a thing
+in use: every referenced item carries a `refs` counter that its delete requires to be zero.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from mlhooks.errors import BadRequest, Conflict, InvalidInput, MlhooksError, NotFound, PreconditionFailed
+from mlhooks.models.records import (
+    ApiKeyRecord,
+    AutomationRecord,
+    CollectionRecord,
+    MemberRecord,
+    ProjectRecord,
+    SecretRecord,
+    SlackRecord,
+    WebhookRecord,
+)
+from mlhooks.models.vocabulary import Role
+
+R = TypeVar("R", bound=BaseModel)
+Op = tuple[dict[str, Any], MlhooksError | None]
+
+ENTITY_SK = "#ENTITY"
+GSI1 = "GSI1"
+
+
+def entity_pk(entity: str) -> str:
+    return f"E#{entity}"
+
+
+def _page_token(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    return base64.urlsafe_b64encode(json.dumps(last_key, sort_keys=True).encode()).decode()
+
+
+class Store:
+    def __init__(self, table: Any):
+        self.table = table
+        # The resource's client serialises plain Python values, as the Table methods do.
+        self.client = table.meta.client
+
+    # ---- generic ---------------------------------------------------------------------------------
+
+    def _put(
+        self, item: dict[str, Any], condition: str | None = None, values: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": self.table.name, "Item": item}
+        if condition:
+            op["ConditionExpression"] = condition
+        if values:
+            op["ExpressionAttributeValues"] = values
+        return {"Put": op}
+
+    def _update(
+        self,
+        key: dict[str, str],
+        expression: str,
+        values: dict[str, Any],
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        op: dict[str, Any] = {
+            "TableName": self.table.name,
+            "Key": key,
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": values,
+        }
+        if condition:
+            op["ConditionExpression"] = condition
+        if names:
+            op["ExpressionAttributeNames"] = names
+        return {"Update": op}
+
+    def _delete(
+        self,
+        key: dict[str, str],
+        condition: str | None = None,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        op: dict[str, Any] = {"TableName": self.table.name, "Key": key}
+        if condition:
+            op["ConditionExpression"] = condition
+        if values:
+            op["ExpressionAttributeValues"] = values
+        if names:
+            op["ExpressionAttributeNames"] = names
+        return {"Delete": op}
+
+    def _check(self, key: dict[str, str], condition: str) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {"TableName": self.table.name, "Key": key, "ConditionExpression": condition}
+        }
+
+    def _transact(self, ops: Sequence[Op]) -> None:
+        """Write all or nothing; a failed condition raises the error registered with its operation."""
+        try:
+            self.client.transact_write_items(TransactItems=[op for op, _ in ops])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = exc.response.get("CancellationReasons") or []
+            for (_, error), reason in zip(ops, reasons, strict=False):
+                if reason.get("Code") == "ConditionalCheckFailed" and error is not None:
+                    raise error from None
+            raise Conflict("A concurrent change touched the same resources; retry the request.") from None
+
+    @staticmethod
+    def _key(entity: str, sk: str) -> dict[str, str]:
+        return {"PK": entity_pk(entity), "SK": sk}
+
+    @staticmethod
+    def _item(entity: str, sk: str, record: BaseModel, **attributes: Any) -> dict[str, Any]:
+        return {"PK": entity_pk(entity), "SK": sk, "doc": record.model_dump_json(by_alias=True), **attributes}
+
+    def _get(self, entity: str, sk: str, model: type[R]) -> R | None:
+        item = self.table.get_item(Key=self._key(entity, sk), ConsistentRead=True).get("Item")
+        return None if item is None else self._record(item, model)
+
+    @staticmethod
+    def _record(item: dict[str, Any], model: type[R]) -> R:
+        record = model.model_validate_json(item["doc"])
+        if "version" in item and "version" in model.model_fields:
+            record = record.model_copy(update={"version": int(item["version"])})
+        return record
+
+    def _query(
+        self,
+        entity: str,
+        prefix: str,
+        model: type[R],
+        *,
+        limit: int | None = None,
+        token: str | None = None,
+        filter_condition: Any = None,
+    ) -> tuple[list[R], str | None]:
+        """A page of one kind of item; keeps reading until `limit` items passed the filter."""
+        pk = entity_pk(entity)
+        start = self._decode_token(token, pk, prefix)
+        records: list[R] = []
+        while True:
+            kwargs: dict[str, Any] = {
+                "KeyConditionExpression": Key("PK").eq(pk) & Key("SK").begins_with(prefix),
+                "ConsistentRead": True,
+            }
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            if filter_condition is not None:
+                kwargs["FilterExpression"] = filter_condition
+            if limit:
+                kwargs["Limit"] = limit - len(records)
+            page = self.table.query(**kwargs)
+            records.extend(self._record(item, model) for item in page["Items"])
+            start = page.get("LastEvaluatedKey")
+            if not start or (limit and len(records) >= limit):
+                return records, _page_token(start)
+
+    @staticmethod
+    def _decode_token(token: str | None, pk: str, prefix: str) -> dict[str, Any] | None:
+        if not token:
+            return None
+        try:
+            key = json.loads(base64.urlsafe_b64decode(token.encode()))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            key = None
+        # A token is only ever a position inside the caller's own list: anything else is refused.
+        if not (
+            isinstance(key, dict)
+            and key.get("PK") == pk
+            and isinstance(key.get("SK"), str)
+            and key["SK"].startswith(prefix)
+            and set(key) == {"PK", "SK"}
+        ):
+            raise BadRequest("The next_token is not valid for this list.", field="next_token")
+        return key
+
+    def _list_all(self, entity: str, prefix: str, model: type[R]) -> list[R]:
+        return self._query(entity, prefix, model)[0]
+
+    # ---- entities and members -------------------------------------------------------------------
+
+    def entity_exists(self, entity: str) -> bool:
+        return "Item" in self.table.get_item(Key=self._key(entity, ENTITY_SK), ConsistentRead=True)
+
+    def create_entity_with_admin(self, admin: MemberRecord) -> None:
+        """Idempotent bootstrap: the entity, and its first admin if the name is free."""
+        entity_op = self._update(
+            self._key(admin.entity, ENTITY_SK),
+            "SET created_at = if_not_exists(created_at, :now)",
+            {":now": admin.created_at},
+        )
+        self.client.transact_write_items(TransactItems=[entity_op])
+        if self.get_member(admin.entity, admin.username) is None:
+            self.create_member(admin)
+
+    def get_member(self, entity: str, username: str) -> MemberRecord | None:
+        return self._get(entity, f"MEMBER#{username}", MemberRecord)
+
+    def list_members(self, entity: str) -> list[MemberRecord]:
+        return self._list_all(entity, "MEMBER#", MemberRecord)
+
+    def create_member(self, member: MemberRecord) -> None:
+        ops: list[Op] = [
+            (
+                self._put(
+                    self._item(member.entity, f"MEMBER#{member.username}", member, role=member.role.value),
+                    "attribute_not_exists(PK)",
+                ),
+                Conflict(f"{member.username} is already a member.", field="username"),
+            ),
+            (
+                self._update(
+                    self._key(member.entity, ENTITY_SK),
+                    "ADD admin_count :n",
+                    {":n": 1 if member.role is Role.ADMIN else 0},
+                    "attribute_exists(PK)",
+                ),
+                NotFound("Entity not found."),
+            ),
+        ]
+        self._transact(ops)
+
+    def _last_admin_guard(self, entity: str, was_admin: bool, stays_admin: bool) -> list[Op]:
+        if not was_admin or stays_admin:
+            return []
+        # The count and the member change in one transaction: two admins demoting each other at once
+        # cannot leave the entity without an admin.
+        return [
+            (
+                self._update(
+                    self._key(entity, ENTITY_SK),
+                    "ADD admin_count :minus",
+                    {":minus": -1, ":one": 1},
+                    "admin_count > :one",
+                ),
+                Conflict(
+                    "This is the entity's last admin; make another member an admin first.", field="role"
+                ),
+            )
+        ]
+
+    def update_member_role(self, entity: str, username: str, role: Role) -> MemberRecord:
+        current = self.get_member(entity, username)
+        if current is None:
+            raise NotFound(f"No member {username}.")
+        updated = current.model_copy(update={"role": role})
+        ops: list[Op] = [
+            (
+                self._update(
+                    self._key(entity, f"MEMBER#{username}"),
+                    "SET #role = :role, doc = :doc",
+                    {":role": role.value, ":doc": updated.model_dump_json(), ":was": current.role.value},
+                    "#role = :was",
+                    names={"#role": "role"},
+                ),
+                Conflict("The member changed concurrently; retry."),
+            ),
+            *self._last_admin_guard(entity, current.role is Role.ADMIN, role is Role.ADMIN),
+        ]
+        if current.role is not Role.ADMIN and role is Role.ADMIN:
+            ops.append(
+                (self._update(self._key(entity, ENTITY_SK), "ADD admin_count :one", {":one": 1}), None)
+            )
+        self._transact(ops)
+        return updated
+
+    def delete_member(self, entity: str, username: str) -> None:
+        current = self.get_member(entity, username)
+        if current is None:
+            raise NotFound(f"No member {username}.")
+        keys = self.list_api_keys(entity, member=username)
+        ops: list[Op] = [
+            (
+                self._delete(
+                    self._key(entity, f"MEMBER#{username}"),
+                    "#role = :was",
+                    {":was": current.role.value},
+                    {"#role": "role"},
+                ),
+                Conflict("The member changed concurrently; retry."),
+            ),
+            *self._last_admin_guard(entity, current.role is Role.ADMIN, False),
+        ]
+        # A removed member's keys stop working at once.
+        for key in keys[:90]:
+            ops.append((self._delete(self._key(entity, f"APIKEY#{key.id}")), None))
+            ops.append((self._delete({"PK": f"KEY#{key.key_hash}", "SK": "KEY"}), None))
+        self._transact(ops)
+
+    # ---- API keys ----------------------------------------------------------------------------------
+
+    def create_api_key(self, key: ApiKeyRecord) -> None:
+        self._transact(
+            [
+                (
+                    self._check(self._key(key.entity, f"MEMBER#{key.member}"), "attribute_exists(PK)"),
+                    NotFound(f"No member {key.member}.", field="member"),
+                ),
+                (
+                    self._put(self._item(key.entity, f"APIKEY#{key.id}", key), "attribute_not_exists(PK)"),
+                    None,
+                ),
+                (
+                    self._put(
+                        {
+                            "PK": f"KEY#{key.key_hash}",
+                            "SK": "KEY",
+                            "entity": key.entity,
+                            "key_id": key.id,
+                            "member": key.member,
+                        },
+                        "attribute_not_exists(PK)",
+                    ),
+                    None,
+                ),
+            ]
+        )
+
+    def find_api_key(self, key_hash: str) -> dict[str, str] | None:
+        item = self.table.get_item(Key={"PK": f"KEY#{key_hash}", "SK": "KEY"}, ConsistentRead=True).get(
+            "Item"
+        )
+        return None if item is None else {k: item[k] for k in ("entity", "key_id", "member")}
+
+    def get_api_key(self, entity: str, key_id: str) -> ApiKeyRecord | None:
+        return self._get(entity, f"APIKEY#{key_id}", ApiKeyRecord)
+
+    def list_api_keys(self, entity: str, member: str | None = None) -> list[ApiKeyRecord]:
+        keys = self._list_all(entity, "APIKEY#", ApiKeyRecord)
+        return [k for k in keys if member is None or k.member == member]
+
+    def delete_api_key(self, key: ApiKeyRecord) -> None:
+        self._transact(
+            [
+                (
+                    self._delete(self._key(key.entity, f"APIKEY#{key.id}"), "attribute_exists(PK)"),
+                    NotFound("No such API key."),
+                ),
+                (self._delete({"PK": f"KEY#{key.key_hash}", "SK": "KEY"}), None),
+            ]
+        )
+
+    # ---- secrets -----------------------------------------------------------------------------------
+
+    def get_secret(self, entity: str, name: str) -> SecretRecord | None:
+        return self._get(entity, f"SECRET#{name}", SecretRecord)
+
+    def list_secrets(self, entity: str) -> list[SecretRecord]:
+        return self._list_all(entity, "SECRET#", SecretRecord)
+
+    def put_secret(self, record: SecretRecord, *, create: bool) -> None:
+        condition = "attribute_not_exists(PK)" if create else "attribute_exists(PK)"
+        error = (
+            Conflict(f"A secret named {record.name} exists.", field="name")
+            if create
+            else NotFound(f"No secret {record.name}.")
+        )
+        item = self._item(record.entity, f"SECRET#{record.name}", record)
+        if create:
+            self._transact([(self._put({**item, "refs": 0}, condition), error)])
+        else:
+            self._transact(
+                [
+                    (
+                        self._update(
+                            self._key(record.entity, f"SECRET#{record.name}"),
+                            "SET doc = :doc",
+                            {":doc": item["doc"]},
+                            condition,
+                        ),
+                        error,
+                    )
+                ]
+            )
+
+    def delete_secret(self, entity: str, name: str, in_use: Callable[[], MlhooksError]) -> None:
+        try:
+            self.table.delete_item(
+                Key=self._key(entity, f"SECRET#{name}"),
+                ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(refs) OR refs = :zero)",
+                ExpressionAttributeValues={":zero": 0},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            if "Item" not in exc.response:
+                raise NotFound(f"No secret {name}.") from None
+            raise in_use() from None
+
+    def _ref_ops(self, entity: str, kind: str, added: set[str], removed: set[str], field: str) -> list[Op]:
+        """Count references from a webhook to its secrets (kind SECRET) or from an automation to its
+        integration (WEBHOOK/SLACK). An added reference requires the target to exist."""
+        ops: list[Op] = []
+        label = {"SECRET": "secret", "WEBHOOK": "webhook", "SLACK": "Slack integration"}[kind]
+        for name in sorted(added):
+            ops.append(
+                (
+                    self._update(
+                        self._key(entity, f"{kind}#{name}"),
+                        "ADD refs :one",
+                        {":one": 1},
+                        "attribute_exists(PK)",
+                    ),
+                    InvalidInput(f"No {label} named {name} in this entity; create it first.", field=field),
+                )
+            )
+        for name in sorted(removed):
+            ops.append(
+                (self._update(self._key(entity, f"{kind}#{name}"), "ADD refs :minus", {":minus": -1}), None)
+            )
+        return ops
+
+    # ---- integrations ----------------------------------------------------------------------------
+
+    def get_webhook(self, entity: str, name: str) -> WebhookRecord | None:
+        return self._get(entity, f"WEBHOOK#{name}", WebhookRecord)
+
+    def list_webhooks(self, entity: str) -> list[WebhookRecord]:
+        return self._list_all(entity, "WEBHOOK#", WebhookRecord)
+
+    def create_webhook(self, record: WebhookRecord) -> None:
+        item = self._item(record.entity, f"WEBHOOK#{record.name}", record, refs=0)
+        self._transact(
+            [
+                (
+                    self._put(item, "attribute_not_exists(PK)"),
+                    Conflict(f"A webhook named {record.name} exists.", field="name"),
+                ),
+                *self._ref_ops(record.entity, "SECRET", record.secret_names(), set(), "secrets"),
+            ]
+        )
+
+    def update_webhook(self, old: WebhookRecord, new: WebhookRecord) -> None:
+        sk = f"WEBHOOK#{new.name}"
+        self._transact(
+            [
+                (
+                    self._update(
+                        self._key(new.entity, sk),
+                        "SET doc = :doc",
+                        {":doc": new.model_dump_json(), ":old": old.model_dump_json()},
+                        "doc = :old",
+                    ),
+                    Conflict("The webhook changed concurrently; retry."),
+                ),
+                *self._ref_ops(
+                    new.entity,
+                    "SECRET",
+                    new.secret_names() - old.secret_names(),
+                    old.secret_names() - new.secret_names(),
+                    "secrets",
+                ),
+            ]
+        )
+
+    def _delete_integration(
+        self, kind: str, entity: str, name: str, secrets: set[str], in_use: Callable[[], MlhooksError]
+    ) -> None:
+        self._transact(
+            [
+                (
+                    self._delete(
+                        self._key(entity, f"{kind}#{name}"),
+                        "attribute_exists(PK) AND (attribute_not_exists(refs) OR refs = :zero)",
+                        {":zero": 0},
+                    ),
+                    in_use(),
+                ),
+                *self._ref_ops(entity, "SECRET", set(), secrets, "secrets"),
+            ]
+        )
+
+    def delete_webhook(self, record: WebhookRecord, in_use: Callable[[], MlhooksError]) -> None:
+        self._delete_integration("WEBHOOK", record.entity, record.name, record.secret_names(), in_use)
+
+    def get_slack(self, entity: str, name: str) -> SlackRecord | None:
+        return self._get(entity, f"SLACK#{name}", SlackRecord)
+
+    def list_slack(self, entity: str) -> list[SlackRecord]:
+        return self._list_all(entity, "SLACK#", SlackRecord)
+
+    def create_slack(self, record: SlackRecord) -> None:
+        item = self._item(record.entity, f"SLACK#{record.name}", record, refs=0)
+        self._transact(
+            [
+                (
+                    self._put(item, "attribute_not_exists(PK)"),
+                    Conflict(f"A Slack integration named {record.name} exists.", field="name"),
+                ),
+                *self._ref_ops(record.entity, "SECRET", record.secret_names(), set(), "bot_token_secret"),
+            ]
+        )
+
+    def delete_slack(self, record: SlackRecord, in_use: Callable[[], MlhooksError]) -> None:
+        self._delete_integration("SLACK", record.entity, record.name, record.secret_names(), in_use)
+
+    # ---- projects ----------------------------------------------------------------------------------
+
+    def create_project(self, record: ProjectRecord) -> None:
+        self._transact(
+            [
+                (
+                    self._put(
+                        self._item(record.entity, f"PROJECT#{record.name}", record),
+                        "attribute_not_exists(PK)",
+                    ),
+                    Conflict(f"A project named {record.name} exists.", field="name"),
+                )
+            ]
+        )
+
+    def get_project(self, entity: str, name: str) -> ProjectRecord | None:
+        return self._get(entity, f"PROJECT#{name}", ProjectRecord)
+
+    def list_projects(self, entity: str) -> list[ProjectRecord]:
+        return self._list_all(entity, "PROJECT#", ProjectRecord)
+
+    def create_collection(self, record: CollectionRecord) -> None:
+        self._transact(
+            [
+                (
+                    self._check(
+                        self._key(record.entity, f"PROJECT#{record.project}"), "attribute_exists(PK)"
+                    ),
+                    NotFound(f"No project {record.project}."),
+                ),
+                (
+                    self._put(
+                        self._item(record.entity, f"COLLECTION#{record.project}#{record.name}", record),
+                        "attribute_not_exists(PK)",
+                    ),
+                    Conflict(f"A collection named {record.name} exists in {record.project}.", field="name"),
+                ),
+            ]
+        )
+
+    def get_collection(self, entity: str, project: str, name: str) -> CollectionRecord | None:
+        return self._get(entity, f"COLLECTION#{project}#{name}", CollectionRecord)
+
+    def list_collections(self, entity: str, project: str) -> list[CollectionRecord]:
+        return self._list_all(entity, f"COLLECTION#{project}#", CollectionRecord)
+
+    # ---- automations -------------------------------------------------------------------------------
+
+    @staticmethod
+    def _automation_attributes(record: AutomationRecord) -> dict[str, Any]:
+        attributes: dict[str, Any] = {
+            "version": record.version,
+            "enabled": record.enabled,
+            "scope_type": record.scope.type.value,
+            "event_type": record.event.type.value,
+            "project": getattr(record.scope, "project", "") or "",
+            "integration": "#".join(record.integration or ()),
+        }
+        if record.enabled:
+            # Sparse index: only enabled automations are in it, so the matcher reads no disabled ones.
+            attributes["GSI1PK"] = f"E#{record.entity}#EVENT#{record.event.type.value}"
+            attributes["GSI1SK"] = f"{record.scope_key}#{record.id}"
+        return attributes
+
+    @staticmethod
+    def _name_marker_sk(record: AutomationRecord) -> str:
+        return f"AUTONAME#{record.scope_key}#{record.name.casefold()}"
+
+    def _automation_reference_ops(
+        self, old: AutomationRecord | None, new: AutomationRecord | None
+    ) -> list[Op]:
+        ops: list[Op] = []
+        old_ref, new_ref = (old.integration if old else None), (new.integration if new else None)
+        entity = (new or old).entity  # type: ignore[union-attr]
+        if old_ref != new_ref:
+            if new_ref:
+                ops += self._ref_ops(entity, new_ref[0], {new_ref[1]}, set(), f"action.{new_ref[0].lower()}")
+            if old_ref:
+                ops += self._ref_ops(entity, old_ref[0], set(), {old_ref[1]}, "action")
+        if new is not None:
+            scope = new.scope
+            project = getattr(scope, "project", None)
+            collection = getattr(scope, "collection", None)
+            if project and (
+                old is None
+                or getattr(old.scope, "project", None) != project
+                or getattr(old.scope, "collection", None) != collection
+            ):
+                # The scope must still exist when the automation is written, not just when it was checked.
+                sk = f"COLLECTION#{project}#{collection}" if collection else f"PROJECT#{project}"
+                ops.append(
+                    (
+                        self._check(self._key(entity, sk), "attribute_exists(PK)"),
+                        InvalidInput("The automation's scope does not exist in this entity.", field="scope"),
+                    )
+                )
+        return ops
+
+    def create_automation(self, record: AutomationRecord) -> None:
+        marker = {
+            "PK": entity_pk(record.entity),
+            "SK": self._name_marker_sk(record),
+            "automation_id": record.id,
+        }
+        self._transact(
+            [
+                (
+                    self._put(
+                        self._item(
+                            record.entity,
+                            f"AUTOMATION#{record.id}",
+                            record,
+                            **self._automation_attributes(record),
+                        ),
+                        "attribute_not_exists(PK)",
+                    ),
+                    None,
+                ),
+                (
+                    self._put(marker, "attribute_not_exists(PK)"),
+                    Conflict(f"An automation named {record.name!r} exists in this scope.", field="name"),
+                ),
+                *self._automation_reference_ops(None, record),
+            ]
+        )
+
+    def get_automation(self, entity: str, automation_id: str) -> AutomationRecord | None:
+        return self._get(entity, f"AUTOMATION#{automation_id}", AutomationRecord)
+
+    def list_automations(
+        self,
+        entity: str,
+        *,
+        project: str | None = None,
+        scope_type: str | None = None,
+        event_type: str | None = None,
+        enabled: bool | None = None,
+        limit: int = 50,
+        token: str | None = None,
+    ) -> tuple[list[AutomationRecord], str | None]:
+        condition = None
+        for attribute, value in (
+            ("project", project),
+            ("scope_type", scope_type),
+            ("event_type", event_type),
+            ("enabled", enabled),
+        ):
+            if value is not None:
+                clause = Attr(attribute).eq(value)
+                condition = clause if condition is None else condition & clause
+        return self._query(
+            entity, "AUTOMATION#", AutomationRecord, limit=limit, token=token, filter_condition=condition
+        )
+
+    def automations_using(self, entity: str, kind: str, name: str) -> list[AutomationRecord]:
+        records, _ = self._query(
+            entity, "AUTOMATION#", AutomationRecord, filter_condition=Attr("integration").eq(f"{kind}#{name}")
+        )
+        return records
+
+    def update_automation(self, old: AutomationRecord, new: AutomationRecord) -> None:
+        """Replace an automation if it is still at `old.version`; `new.version` must be old + 1."""
+        item = self._item(new.entity, f"AUTOMATION#{new.id}", new, **self._automation_attributes(new))
+        ops: list[Op] = [
+            (
+                self._put(item, "version = :expected", {":expected": old.version}),
+                PreconditionFailed(
+                    f"The automation is no longer at version {old.version}; fetch it again and retry."
+                ),
+            ),
+        ]
+        if self._name_marker_sk(old) != self._name_marker_sk(new):
+            ops.append((self._delete(self._key(old.entity, self._name_marker_sk(old))), None))
+            ops.append(
+                (
+                    self._put(
+                        {
+                            "PK": entity_pk(new.entity),
+                            "SK": self._name_marker_sk(new),
+                            "automation_id": new.id,
+                        },
+                        "attribute_not_exists(PK)",
+                    ),
+                    Conflict(f"An automation named {new.name!r} exists in this scope.", field="name"),
+                )
+            )
+        ops += self._automation_reference_ops(old, new)
+        self._transact(ops)
+
+    def delete_automation(self, record: AutomationRecord) -> None:
+        self._transact(
+            [
+                (
+                    self._delete(self._key(record.entity, f"AUTOMATION#{record.id}"), "attribute_exists(PK)"),
+                    NotFound("No such automation."),
+                ),
+                (self._delete(self._key(record.entity, self._name_marker_sk(record))), None),
+                *self._automation_reference_ops(record, None),
+            ]
+        )

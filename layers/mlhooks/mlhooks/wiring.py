@@ -1,0 +1,48 @@
+"""How the parts are put together for one container: built once, from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from mlhooks import aws
+from mlhooks.outbound import OutboundClient, OutboundGuard
+from mlhooks.secrets import SecretVault
+from mlhooks.settings import Settings, get_settings
+from mlhooks.store import Store
+
+
+@dataclass(frozen=True)
+class Components:
+    settings: Settings
+    store: Store
+    vault: SecretVault
+    guard: OutboundGuard
+    outbound: OutboundClient
+
+
+def build_components(settings: Settings) -> Components:
+    guard = OutboundGuard(settings.outbound_allow)
+    return Components(
+        settings=settings,
+        store=Store(aws.dynamodb_resource(settings).Table(settings.table_name)),
+        vault=SecretVault(aws.secretsmanager_client(settings), settings.secrets_prefix),
+        guard=guard,
+        outbound=OutboundClient(
+            guard,
+            connect_timeout=settings.http_connect_timeout_seconds,
+            read_timeout=settings.http_read_timeout_seconds,
+            excerpt_bytes=settings.response_excerpt_bytes,
+        ),
+    )
+
+
+@cache
+def components() -> Components:
+    return build_components(get_settings())
+
+
+def reset() -> None:
+    """Forget everything built from the environment (tests and the local runtime change it)."""
+    components.cache_clear()
+    aws.reset_clients()
