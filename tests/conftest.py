@@ -148,3 +148,12 @@ def allow_loopback(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Let webhooks reach receivers on 127.0.0.1, as local development configures it."""
     monkeypatch.setenv("MLHOOKS_OUTBOUND_ALLOW", "127.0.0.0/8")
     wiring.reset()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Any]:
+    from receivers import Receiver
+
+    server = Receiver()
+    yield server
+    server.close()

@@ -32,8 +32,10 @@ def field_path(loc: tuple[Any, ...]) -> str:
     for part in parts:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif isinstance(part, str) and (part.isupper() or part.startswith("function-")):
-            continue  # a tagged-union branch name (e.g. RUN_STATE), not a field the user wrote
+        elif isinstance(part, str) and (part[:1].isupper() or part.startswith("function-")):
+            # A union branch (RUN_STATE, MetricThreshold), not a field the user wrote: our fields
+            # are snake_case.
+            continue
         else:
             path += f".{part}" if path else str(part)
     return path

@@ -1,0 +1,72 @@
+"""A real HTTP receiver on 127.0.0.1 that verifies what mlhooks sends, as a user's service would:
+the bearer token, `X-Wandb-Signature` (hex or base64) and the Standard Webhooks signature."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def wandb_signature(secret: str, body: bytes, encoding: str = "hex") -> str:
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return digest.hex() if encoding == "hex" else base64.b64encode(digest).decode()
+
+
+def standard_webhooks_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+
+
+@dataclass
+class Receiver:
+    """Answers with `status` (and `reply`), records every request."""
+
+    status: int = 200
+    reply: bytes = b'{"ok":true}'
+    requests: list[Received] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
+                self.send_response(receiver.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(receiver.reply)))
+                self.end_headers()
+                self.wfile.write(receiver.reply)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
