@@ -6,6 +6,7 @@ same code.
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 from typing import Any
 
@@ -13,6 +14,12 @@ import boto3
 from botocore.config import Config
 
 from mlhooks.settings import Settings, get_settings
+
+# AWS SDK and HTTP wire logs at DEBUG carry request bodies, Secrets Manager values included. Lambda
+# sets the root logger to the function's ApplicationLogLevel, so a DEBUG stack would write them to
+# CloudWatch: these loggers stay at WARNING whatever the level.
+for _name in ("botocore", "boto3", "urllib3", "s3transfer"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
 from mlhooks import __version__
 from mlhooks.api import automations, errors, integrations, members, projects, secrets
-from mlhooks.errors import PayloadTooLarge, UnsupportedMediaType
+from mlhooks.errors import MlhooksError, PayloadTooLarge, UnsupportedMediaType
 from mlhooks.wiring import components
 
 TITLE = "mlhooks"
@@ -19,28 +20,38 @@ DESCRIPTION = (
 )
 
 
-def _json_bodies_only(app: APIGatewayRestResolver, next_middleware: Callable[..., Response]) -> Response:
-    """Bodies are JSON and bounded; anything else is refused before it is parsed."""
-    body = app.current_event.body or ""
+def _unacceptable_body(event: dict[str, Any]) -> MlhooksError | None:
+    """Bodies are JSON and bounded. Checked before routing, because Powertools validates (and so
+    parses) the body ahead of any middleware."""
+    body = event.get("body") or ""
     limit = components().settings.max_request_body_bytes
-    if len(body.encode("utf-8")) > limit:
-        return errors.error_response(
-            PayloadTooLarge(f"The request body exceeds {limit} bytes.", field="body")
-        )
-    content_type = (app.current_event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if len(body) > limit or len(body.encode("utf-8")) > limit:
+        return PayloadTooLarge(f"The request body exceeds {limit} bytes.", field="body")
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
     if body and content_type and content_type != "application/json":
-        return errors.error_response(
-            UnsupportedMediaType(
-                f"Send JSON with `Content-Type: application/json` (got {content_type[:100]}).",
-                field="Content-Type",
-            )
+        return UnsupportedMediaType(
+            f"Send JSON with `Content-Type: application/json` (got {content_type[:100]}).",
+            field="Content-Type",
         )
-    return next_middleware(app)
+    return None
 
 
-def build_app() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
-    app.use([_json_bodies_only])
+class MlhooksResolver(APIGatewayRestResolver):
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        rejection = _unacceptable_body(event)
+        if rejection is not None:
+            return {
+                "statusCode": rejection.status,
+                "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(rejection.to_body()),
+                "isBase64Encoded": False,
+            }
+        return super().resolve(event, context)
+
+
+def build_app() -> MlhooksResolver:
+    app = MlhooksResolver(enable_validation=True)
     for module in (members, secrets, integrations, projects, automations):
         app.include_router(module.router)
     errors.register(app)

@@ -1,0 +1,150 @@
+"""Members, API keys and roles: who may do what, and nobody sees another entity."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from mlhooks.access import hash_api_key
+
+# Every route, with the least role that may call it (the path is inside the caller's entity).
+ROUTES = [
+    ("GET", "/members", None, "VIEWER"),
+    ("POST", "/members", {"username": "dave", "role": "VIEWER"}, "ADMIN"),
+    ("PATCH", "/members/carol", {"role": "VIEWER"}, "ADMIN"),
+    ("DELETE", "/members/nobody", None, "ADMIN"),
+    ("GET", "/api-keys", None, "VIEWER"),
+    ("POST", "/api-keys", {"name": "k"}, "VIEWER"),
+    ("GET", "/secrets", None, "VIEWER"),
+    ("POST", "/secrets", {"name": "S", "value": "matrix-secret-value"}, "ADMIN"),
+    ("GET", "/secrets/S", None, "VIEWER"),
+    ("PUT", "/secrets/S", {"value": "matrix-secret-value-2"}, "ADMIN"),
+    ("DELETE", "/secrets/NONE", None, "ADMIN"),
+    ("GET", "/webhooks", None, "VIEWER"),
+    ("POST", "/webhooks", {"name": "w", "url": "https://10.1.1.1/"}, "ADMIN"),
+    ("GET", "/webhooks/none", None, "VIEWER"),
+    ("PATCH", "/webhooks/none", {}, "ADMIN"),
+    ("DELETE", "/webhooks/none", None, "ADMIN"),
+    ("POST", "/webhooks/none/test", {}, "ADMIN"),
+    ("GET", "/slack", None, "VIEWER"),
+    (
+        "POST",
+        "/slack",
+        {"name": "s", "bot_token_secret": "NONE", "channel_id": "C0123", "channel_name": "x"},
+        "ADMIN",
+    ),
+    ("GET", "/slack/none", None, "VIEWER"),
+    ("DELETE", "/slack/none", None, "ADMIN"),
+    ("GET", "/projects", None, "VIEWER"),
+    ("POST", "/projects", {"name": "p"}, "MEMBER"),
+    ("GET", "/projects/none", None, "VIEWER"),
+    ("GET", "/projects/none/collections", None, "VIEWER"),
+    ("POST", "/projects/none/collections", {"name": "c"}, "MEMBER"),
+    ("GET", "/automations", None, "VIEWER"),
+    (
+        "POST",
+        "/automations",
+        {
+            "name": "a",
+            "scope": {"type": "ENTITY"},
+            "event": {"type": "CREATE_ARTIFACT"},
+            "action": {"type": "NO_OP"},
+        },
+        "MEMBER",
+    ),
+    ("GET", "/automations/none", None, "VIEWER"),
+    ("PATCH", "/automations/none", {}, "MEMBER"),
+    ("POST", "/automations/none/enable", None, "MEMBER"),
+    ("POST", "/automations/none/disable", None, "MEMBER"),
+    ("DELETE", "/automations/none", None, "MEMBER"),
+]
+RANK = {"VIEWER": 0, "MEMBER": 1, "ADMIN": 2}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "least"), ROUTES, ids=[f"{m} {p}" for m, p, _, _ in ROUTES]
+)
+def test_route_role_matrix(team, other_team, method, path, body, least):
+    for role, key in team.keys.items():
+        reply = team.admin.as_key(key).call(method, team.base + path, body)
+        if RANK[role] < RANK[least]:
+            assert reply.status == 403, (role, reply.raw)
+            assert reply.error["code"] == "forbidden"
+        else:
+            assert reply.status != 403, (role, reply.raw)
+            assert reply.status < 500
+        # The same route in another entity does not exist for this caller, whatever the role.
+        foreign = team.admin.as_key(key).call(method, other_team.base + path, body)
+        assert foreign.status == 404 and foreign.error["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Basic dXNlcjpwYXNz",
+        "Bearer not-a-key",
+        "Bearer mlh_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ],
+)
+def test_missing_or_bad_keys_are_401(team, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization}
+    reply = team.admin.as_key(None).get(f"{team.base}/members", headers=headers)
+    assert reply.status == 401 and reply.error["code"] == "unauthorized"
+
+
+def test_keys_are_shown_once_and_stored_only_as_hash(team):
+    reply = team.viewer.post(f"{team.base}/api-keys", {"name": "laptop"})
+    assert reply.status == 201
+    key = reply.json["key"]
+    assert key.startswith("mlh_") and reply.json["member"] == "carol"
+    listed = team.viewer.get(f"{team.base}/api-keys").json["items"]
+    assert all("key" not in k for k in listed) and key not in str(listed)
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table("mlhooks-local-Table")
+    dump = str(table.scan()["Items"])
+    assert key not in dump and hash_api_key(key) in dump
+    assert team.admin.as_key(key).get(f"{team.base}/members").status == 200
+
+
+def test_revoked_key_stops_working_at_once(team):
+    created = team.viewer.post(f"{team.base}/api-keys", {"name": "temp"}).json
+    assert team.viewer.delete(f"{team.base}/api-keys/{created['id']}").status == 204
+    assert team.admin.as_key(created["key"]).get(f"{team.base}/members").status == 401
+
+
+def test_non_admin_sees_and_revokes_only_own_keys(team):
+    admin_keys = team.admin.get(f"{team.base}/api-keys").json["items"]
+    viewer_keys = team.viewer.get(f"{team.base}/api-keys").json["items"]
+    assert {k["member"] for k in viewer_keys} == {"carol"}
+    assert len(admin_keys) == 3
+    alice_key = next(k for k in admin_keys if k["member"] == "alice")
+    assert team.viewer.delete(f"{team.base}/api-keys/{alice_key['id']}").status == 404
+    assert team.viewer.post(f"{team.base}/api-keys", {"name": "x", "member": "alice"}).status == 403
+    assert team.admin.post(f"{team.base}/api-keys", {"name": "x", "member": "carol"}).status == 201
+
+
+def test_role_change_takes_effect_on_next_request(team):
+    assert team.viewer.post(f"{team.base}/projects", {"name": "p1"}).status == 403
+    assert team.admin.patch(f"{team.base}/members/carol", {"role": "MEMBER"}).json["role"] == "MEMBER"
+    assert team.viewer.post(f"{team.base}/projects", {"name": "p1"}).status == 201
+
+
+def test_removed_member_keys_stop_working(team):
+    assert team.admin.delete(f"{team.base}/members/carol").status == 204
+    assert team.viewer.get(f"{team.base}/members").status == 401
+
+
+def test_last_admin_cannot_be_demoted_or_removed(team):
+    demote = team.admin.patch(f"{team.base}/members/alice", {"role": "MEMBER"})
+    assert demote.status == 409 and demote.error["field"] == "role"
+    assert team.admin.delete(f"{team.base}/members/alice").status == 409
+    team.admin.patch(f"{team.base}/members/bob", {"role": "ADMIN"})
+    assert team.admin.patch(f"{team.base}/members/alice", {"role": "MEMBER"}).status == 200
+
+
+def test_duplicate_member_is_409_and_bad_role_is_400(team):
+    assert team.admin.post(f"{team.base}/members", {"username": "bob", "role": "VIEWER"}).status == 409
+    reply = team.admin.post(f"{team.base}/members", {"username": "eve", "role": "OWNER"})
+    assert reply.status == 400 and reply.error["field"] == "role"
