@@ -1,9 +1,11 @@
-"""`mlhooks` command line: `dev` (the local runtime), `invoke` (like `sam local invoke`) and
-`bootstrap` (the first admin key of an entity, written straight into the table)."""
+"""`mlhooks` command line: `dev` (the local runtime), `invoke` (like `sam local invoke`),
+`bootstrap` (the first admin key of an entity, written straight into the table) and `receive`
+(a webhook receiver to try deliveries with)."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -115,7 +117,9 @@ def invoke(args: argparse.Namespace) -> int:
         runtime.start_aws()
         fns = runtime.functions
     try:
-        result = fns.invoke(args.function, event)
+        # Like `sam local invoke`: the function's logs go to stderr, its result alone to stdout.
+        with contextlib.redirect_stdout(sys.stderr):
+            result = fns.invoke(args.function, event)
     except Exception as exc:
         print(json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}, indent=2))
         return 1
@@ -150,6 +154,13 @@ def bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
+def receive(args: argparse.Namespace) -> int:
+    from mlhooks.local.receiver import serve
+
+    serve(args.port, args.signing_secret, args.status)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlhooks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -174,6 +185,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--region", help="AWS region (default: AWS_REGION)")
     p.add_argument("--endpoint-url", help="AWS endpoint (default: AWS_ENDPOINT_URL, else AWS)")
     p.set_defaults(run=bootstrap)
+
+    p = commands.add_parser(
+        "receive", help="a local webhook receiver that prints requests and checks signatures"
+    )
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--signing-secret", help="the webhook's signing secret value, to verify signatures")
+    p.add_argument("--status", type=int, default=200, help="status code to answer with")
+    p.set_defaults(run=receive)
 
     args = parser.parse_args(argv)
     return args.run(args)

@@ -1,0 +1,48 @@
+"""The local runtime as a user runs it: `mlhooks dev` in its own process, driven over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    state_file = tmp_path_factory.mktemp("dev") / "dev.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLHOOKS_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mlhooks.cli", "dev", "--port", "0", "--state-file", str(state_file)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not state_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"mlhooks dev did not start:\n{process.stdout.read()}")  # type: ignore[union-attr]
+        time.sleep(0.1)
+    state = json.loads(state_file.read_text())
+    yield state
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def http(local_runtime: dict[str, Any]) -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {local_runtime['admin_key']}"
+    return session
