@@ -109,7 +109,8 @@ class OutboundGuard:
         host = (parts.hostname or "").rstrip(".")
         if not host:
             raise BlockedDestination("The URL has no host.", field="url")
-        port = port or (443 if scheme == "https" else 80)
+        if port is None:
+            port = 443 if scheme == "https" else 80
         if port == 0:
             raise BlockedDestination("Port 0 cannot be called.", field="url")
         literal = _ip_literal(host)
