@@ -6,24 +6,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 from moto import mock_aws
+from samples import ROOT
 
 from mlhooks import wiring
 from mlhooks.access import AccessService
 from mlhooks.local.runtime import Functions, LocalApiGateway, local_environment, provision
 from mlhooks.local.template import load_template
 from mlhooks.models.vocabulary import Role
-
-ROOT = Path(__file__).resolve().parents[1]
-EVENTS = ROOT / "events"
-
-
-def load_event(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text())
 
 
 @pytest.fixture(scope="session")

@@ -8,13 +8,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-
-ROOT = Path(__file__).resolve().parents[2]
+from samples import ROOT
 
 
 @pytest.fixture(scope="session")

@@ -6,13 +6,12 @@ import json
 import subprocess
 import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from receivers import standard_webhooks_signature, wandb_signature
+from samples import ROOT
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "e2e-github-token-value"
 SIGNING = "e2e-signing-secret-value"
 

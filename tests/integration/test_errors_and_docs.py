@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import load_event
+from samples import load_event
 
 from mlhooks.local.runtime import LambdaContext
 
