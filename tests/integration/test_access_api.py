@@ -148,3 +148,20 @@ def test_duplicate_member_is_409_and_bad_role_is_400(team):
     assert team.admin.post(f"{team.base}/members", {"username": "bob", "role": "VIEWER"}).status == 409
     reply = team.admin.post(f"{team.base}/members", {"username": "eve", "role": "OWNER"})
     assert reply.status == 400 and reply.error["field"] == "role"
+
+
+def test_keys_of_a_removed_member_do_not_return_with_the_name(team, monkeypatch):
+    from mlhooks import wiring
+
+    old_key = team.keys["VIEWER"]
+
+    def housekeeping_fails(_key):
+        raise RuntimeError("DynamoDB throttled")
+
+    # The member goes, but removing their key items fails: the keys must stay dead anyway.
+    monkeypatch.setattr(wiring.components().store, "delete_api_key", housekeeping_fails)
+    assert team.admin.delete(f"{team.base}/members/carol").status == 500
+    monkeypatch.undo()
+    assert team.admin.as_key(old_key).get(f"{team.base}/members").status == 401
+    assert team.admin.post(f"{team.base}/members", {"username": "carol", "role": "ADMIN"}).status == 201
+    assert team.admin.as_key(old_key).get(f"{team.base}/members").status == 401

@@ -361,3 +361,11 @@ def test_viewer_cannot_write_and_other_entity_sees_nothing(setup, other_team):
     assert other_team.admin.get(url).status == 404
     assert other_team.admin.delete(url).status == 404
     assert other_team.admin.get(f"{other_team.base}/automations/{created['id']}").status == 404
+
+
+@pytest.mark.parametrize("field", ["name", "enabled", "scope", "event", "action"])
+def test_null_in_partial_update_is_400_not_a_silent_change(setup, field):
+    created = setup.member.post(f"{setup.base}/automations", alias_automation()).json
+    reply = setup.member.patch(f"{setup.base}/automations/{created['id']}", {field: None})
+    assert reply.status == 400 and reply.error["code"] == "validation_error"
+    assert setup.viewer.get(f"{setup.base}/automations/{created['id']}").json["version"] == 1

@@ -177,3 +177,11 @@ def test_slack_with_unknown_secret_or_bad_channel_is_refused(team, secrets):
     bad = {**missing, "bot_token_secret": "GITHUB_TOKEN", "channel_id": "not-a-channel"}
     reply = team.admin.post(f"{team.base}/slack", bad)
     assert reply.status == 400 and reply.error["field"] == "channel_id"
+
+
+def test_null_url_is_400_but_null_signing_secret_removes_it(team, secrets, allow_loopback, receiver):
+    team.admin.post(f"{team.base}/webhooks", webhook(receiver.url))
+    assert team.admin.patch(f"{team.base}/webhooks/github", {"url": None}).status == 400
+    reply = team.admin.patch(f"{team.base}/webhooks/github", {"signing_secret": None})
+    assert reply.status == 200 and reply.json["signing_secret"] is None
+    assert team.admin.delete(f"{team.base}/secrets/SIGNING").status == 204

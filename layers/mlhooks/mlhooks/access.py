@@ -64,7 +64,8 @@ def authenticate(store: Store, authorization: str | None) -> Caller | None:
     if found is None:
         return None
     member = store.get_member(found["entity"], found["member"])
-    if member is None:
+    # A key older than the membership belonged to an earlier member of the same name.
+    if member is None or found["created_at"] < member.created_at:
         return None
     return Caller(entity=found["entity"], member=member.username, role=member.role, key_id=found["key_id"])
 

@@ -209,12 +209,11 @@ class Store:
 
     def create_entity_with_admin(self, admin: MemberRecord) -> None:
         """Idempotent bootstrap: the entity, and its first admin if the name is free."""
-        entity_op = self._update(
-            self._key(admin.entity, ENTITY_SK),
-            "SET created_at = if_not_exists(created_at, :now)",
-            {":now": admin.created_at},
+        self.table.update_item(
+            Key=self._key(admin.entity, ENTITY_SK),
+            UpdateExpression="SET created_at = if_not_exists(created_at, :now)",
+            ExpressionAttributeValues={":now": admin.created_at},
         )
-        self.client.transact_write_items(TransactItems=[entity_op])
         if self.get_member(admin.entity, admin.username) is None:
             self.create_member(admin)
 
@@ -293,7 +292,6 @@ class Store:
         current = self.get_member(entity, username)
         if current is None:
             raise NotFound(f"No member {username}.")
-        keys = self.list_api_keys(entity, member=username)
         ops: list[Op] = [
             (
                 self._delete(
@@ -306,11 +304,11 @@ class Store:
             ),
             *self._last_admin_guard(entity, current.role is Role.ADMIN, False),
         ]
-        # A removed member's keys stop working at once.
-        for key in keys[:90]:
-            ops.append((self._delete(self._key(entity, f"APIKEY#{key.id}")), None))
-            ops.append((self._delete({"PK": f"KEY#{key.key_hash}", "SK": "KEY"}), None))
         self._transact(ops)
+        # The keys stopped working with the member (the authorizer requires the member, and a key
+        # no older than the membership); removing them now is housekeeping.
+        for key in self.list_api_keys(entity, member=username):
+            self.delete_api_key(key)
 
     # ---- API keys ----------------------------------------------------------------------------------
 
@@ -333,6 +331,7 @@ class Store:
                             "entity": key.entity,
                             "key_id": key.id,
                             "member": key.member,
+                            "created_at": key.created_at,
                         },
                         "attribute_not_exists(PK)",
                     ),
@@ -345,7 +344,7 @@ class Store:
         item = self.table.get_item(Key={"PK": f"KEY#{key_hash}", "SK": "KEY"}, ConsistentRead=True).get(
             "Item"
         )
-        return None if item is None else {k: item[k] for k in ("entity", "key_id", "member")}
+        return None if item is None else {k: item[k] for k in ("entity", "key_id", "member", "created_at")}
 
     def get_api_key(self, entity: str, key_id: str) -> ApiKeyRecord | None:
         return self._get(entity, f"APIKEY#{key_id}", ApiKeyRecord)

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from mlhooks.models.names import (
     AutomationName,
@@ -45,6 +53,16 @@ class Input(BaseModel):
 
 class Output(BaseModel):
     pass
+
+
+def refuse_nulls(data: Any, fields: tuple[str, ...]) -> Any:
+    """In a partial update, leaving a field out keeps it; `null` is only meaningful where a value
+    may be removed, so elsewhere it is an error rather than a silent change."""
+    if isinstance(data, dict):
+        nulls = [name for name in fields if name in data and data[name] is None]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep its value")
+    return data
 
 
 class Page[T](Output):
@@ -131,12 +149,19 @@ class WebhookCreate(WebhookFields):
 
 
 class WebhookUpdate(Input):
+    """Partial update: fields left out keep their value; `null` removes an access token or signing secret."""
+
     url: Annotated[str, StringConstraints(min_length=1, max_length=MAX_URL_CHARS)] | None = None
     description: Description | None = None
     access_token_secret: SecretName | None = None
     signing_secret: SecretName | None = None
     signature_encoding: SignatureEncoding | None = None
     secrets: list[SecretName] | None = Field(None, max_length=MAX_WEBHOOK_SECRETS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data: Any) -> Any:
+        return refuse_nulls(data, ("url", "description", "signature_encoding", "secrets"))
 
 
 class WebhookOut(Output):
@@ -388,6 +413,11 @@ class AutomationUpdate(Input):
     event: Event | None = None
     action: Action | None = None
     version: int | None = Field(None, description="Optimistic concurrency, like `If-Match`.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nulls(cls, data: Any) -> Any:
+        return refuse_nulls(data, ("name", "description", "enabled", "scope", "event", "action"))
 
     @field_validator("event", mode="before")
     @classmethod
