@@ -14,7 +14,14 @@ from samples import ROOT
 
 from mlhooks import wiring
 from mlhooks.access import AccessService
-from mlhooks.local.runtime import Functions, LocalApiGateway, local_environment, provision
+from mlhooks.local.runtime import (
+    LOCAL_OVERRIDABLE,
+    Functions,
+    LocalApiGateway,
+    Stack,
+    local_environment,
+    provision,
+)
 from mlhooks.local.template import load_template
 from mlhooks.models.vocabulary import Role
 
@@ -25,17 +32,24 @@ def template() -> dict[str, Any]:
 
 
 @pytest.fixture
-def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """In-process moto with the template's table(s) and bus; the functions' environment set."""
+def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """In-process moto with the template's resources; the functions' environment as the template
+    sets it (retries fast, so tests need not wait)."""
+    for name in LOCAL_OVERRIDABLE:
+        monkeypatch.delenv(name, raising=False)
     for name, value in local_environment("unused").items():
         monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL")
-    # Production's default: no range is opened; tests that need a local receiver ask for it.
-    monkeypatch.setenv("MLHOOKS_OUTBOUND_ALLOW", "")
+    monkeypatch.delenv("AWS_ENDPOINT_URL")  # in-process moto: the real endpoints, intercepted
     with mock_aws():
+        stack = provision(template, endpoint_url=None)
+        for name, value in local_environment("unused", stack).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.delenv("AWS_ENDPOINT_URL")
+        # Production's default: no range is opened; tests that need a local receiver ask for it.
+        monkeypatch.setenv("MLHOOKS_OUTBOUND_ALLOW", "")
+        monkeypatch.setenv("MLHOOKS_SLACK_API_URL", "http://127.0.0.1:9/unused")
         wiring.reset()
-        provision(template, endpoint_url=None)  # type: ignore[arg-type]
-        yield
+        yield stack
     wiring.reset()
 
 
@@ -122,7 +136,7 @@ def make_team(gateway: LocalApiGateway, entity: str) -> Team:
 
 
 @pytest.fixture
-def gateway(aws: None, template: dict[str, Any]) -> LocalApiGateway:
+def gateway(aws: Stack, template: dict[str, Any]) -> LocalApiGateway:
     return LocalApiGateway(Functions(ROOT, template), template)
 
 
@@ -137,7 +151,7 @@ def other_team(gateway: LocalApiGateway) -> Team:
 
 
 @pytest.fixture
-def allow_loopback(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+def allow_loopback(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """Let webhooks reach receivers on 127.0.0.1, as local development configures it."""
     monkeypatch.setenv("MLHOOKS_OUTBOUND_ALLOW", "127.0.0.0/8")
     wiring.reset()

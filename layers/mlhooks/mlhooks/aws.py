@@ -38,8 +38,20 @@ def secretsmanager_client(settings: Settings | None = None) -> Any:
     return boto3.client("secretsmanager", **_kwargs(settings or get_settings()))
 
 
+@cache
+def sqs_client(settings: Settings | None = None) -> Any:
+    return boto3.client("sqs", **_kwargs(settings or get_settings()))
+
+
+@cache
+def events_client(settings: Settings | None = None) -> Any:
+    return boto3.client("events", **_kwargs(settings or get_settings()))
+
+
 def reset_clients() -> None:
     """Forget cached clients and settings (tests and the local runtime change endpoints)."""
     get_settings.cache_clear()
     dynamodb_resource.cache_clear()
     secretsmanager_client.cache_clear()
+    sqs_client.cache_clear()
+    events_client.cache_clear()

@@ -87,3 +87,9 @@ class UnresolvableDestination(InvalidInput):
     """The destination's host name does not resolve."""
 
     code = "unresolvable_destination"
+
+
+class BusUnavailable(MlhooksError):
+    """EventBridge refused events; the publisher should publish again (events dedupe on their id)."""
+
+    status, code = 503, "bus_unavailable"

@@ -69,6 +69,8 @@ class WebhookService:
         changes = data.model_dump(exclude_unset=True)
         if "secrets" in changes:
             changes["secrets"] = sorted(set(changes["secrets"] or []))
+        if changes.get("enabled"):
+            changes["disabled_reason"] = None
         new = old.model_copy(update={**changes, "updated_at": now_iso()})
         if new.url != old.url:
             self.parts.guard.check(new.url)

@@ -34,6 +34,24 @@ class Settings(BaseModel):
     response_excerpt_bytes: int = 4096
     max_request_body_bytes: int = 256 * 1024
 
+    # The pipeline.
+    event_bus_name: str = "default"
+    webhook_queue_url: str = ""
+    slack_queue_url: str = ""
+    job_queue_url: str = ""
+    events_dlq_url: str = ""
+    # Delivery attempts before a job goes to its DLQ; the template's maxReceiveCount is the same value.
+    max_attempts: int = 8
+    # Backoff between attempts: exponential from the base, capped, with jitter.
+    retry_base_seconds: float = 10.0
+    retry_max_seconds: float = 3600.0
+    # How long the matcher trusts its in-memory copy of the enabled automations.
+    match_cache_seconds: float = 30.0
+    # Executions per automation per minute; more are recorded as SKIPPED.
+    rate_limit_per_minute: int = 120
+    secret_cache_seconds: float = 60.0
+    slack_api_url: str = "https://slack.com/api"
+
     @field_validator("outbound_allow", mode="before")
     @classmethod
     def _split_ranges(cls, value: object) -> object:
@@ -55,6 +73,18 @@ class Settings(BaseModel):
             "http_read_timeout_seconds": "MLHOOKS_HTTP_READ_TIMEOUT_SECONDS",
             "response_excerpt_bytes": "MLHOOKS_RESPONSE_EXCERPT_BYTES",
             "max_request_body_bytes": "MLHOOKS_MAX_REQUEST_BODY_BYTES",
+            "event_bus_name": "MLHOOKS_EVENT_BUS_NAME",
+            "webhook_queue_url": "MLHOOKS_WEBHOOK_QUEUE_URL",
+            "slack_queue_url": "MLHOOKS_SLACK_QUEUE_URL",
+            "job_queue_url": "MLHOOKS_JOB_QUEUE_URL",
+            "events_dlq_url": "MLHOOKS_EVENTS_DLQ_URL",
+            "max_attempts": "MLHOOKS_MAX_ATTEMPTS",
+            "retry_base_seconds": "MLHOOKS_RETRY_BASE_SECONDS",
+            "retry_max_seconds": "MLHOOKS_RETRY_MAX_SECONDS",
+            "match_cache_seconds": "MLHOOKS_MATCH_CACHE_SECONDS",
+            "rate_limit_per_minute": "MLHOOKS_RATE_LIMIT_PER_MINUTE",
+            "secret_cache_seconds": "MLHOOKS_SECRET_CACHE_SECONDS",
+            "slack_api_url": "MLHOOKS_SLACK_API_URL",
         }
         return cls(**{field: env[var] for field, var in names.items() if env.get(var)})
 

@@ -33,13 +33,14 @@ from mlhooks.models.records import (
     ApiKeyRecord,
     AutomationRecord,
     CollectionRecord,
+    ExecutionRecord,
     MemberRecord,
     ProjectRecord,
     SecretRecord,
     SlackRecord,
     WebhookRecord,
 )
-from mlhooks.models.vocabulary import Role
+from mlhooks.models.vocabulary import ExecutionState, Role
 
 R = TypeVar("R", bound=BaseModel)
 Op = tuple[dict[str, Any], MlhooksError | None]
@@ -158,16 +159,29 @@ class Store:
         limit: int | None = None,
         token: str | None = None,
         filter_condition: Any = None,
+        index: str | None = None,
+        index_pk: str | None = None,
+        newest_first: bool = False,
     ) -> tuple[list[R], str | None]:
-        """A page of one kind of item; keeps reading until `limit` items passed the filter."""
+        """A page of one kind of item; keeps reading until `limit` items passed the filter.
+
+        With `index`, reads that GSI's partition `index_pk` (eventually consistent, as GSIs are)."""
         pk = entity_pk(entity)
-        start = self._decode_token(token, pk, prefix)
+        start = self._decode_token(token, pk, prefix, index, index_pk)
         records: list[R] = []
         while True:
-            kwargs: dict[str, Any] = {
-                "KeyConditionExpression": Key("PK").eq(pk) & Key("SK").begins_with(prefix),
-                "ConsistentRead": True,
-            }
+            if index:
+                kwargs: dict[str, Any] = {
+                    "IndexName": index,
+                    "KeyConditionExpression": Key(f"{index}PK").eq(index_pk),
+                    "ScanIndexForward": not newest_first,
+                }
+            else:
+                kwargs = {
+                    "KeyConditionExpression": Key("PK").eq(pk) & Key("SK").begins_with(prefix),
+                    "ConsistentRead": True,
+                    "ScanIndexForward": not newest_first,
+                }
             if start:
                 kwargs["ExclusiveStartKey"] = start
             if filter_condition is not None:
@@ -181,20 +195,24 @@ class Store:
                 return records, _page_token(start)
 
     @staticmethod
-    def _decode_token(token: str | None, pk: str, prefix: str) -> dict[str, Any] | None:
+    def _decode_token(
+        token: str | None, pk: str, prefix: str, index: str | None = None, index_pk: str | None = None
+    ) -> dict[str, Any] | None:
         if not token:
             return None
         try:
             key = json.loads(base64.urlsafe_b64decode(token.encode()))
         except (ValueError, binascii.Error, UnicodeDecodeError):
             key = None
+        expected = {"PK", "SK"} | ({f"{index}PK", f"{index}SK"} if index else set())
         # A token is only ever a position inside the caller's own list: anything else is refused.
         if not (
             isinstance(key, dict)
+            and set(key) == expected
             and key.get("PK") == pk
             and isinstance(key.get("SK"), str)
             and key["SK"].startswith(prefix)
-            and set(key) == {"PK", "SK"}
+            and (not index or (key.get(f"{index}PK") == index_pk and isinstance(key.get(f"{index}SK"), str)))
         ):
             raise BadRequest("The next_token is not valid for this list.", field="next_token")
         return key
@@ -718,4 +736,203 @@ class Store:
                 (self._delete(self._key(record.entity, self._name_marker_sk(record))), None),
                 *self._automation_reference_ops(record, None),
             ]
+        )
+
+    # ---- matching ------------------------------------------------------------------------------------
+
+    def enabled_automations(
+        self, entity: str, event_type: str, scope_keys: Sequence[str]
+    ) -> list[AutomationRecord]:
+        """Enabled automations for one event type in the given scopes: one GSI1 query per scope,
+        so the cost does not grow with the number of unrelated automations."""
+        records: list[AutomationRecord] = []
+        for scope_key in scope_keys:
+            kwargs: dict[str, Any] = {
+                "IndexName": GSI1,
+                "KeyConditionExpression": Key("GSI1PK").eq(f"E#{entity}#EVENT#{event_type}")
+                & Key("GSI1SK").begins_with(f"{scope_key}#"),
+            }
+            while True:
+                page = self.table.query(**kwargs)
+                records.extend(self._record(item, AutomationRecord) for item in page["Items"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return records
+
+    def take_rate_token(
+        self, entity: str, automation_id: str, window: str, limit: int, expires_at: int
+    ) -> bool:
+        """Count one execution in the automation's current window; False once the window is full."""
+        try:
+            self.table.update_item(
+                Key={"PK": f"RATE#{entity}#{automation_id}", "SK": window},
+                UpdateExpression="ADD executions :one SET expires_at = :exp",
+                ConditionExpression="attribute_not_exists(executions) OR executions < :limit",
+                ExpressionAttributeValues={":one": 1, ":limit": limit, ":exp": expires_at},
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def set_webhook_enabled(self, entity: str, name: str, enabled: bool, reason: str | None) -> None:
+        webhook = self.get_webhook(entity, name)
+        if webhook is None:
+            return
+        updated = webhook.model_copy(update={"enabled": enabled, "disabled_reason": reason})
+        self.table.update_item(
+            Key=self._key(entity, f"WEBHOOK#{name}"),
+            UpdateExpression="SET doc = :doc",
+            ExpressionAttributeValues={":doc": updated.model_dump_json()},
+            ConditionExpression="attribute_exists(PK)",
+        )
+
+    # ---- executions -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _execution_item(record: ExecutionRecord) -> dict[str, Any]:
+        order = f"{record.created_at}#{record.id}"
+        return {
+            "PK": entity_pk(record.entity),
+            "SK": f"EXEC#{record.id}",
+            "doc": record.model_dump_json(),
+            "state": record.state.value,
+            # Newest-first listings per automation (GSI1, shared with the matcher's look-up: the
+            # partition keys never collide), per entity (GSI2) and per project (GSI3).
+            "GSI1PK": f"E#{record.entity}#AUTOEXEC#{record.automation_id}",
+            "GSI1SK": order,
+            "GSI2PK": f"E#{record.entity}#EXECS",
+            "GSI2SK": order,
+            "GSI3PK": f"E#{record.entity}#PROJECT#{record.project}#EXECS",
+            "GSI3SK": order,
+        }
+
+    def create_execution(self, record: ExecutionRecord) -> bool:
+        """Write a new execution; False if it exists (the same event seen again)."""
+        try:
+            self.table.put_item(
+                Item=self._execution_item(record), ConditionExpression="attribute_not_exists(PK)"
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def get_execution(self, entity: str, execution_id: str) -> ExecutionRecord | None:
+        return self._get(entity, f"EXEC#{execution_id}", ExecutionRecord)
+
+    def execution_item(self, entity: str, execution_id: str) -> dict[str, Any] | None:
+        return self.table.get_item(Key=self._key(entity, f"EXEC#{execution_id}"), ConsistentRead=True).get(
+            "Item"
+        )
+
+    def mark_enqueued(self, entity: str, execution_id: str) -> None:
+        self.table.update_item(
+            Key=self._key(entity, f"EXEC#{execution_id}"),
+            UpdateExpression="SET enqueued = :t",
+            ExpressionAttributeValues={":t": True},
+        )
+
+    def claim_execution(self, entity: str, execution_id: str, owner: str, now: int, until: int) -> bool:
+        """Take the delivery lease of a PENDING execution, so that two copies of one job in flight
+        (SQS delivers at least once) never both deliver."""
+        try:
+            self.table.update_item(
+                Key=self._key(entity, f"EXEC#{execution_id}"),
+                UpdateExpression="SET lease_owner = :owner, lease_until = :until",
+                ConditionExpression="#state = :pending AND (attribute_not_exists(lease_until) OR "
+                "lease_until < :now OR lease_owner = :owner)",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":owner": owner,
+                    ":until": until,
+                    ":now": now,
+                    ":pending": ExecutionState.PENDING.value,
+                },
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def save_execution(self, record: ExecutionRecord, *, owner: str | None = None) -> bool:
+        """Write an execution's new state, attempts and request; with `owner`, only while its lease
+        is held. Returns False when the lease was lost."""
+        item = self._execution_item(record)
+        values: dict[str, Any] = {":doc": item["doc"], ":state": item["state"]}
+        expression = "SET doc = :doc, #state = :state"
+        condition = "attribute_exists(PK)"
+        if owner is not None:
+            condition += " AND lease_owner = :owner"
+            values[":owner"] = owner
+        if record.state is not ExecutionState.PENDING:
+            expression += " REMOVE lease_owner, lease_until"
+        try:
+            self.table.update_item(
+                Key=self._key(record.entity, f"EXEC#{record.id}"),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def reopen_execution(self, record: ExecutionRecord) -> bool:
+        """FAILED -> PENDING for a redelivery; False if it was not FAILED any more."""
+        reopened = record.model_copy(
+            update={"state": ExecutionState.PENDING, "reason": None, "deliveries": record.deliveries + 1}
+        )
+        try:
+            self.table.update_item(
+                Key=self._key(record.entity, f"EXEC#{record.id}"),
+                UpdateExpression="SET doc = :doc, #state = :pending REMOVE lease_owner, lease_until",
+                ConditionExpression="#state = :failed",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":doc": reopened.model_dump_json(),
+                    ":pending": "PENDING",
+                    ":failed": "FAILED",
+                },
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def list_executions(
+        self,
+        entity: str,
+        *,
+        automation_id: str | None = None,
+        project: str | None = None,
+        state: str | None = None,
+        limit: int = 50,
+        token: str | None = None,
+    ) -> tuple[list[ExecutionRecord], str | None]:
+        if automation_id:
+            index, index_pk = GSI1, f"E#{entity}#AUTOEXEC#{automation_id}"
+        elif project:
+            index, index_pk = "GSI3", f"E#{entity}#PROJECT#{project}#EXECS"
+        else:
+            index, index_pk = "GSI2", f"E#{entity}#EXECS"
+        condition = Attr("state").eq(state) if state else None
+        return self._query(
+            entity,
+            "EXEC#",
+            ExecutionRecord,
+            limit=limit,
+            token=token,
+            filter_condition=condition,
+            index=index,
+            index_pk=index_pk,
+            newest_first=True,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from mlhooks import aws
 from mlhooks.outbound import OutboundClient, OutboundGuard
@@ -19,6 +20,8 @@ class Components:
     vault: SecretVault
     guard: OutboundGuard
     outbound: OutboundClient
+    sqs: Any
+    events: Any
 
 
 def build_components(settings: Settings) -> Components:
@@ -34,6 +37,8 @@ def build_components(settings: Settings) -> Components:
             read_timeout=settings.http_read_timeout_seconds,
             excerpt_bytes=settings.response_excerpt_bytes,
         ),
+        sqs=aws.sqs_client(settings),
+        events=aws.events_client(settings),
     )
 
 

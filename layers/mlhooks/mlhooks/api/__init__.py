@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
 from mlhooks import __version__
-from mlhooks.api import automations, errors, integrations, members, projects, secrets
+from mlhooks.api import automations, errors, executions, integrations, members, projects, secrets
 from mlhooks.errors import MlhooksError, PayloadTooLarge, UnsupportedMediaType
 from mlhooks.wiring import components
 
@@ -52,7 +52,7 @@ class MlhooksResolver(APIGatewayRestResolver):
 
 def build_app() -> MlhooksResolver:
     app = MlhooksResolver(enable_validation=True)
-    for module in (members, secrets, integrations, projects, automations):
+    for module in (members, secrets, integrations, projects, automations, executions):
         app.include_router(module.router)
     errors.register(app)
 

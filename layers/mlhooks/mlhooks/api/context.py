@@ -9,8 +9,9 @@ from mlhooks.errors import Unauthorized
 from mlhooks.models.vocabulary import Role
 
 
-def caller_for(router: Router, entity: str, role: Role = Role.VIEWER) -> Caller:
-    """The authenticated caller, checked against the entity in the path and the role needed."""
+def caller_for(router: Router, entity: str | None, role: Role = Role.VIEWER) -> Caller:
+    """The authenticated caller, checked against the entity in the path (None: the caller's own)
+    and the role needed."""
     context = router.current_event.request_context.authorizer.raw_event or {}
     try:
         caller = Caller(
@@ -22,5 +23,5 @@ def caller_for(router: Router, entity: str, role: Role = Role.VIEWER) -> Caller:
     except (KeyError, ValueError):
         # Only reachable if the API is deployed without its authorizer: fail closed.
         raise Unauthorized("Authentication required: send `Authorization: Bearer <API key>`.") from None
-    require(caller, entity, role)
+    require(caller, caller.entity if entity is None else entity, role)
     return caller

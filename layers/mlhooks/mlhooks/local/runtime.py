@@ -8,11 +8,14 @@ under its own lock, as one Lambda container handles one request at a time.
 from __future__ import annotations
 
 import base64
+import functools
 import importlib.util
 import json
 import logging
 import os
+import re
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,15 +27,21 @@ import boto3
 
 from mlhooks import wiring
 from mlhooks.local import apigw
+from mlhooks.local.inbox import Inbox
 from mlhooks.local.template import (
     Route,
     api_routes,
     authorizer_function,
+    bus_rules,
     dynamodb_tables,
+    environment,
     event_buses,
     functions,
     handler_path,
     load_template,
+    parameter_defaults,
+    queue_sources,
+    queues,
 )
 
 REGION = "us-east-1"
@@ -60,9 +69,43 @@ class LambdaContext:
         return self.timeout_ms
 
 
-def local_environment(endpoint_url: str) -> dict[str, str]:
-    """What the template's Globals give every function, with local values."""
-    return {
+@dataclass
+class Stack:
+    """What provisioning created: the value `!Ref` and `!GetAtt X.Arn` give for each logical id."""
+
+    refs: dict[str, str] = field(default_factory=dict)
+    arns: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+    # Local stand-ins for EventBridge -> Lambda: a queue per rule, polled into its function.
+    rule_taps: dict[str, str] = field(default_factory=dict)  # function -> tap queue URL
+    environment: dict[str, Any] = field(default_factory=dict)  # as written in the template
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve the intrinsics the template uses in values: Ref, Fn::Sub, Fn::GetAtt."""
+        if isinstance(value, dict) and "Ref" in value:
+            name = value["Ref"]
+            return self.refs.get(name) if name in self.refs else self.parameters.get(name, "")
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return self.arns[value["Fn::GetAtt"][0]]
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            pseudo = {
+                "AWS::StackName": STACK,
+                "AWS::Region": REGION,
+                "AWS::AccountId": apigw.ACCOUNT_ID,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+            }
+            return re.sub(
+                r"\$\{([^}]+)\}",
+                lambda m: str(pseudo.get(m.group(1)) or self.resolve({"Ref": m.group(1)})),
+                value["Fn::Sub"],
+            )
+        return value
+
+
+def local_environment(endpoint_url: str, stack: Stack | None = None) -> dict[str, str]:
+    """The template's environment for every function, resolved against the local stack."""
+    env = {
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
@@ -70,32 +113,106 @@ def local_environment(endpoint_url: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION,
         "MLHOOKS_TABLE_NAME": f"{STACK}-Table",
         "MLHOOKS_SECRETS_PREFIX": f"mlhooks/{STACK}",
-        "MLHOOKS_STAGE": "dev",
-        "MLHOOKS_OUTBOUND_ALLOW": os.environ.get("MLHOOKS_OUTBOUND_ALLOW", LOCAL_ALLOW),
-        "POWERTOOLS_SERVICE_NAME": "mlhooks",
-        "POWERTOOLS_METRICS_NAMESPACE": "mlhooks",
         "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "mlhooks",
     }
+    if stack is not None:
+        env.update({name: str(stack.resolve(value)) for name, value in stack.environment.items()})
+    # Local development calls receivers on this machine; the caller may say otherwise.
+    env["MLHOOKS_OUTBOUND_ALLOW"] = os.environ.get("MLHOOKS_OUTBOUND_ALLOW") or LOCAL_ALLOW
+    for name in LOCAL_OVERRIDABLE:
+        if os.environ.get(name):
+            env[name] = os.environ[name]
+    return env
 
 
-def provision(template: dict[str, Any], endpoint_url: str) -> None:
-    """Create what the template declares (tables with their indexes and TTL, event buses)."""
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=REGION)
+# Settings a developer (or a test) may set in the environment to override the template's values.
+LOCAL_OVERRIDABLE = (
+    "MLHOOKS_MAX_ATTEMPTS",
+    "MLHOOKS_RETRY_BASE_SECONDS",
+    "MLHOOKS_RETRY_MAX_SECONDS",
+    "MLHOOKS_MATCH_CACHE_SECONDS",
+    "MLHOOKS_RATE_LIMIT_PER_MINUTE",
+    "MLHOOKS_SLACK_API_URL",
+    "MLHOOKS_HTTP_READ_TIMEOUT_SECONDS",
+    "MLHOOKS_SECRET_CACHE_SECONDS",
+)
+
+
+def provision(
+    template: dict[str, Any], endpoint_url: str | None, parameters: dict[str, str] | None = None
+) -> Stack:
+    """Create what the template declares: tables (indexes, TTL), buses, queues (redrive policies),
+    and the event rules, each delivering to a queue the runtime polls into its function."""
+    stack = Stack(
+        parameters={**parameter_defaults(template), **(parameters or {})}, environment=environment(template)
+    )
+    client = functools.partial(boto3.client, endpoint_url=endpoint_url, region_name=REGION)
+    dynamodb, events, sqs = client("dynamodb"), client("events"), client("sqs")
+
     existing = set(dynamodb.list_tables()["TableNames"])
     for logical_id, spec in dynamodb_tables(template).items():
         name = f"{STACK}-{logical_id}"
+        stack.refs[logical_id] = name
+        stack.arns[logical_id] = f"arn:aws:dynamodb:{REGION}:{apigw.ACCOUNT_ID}:table/{name}"
         if name in existing:
             continue
         ttl = spec.pop("_ttl", None)
         dynamodb.create_table(TableName=name, **spec)
         if ttl:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-    events = boto3.client("events", endpoint_url=endpoint_url, region_name=REGION)
+
     known = {bus["Name"] for bus in events.list_event_buses()["EventBuses"]}
     for logical_id in event_buses(template):
-        name = f"{STACK}-events" if logical_id == "EventBus" else f"{STACK}-{logical_id}"
+        name = stack.resolve(template["Resources"][logical_id]["Properties"]["Name"])
+        stack.refs[logical_id] = name
+        stack.arns[logical_id] = f"arn:aws:events:{REGION}:{apigw.ACCOUNT_ID}:event-bus/{name}"
         if name not in known:
             events.create_event_bus(Name=name)
+
+    # Dead-letter queues first: the others' redrive policies point at them.
+    ordered = sorted(queues(template).items(), key=lambda item: "RedrivePolicy" in item[1])
+    for logical_id, props in ordered:
+        attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+        if "RedrivePolicy" in props:
+            policy = props["RedrivePolicy"]
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": stack.resolve(policy["deadLetterTargetArn"]),
+                    "maxReceiveCount": str(stack.resolve(policy["maxReceiveCount"])),
+                }
+            )
+        _create_queue(sqs, stack, logical_id, f"{STACK}-{logical_id}", attributes)
+
+    for rule in bus_rules(template):
+        tap_attributes = {"VisibilityTimeout": "5"}
+        if rule.dead_letter is not None:
+            # EventBridge retries a failing target, then sends the event to the rule's DLQ.
+            tap_attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": stack.resolve(rule.dead_letter),
+                    "maxReceiveCount": str(min(rule.max_retries + 1, 10)),
+                }
+            )
+        tap = _create_queue(sqs, stack, f"{rule.name}Tap", f"{STACK}-{rule.name}-tap", tap_attributes)
+        stack.rule_taps[rule.function] = tap
+        bus = stack.resolve(rule.bus) if rule.bus else "default"
+        events.put_rule(Name=rule.name, EventBusName=bus, EventPattern=json.dumps(rule.pattern))
+        events.put_targets(
+            Rule=rule.name,
+            EventBusName=bus,
+            Targets=[{"Id": "function", "Arn": stack.arns[f"{rule.name}Tap"]}],
+        )
+    return stack
+
+
+def _create_queue(sqs: Any, stack: Stack, logical_id: str, name: str, attributes: dict[str, str]) -> str:
+    url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    stack.refs[logical_id] = url
+    stack.arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    return url
 
 
 class Functions:
@@ -235,16 +352,112 @@ def _http_handler(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
+    """An SQS message as Lambda's event source mapping hands it to a function."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": message.get("MessageAttributes", {}),
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": REGION,
+    }
+
+
+class Poller:
+    """Lambda's event source mappings, locally: SQS queues (batch size, ReportBatchItemFailures) and
+    EventBridge rules (one event per invocation; a failure is retried, then dead-lettered)."""
+
+    def __init__(self, fns: Functions, sqs: Any, stop: threading.Event):
+        self.fns = fns
+        self.sqs = sqs
+        self.stop = stop
+        self.errors = 0
+
+    def _receive(self, queue_url: str, batch: int) -> list[dict[str, Any]]:
+        answer = self.sqs.receive_message(
+            QueueUrl=queue_url,
+            MaxNumberOfMessages=batch,
+            WaitTimeSeconds=1,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return answer.get("Messages", [])
+
+    def poll_queue(
+        self, function: str, queue_url: str, queue_arn: str, batch: int, report_failures: bool
+    ) -> None:
+        while not self.stop.is_set():
+            try:
+                messages = self._receive(queue_url, batch)
+                if not messages:
+                    continue
+                try:
+                    result = self.fns.invoke(
+                        function, {"Records": [sqs_record(m, queue_arn) for m in messages]}
+                    )
+                    failed = (
+                        {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+                        if report_failures
+                        else set()
+                    )
+                except Exception:
+                    logging.getLogger("mlhooks.local").exception("%s failed on a batch", function)
+                    failed = {m["MessageId"] for m in messages}  # the whole batch comes back
+                done = [m for m in messages if m["MessageId"] not in failed]
+                for start in range(0, len(done), 10):
+                    self.sqs.delete_message_batch(
+                        QueueUrl=queue_url,
+                        Entries=[
+                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                            for i, m in enumerate(done[start : start + 10])
+                        ],
+                    )
+            except Exception:  # keep polling through a hiccup of moto or a shutdown race
+                self.errors += 1
+                time.sleep(0.2)
+
+    def poll_rule(self, function: str, queue_url: str) -> None:
+        while not self.stop.is_set():
+            try:
+                for message in self._receive(queue_url, 10):
+                    try:
+                        self.fns.invoke(function, json.loads(message["Body"]))
+                    except Exception:
+                        logging.getLogger("mlhooks.local").exception("%s failed on an event", function)
+                        continue  # visible again after the tap's visibility timeout; then its DLQ
+                    self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            except Exception:
+                self.errors += 1
+                time.sleep(0.2)
+
+
 class LocalRuntime:
-    def __init__(self, root: Path, *, api_port: int = 3000, moto_port: int = 0, host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        root: Path,
+        *,
+        api_port: int = 3000,
+        moto_port: int = 0,
+        inbox_port: int | None = None,
+        host: str = "127.0.0.1",
+        entity: str = "dev",
+    ):
         self.root = root
         self.host = host
         self.api_port = api_port
         self.moto_port = moto_port
+        self.inbox_port = inbox_port
+        self.entity = entity
         self.template = load_template(root / "template.yaml")
         self.moto: Any = None
         self.http: ThreadingHTTPServer | None = None
+        self.inbox: Inbox | None = None
         self.endpoint_url = ""
+        self._stop = threading.Event()
 
     @property
     def api_url(self) -> str:
@@ -260,20 +473,64 @@ class LocalRuntime:
         host, port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         os.environ.update(local_environment(self.endpoint_url))
+        self.stack = provision(self.template, self.endpoint_url)
+        if self.inbox_port is not None:
+            # The inbox doubles as Slack's API, so notifications land somewhere visible.
+            self.inbox = Inbox(self.host, self.inbox_port, verifier=self._verify).start()
+            os.environ.setdefault("MLHOOKS_SLACK_API_URL", self.inbox.slack_api_url)
+        os.environ.update(local_environment(self.endpoint_url, self.stack))
         wiring.reset()
-        provision(self.template, self.endpoint_url)
         self.functions = Functions(self.root, self.template)
+
+    def _verify(self, path: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
+        """Signature verdicts for a request to the inbox, with the signing secret of the webhook
+        that points at it."""
+        from mlhooks.local.receiver import verdicts
+
+        parts = wiring.components()
+        assert self.inbox is not None
+        for webhook in parts.store.list_webhooks(self.entity):
+            if webhook.url.split("?", 1)[0] == f"{self.inbox.url}{path}" and webhook.signing_secret:
+                return verdicts(headers, body, parts.vault.read(self.entity, webhook.signing_secret))
+        return {}
+
+    def start_pollers(self) -> None:
+        import boto3
+
+        sqs = boto3.client("sqs", endpoint_url=self.endpoint_url, region_name=REGION)
+        poller = Poller(self.functions, sqs, self._stop)
+        self.poller = poller
+        for source in queue_sources(self.template):
+            args = (
+                source.function,
+                self.stack.refs[source.queue],
+                self.stack.arns[source.queue],
+                source.batch_size,
+                source.report_failures,
+            )
+            threading.Thread(
+                target=poller.poll_queue, args=args, daemon=True, name=f"poll-{source.queue}"
+            ).start()
+        for function, tap in self.stack.rule_taps.items():
+            threading.Thread(
+                target=poller.poll_rule, args=(function, tap), daemon=True, name=f"rule-{function}"
+            ).start()
 
     def start(self) -> None:
         self.start_aws()
+        self.start_pollers()
         gateway = LocalApiGateway(self.functions, self.template)
         self.http = ThreadingHTTPServer((self.host, self.api_port), _http_handler(gateway))
         self.http.daemon_threads = True
         threading.Thread(target=self.http.serve_forever, daemon=True, name="local-api").start()
 
     def stop(self) -> None:
+        self._stop.set()
         if self.http:
             self.http.shutdown()
             self.http.server_close()
+        if self.inbox:
+            self.inbox.stop()
+        time.sleep(1.2)  # let the pollers' long polls return before moto goes
         if self.moto:
             self.moto.stop()

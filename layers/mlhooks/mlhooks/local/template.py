@@ -123,3 +123,81 @@ def handler_path(template: dict[str, Any], root: Path, function: str) -> tuple[P
     props = functions(template)[function]
     module, _, attribute = props["Handler"].rpartition(".")
     return root / props["CodeUri"] / f"{module.replace('.', '/')}.py", attribute
+
+
+def parameter_defaults(template: dict[str, Any]) -> dict[str, str]:
+    return {name: str(p.get("Default", "")) for name, p in (template.get("Parameters") or {}).items()}
+
+
+def queues(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        n: r.get("Properties") or {}
+        for n, r in template["Resources"].items()
+        if r["Type"] == "AWS::SQS::Queue"
+    }
+
+
+@dataclass(frozen=True)
+class QueueSource:
+    function: str
+    queue: str  # logical id of the queue
+    batch_size: int
+    report_failures: bool
+
+
+@dataclass(frozen=True)
+class BusRule:
+    function: str
+    name: str
+    bus: Any  # the EventBusName value (a Ref)
+    pattern: dict[str, Any]
+    dead_letter: Any  # the DeadLetterConfig Destination value, if any
+    max_retries: int
+
+
+def queue_sources(template: dict[str, Any]) -> list[QueueSource]:
+    sources = []
+    for name, props in functions(template).items():
+        for event in (props.get("Events") or {}).values():
+            if event.get("Type") == "SQS":
+                p = event["Properties"]
+                sources.append(
+                    QueueSource(
+                        name,
+                        p["Queue"]["Fn::GetAtt"][0],
+                        int(p.get("BatchSize", 10)),
+                        "ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or []),
+                    )
+                )
+    return sources
+
+
+def bus_rules(template: dict[str, Any]) -> list[BusRule]:
+    rules = []
+    for name, props in functions(template).items():
+        for event_name, event in (props.get("Events") or {}).items():
+            if event.get("Type") == "EventBridgeRule":
+                p = event["Properties"]
+                dead_letter = (p.get("DeadLetterConfig") or {}).get("Destination")
+                retries = int((p.get("RetryPolicy") or {}).get("MaximumRetryAttempts", 185))
+                rules.append(
+                    BusRule(
+                        name,
+                        f"{name}-{event_name}",
+                        p.get("EventBusName"),
+                        p["Pattern"],
+                        dead_letter,
+                        retries,
+                    )
+                )
+    return rules
+
+
+def environment(template: dict[str, Any]) -> dict[str, Any]:
+    """The functions' environment variables as written (Globals, then the functions' own)."""
+    variables = dict(
+        template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    )
+    for props in functions(template).values():
+        variables.update((props.get("Environment") or {}).get("Variables") or {})
+    return variables

@@ -35,6 +35,7 @@ from mlhooks.models.vocabulary import (
     ChangeType,
     Comparison,
     EventType,
+    ExecutionState,
     Role,
     RunState,
     ScopeType,
@@ -157,11 +158,12 @@ class WebhookUpdate(Input):
     signing_secret: SecretName | None = None
     signature_encoding: SignatureEncoding | None = None
     secrets: list[SecretName] | None = Field(None, max_length=MAX_WEBHOOK_SECRETS)
+    enabled: bool | None = Field(None, description="Re-enable a webhook disabled after a 410 Gone.")
 
     @model_validator(mode="before")
     @classmethod
     def _nulls(cls, data: Any) -> Any:
-        return refuse_nulls(data, ("url", "description", "signature_encoding", "secrets"))
+        return refuse_nulls(data, ("url", "description", "signature_encoding", "secrets", "enabled"))
 
 
 class WebhookOut(Output):
@@ -172,6 +174,8 @@ class WebhookOut(Output):
     signing_secret: str | None
     signature_encoding: SignatureEncoding
     secrets: list[str]
+    enabled: bool
+    disabled_reason: str | None
     created_at: str
     updated_at: str
 
@@ -437,3 +441,57 @@ class AutomationOut(Output):
     created_by: str
     created_at: str
     updated_at: str
+
+
+# ---- executions and events --------------------------------------------------------------------------
+
+
+class AttemptOut(Output):
+    number: int
+    at: str
+    status_code: int | None
+    response_excerpt: str
+    error: str | None
+    error_class: str | None
+    duration_ms: int
+
+
+class ExecutionSummary(Output):
+    id: str
+    automation_id: str
+    automation_name: str
+    project: str
+    event_type: EventType
+    action_type: ActionType
+    state: ExecutionState
+    reason: str | None
+    attempt_count: int
+    deliveries: int
+    created_at: str
+    updated_at: str
+
+
+class ExecutionOut(ExecutionSummary):
+    event: dict[str, Any]
+    request: dict[str, Any] | None = Field(description="The rendered request, secrets redacted.")
+    attempts: list[AttemptOut]
+
+
+class PublishedEvent(Input):
+    detail_type: str = Field(
+        description="One of the platform event detail-types, e.g. `Artifact Alias Added`."
+    )
+    detail: dict[str, Any]
+
+
+class PublishRequest(Input):
+    events: list[PublishedEvent] = Field(min_length=1, max_length=10)
+
+
+class PublishResult(Output):
+    event_id: str
+    eventbridge_id: str
+
+
+class PublishResponse(Output):
+    published: list[PublishResult]

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel
 
 from mlhooks.models.api import Action, Event, Scope
-from mlhooks.models.vocabulary import ActionType, Role, ScopeType, SignatureEncoding
+from mlhooks.models.vocabulary import (
+    ActionType,
+    EventType,
+    ExecutionState,
+    Role,
+    ScopeType,
+    SignatureEncoding,
+)
 
 
 class Record(BaseModel):
@@ -41,6 +50,9 @@ class WebhookRecord(Record):
     signing_secret: str | None = None
     signature_encoding: SignatureEncoding = SignatureEncoding.HEX
     secrets: list[str] = []
+    enabled: bool = True
+    # Why deliveries stopped (a 410 Gone); an admin re-enables the webhook to clear it.
+    disabled_reason: str | None = None
     created_at: str
     updated_at: str
 
@@ -108,3 +120,34 @@ class AutomationRecord(Record):
         if self.action.type is ActionType.NOTIFICATION:
             return ("SLACK", self.action.slack)  # type: ignore[union-attr]
         return None
+
+
+class Attempt(BaseModel):
+    number: int
+    at: str
+    status_code: int | None = None
+    response_excerpt: str = ""
+    error: str | None = None
+    error_class: str | None = None
+    duration_ms: int = 0
+
+
+class ExecutionRecord(Record):
+    """One per (event, automation). Holds the event, the rendered request with secrets redacted,
+    and every attempt."""
+
+    id: str
+    automation_id: str
+    automation_name: str
+    project: str
+    event_type: EventType
+    detail_type: str
+    event: dict[str, Any]
+    action_type: ActionType
+    state: ExecutionState = ExecutionState.PENDING
+    reason: str | None = None
+    request: dict[str, Any] | None = None
+    attempts: list[Attempt] = []
+    deliveries: int = 1
+    created_at: str
+    updated_at: str

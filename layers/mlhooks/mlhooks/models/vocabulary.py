@@ -97,3 +97,10 @@ class ChangeDirection(StrEnum):
     INCREASE = "INCREASE"
     DECREASE = "DECREASE"
     ANY = "ANY"
+
+
+class ExecutionState(StrEnum):
+    PENDING = "PENDING"
+    FINISHED = "FINISHED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"

@@ -1,0 +1,15 @@
+"""JobSenderFunction: SQS job jobs in, deliveries out; failed items stay on the queue."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mlhooks.senders import JobSender
+from mlhooks.wiring import components
+
+logger = Logger(service="mlhooks-job-sender")
+sender = JobSender(components(), components().settings.job_queue_url)
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return sender.handle_batch(event)

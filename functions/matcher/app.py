@@ -1,0 +1,23 @@
+"""MatcherFunction: EventBridge rule target. One platform event in; executions and jobs out."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mlhooks.matcher import EventMatcher
+from mlhooks.wiring import components
+
+logger = Logger(service="mlhooks-matcher")
+matcher = EventMatcher(components())  # keeps its automation cache across invocations
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    report = matcher.handle(event)
+    return {
+        "event_id": report.event_id,
+        "rejected": report.rejected,
+        "created": len(report.created),
+        "duplicates": len(report.duplicates),
+        "skipped": len(report.skipped),
+        "enqueued": report.enqueued,
+    }

@@ -1,0 +1,15 @@
+"""SlackSenderFunction: SQS slack jobs in, deliveries out; failed items stay on the queue."""
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from mlhooks.senders import SlackSender
+from mlhooks.wiring import components
+
+logger = Logger(service="mlhooks-slack-sender")
+sender = SlackSender(components(), components().settings.slack_queue_url)
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return sender.handle_batch(event)

@@ -1,0 +1,93 @@
+"""Execution history (per entity, project and automation), redelivery, and publishing events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
+
+from mlhooks.api.context import caller_for
+from mlhooks.executions import ExecutionService, detail, summary
+from mlhooks.models.api import ExecutionOut, ExecutionSummary, Page, PublishRequest, PublishResponse
+from mlhooks.models.vocabulary import ExecutionState, Role
+from mlhooks.wiring import components
+
+router = Router()
+BASE = "/v1/entities/<entity>"
+State = Annotated[ExecutionState | None, Query()]
+Limit = Annotated[int, Query(ge=1, le=200)]
+Token = Annotated[str | None, Query(max_length=2048)]
+
+
+def _executions() -> ExecutionService:
+    return ExecutionService(components())
+
+
+def _page(
+    entity: str, state: ExecutionState | None, limit: int, token: str | None, **scope: str
+) -> Page[ExecutionSummary]:
+    records, next_token = components().store.list_executions(
+        entity, state=state.value if state else None, limit=limit, token=token, **scope
+    )
+    return Page[ExecutionSummary](items=[summary(r) for r in records], next_token=next_token)
+
+
+@router.get(f"{BASE}/executions", tags=["executions"], summary="Executions of the entity, newest first")
+def list_executions(
+    entity: str, state: State = None, limit: Limit = 50, next_token: Token = None
+) -> Page[ExecutionSummary]:
+    caller_for(router, entity)
+    return _page(entity, state, limit, next_token)
+
+
+@router.get(f"{BASE}/projects/<project>/executions", tags=["executions"], summary="Executions in a project")
+def list_project_executions(
+    entity: str, project: str, state: State = None, limit: Limit = 50, next_token: Token = None
+) -> Page[ExecutionSummary]:
+    caller_for(router, entity)
+    return _page(entity, state, limit, next_token, project=project)
+
+
+@router.get(
+    f"{BASE}/automations/<automation_id>/executions",
+    tags=["executions"],
+    summary="Executions of an automation",
+)
+def list_automation_executions(
+    entity: str, automation_id: str, state: State = None, limit: Limit = 50, next_token: Token = None
+) -> Page[ExecutionSummary]:
+    caller_for(router, entity)
+    return _page(entity, state, limit, next_token, automation_id=automation_id)
+
+
+@router.get(
+    f"{BASE}/executions/<execution_id>",
+    tags=["executions"],
+    summary="One execution: the event, the request sent (secrets redacted) and every attempt",
+)
+def get_execution(entity: str, execution_id: str) -> ExecutionOut:
+    caller_for(router, entity)
+    return detail(_executions().get(entity, execution_id))
+
+
+@router.post(
+    f"{BASE}/executions/<execution_id>/redeliver",
+    tags=["executions"],
+    summary="Deliver a FAILED execution again (members)",
+)
+def redeliver(entity: str, execution_id: str) -> Response[ExecutionOut]:
+    caller_for(router, entity, Role.MEMBER)
+    return Response(202, "application/json", detail(_executions().redeliver(entity, execution_id)))
+
+
+@router.post(
+    "/v1/events",
+    tags=["events"],
+    summary="Publish up to 10 platform events for your entity (validated, then put on the bus)",
+)
+def publish(body: Annotated[PublishRequest, Body()]) -> Response[PublishResponse]:
+    caller = caller_for(router, None, Role.MEMBER)
+    published = _executions().publish(caller.entity, body.events)
+    return Response(202, "application/json", PublishResponse(published=published))

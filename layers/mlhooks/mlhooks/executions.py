@@ -1,0 +1,102 @@
+"""Execution history and redelivery, and publishing platform events through the API."""
+
+from __future__ import annotations
+
+import json
+
+from pydantic import ValidationError
+
+from mlhooks.errors import BusUnavailable, Conflict, InvalidInput, NotFound
+from mlhooks.matcher import job_body
+from mlhooks.models.api import ExecutionOut, ExecutionSummary, PublishedEvent, PublishResult
+from mlhooks.models.events import DETAIL_TYPES, SOURCE
+from mlhooks.models.records import ExecutionRecord
+from mlhooks.models.vocabulary import ActionType, ExecutionState
+from mlhooks.wiring import Components
+
+
+def summary(record: ExecutionRecord) -> ExecutionSummary:
+    return ExecutionSummary(**record.model_dump(), attempt_count=len(record.attempts))
+
+
+def detail(record: ExecutionRecord) -> ExecutionOut:
+    return ExecutionOut(**record.model_dump(), attempt_count=len(record.attempts))
+
+
+class ExecutionService:
+    def __init__(self, parts: Components):
+        self.parts = parts
+        self.store = parts.store
+
+    def get(self, entity: str, execution_id: str) -> ExecutionRecord:
+        record = self.store.get_execution(entity, execution_id)
+        if record is None:
+            raise NotFound(f"No execution {execution_id}.")
+        return record
+
+    def queue_for(self, action_type: ActionType) -> str:
+        settings = self.parts.settings
+        return {
+            ActionType.GENERIC_WEBHOOK: settings.webhook_queue_url,
+            ActionType.NOTIFICATION: settings.slack_queue_url,
+            ActionType.QUEUE_JOB: settings.job_queue_url,
+        }[action_type]
+
+    def redeliver(self, entity: str, execution_id: str) -> ExecutionRecord:
+        """Send a FAILED execution again, with the automation and integration as they are now."""
+        record = self.get(entity, execution_id)
+        if record.state is not ExecutionState.FAILED:
+            raise Conflict(
+                f"Only FAILED executions are redelivered; this one is {record.state.value}.", field="state"
+            )
+        if not self.store.reopen_execution(record):
+            raise Conflict("The execution changed concurrently; fetch it again.", field="state")
+        self.parts.sqs.send_message(QueueUrl=self.queue_for(record.action_type), MessageBody=job_body(record))
+        return self.get(entity, execution_id)
+
+    def publish(self, entity: str, events: list[PublishedEvent]) -> list[PublishResult]:
+        """Validate every event (all or nothing), then put them on the bus."""
+        entries = []
+        for index, event in enumerate(events):
+            model = DETAIL_TYPES.get(event.detail_type)
+            if model is None:
+                raise InvalidInput(
+                    f"Unknown detail_type {event.detail_type!r}; known: {', '.join(DETAIL_TYPES)}.",
+                    field=f"events[{index}].detail_type",
+                )
+            try:
+                parsed = model.model_validate(event.detail)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(p) for p in first["loc"])
+                raise InvalidInput(
+                    f"Invalid event: {where}: {first['msg']}.", field=f"events[{index}].detail.{where}"
+                ) from None
+            if parsed.entity != entity:
+                raise InvalidInput(
+                    f"Events are published for your key's entity ({entity}).",
+                    field=f"events[{index}].detail.entity",
+                )
+            entries.append(
+                {
+                    "Source": SOURCE,
+                    "DetailType": event.detail_type,
+                    "Detail": parsed.model_dump_json(),
+                    "EventBusName": self.parts.settings.event_bus_name,
+                }
+            )
+        answer = self.parts.events.put_events(Entries=entries)
+        if answer.get("FailedEntryCount"):
+            # Publishing again is safe: the matcher dedupes on event_id.
+            raise BusUnavailable(
+                "EventBridge refused some events; publish the batch again.",
+                details=[
+                    {"field": f"events[{i}]", "message": e.get("ErrorMessage", "")}
+                    for i, e in enumerate(answer["Entries"])
+                    if e.get("ErrorCode")
+                ],
+            )
+        return [
+            PublishResult(event_id=json.loads(entry["Detail"])["event_id"], eventbridge_id=result["EventId"])
+            for entry, result in zip(entries, answer["Entries"], strict=True)
+        ]

@@ -1,0 +1,247 @@
+"""The matcher: one platform event in, one execution per matching automation, one job per action.
+
+Look-ups go by (entity, event type, scope) on the sparse GSI of enabled automations, through a
+short-lived in-memory cache, so an event costs the same whether the account has a hundred
+automations or ten thousand. The execution id is derived from the event id and the automation id:
+EventBridge delivering an event twice creates each execution once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pydantic import ValidationError
+
+from mlhooks.filters import Matcher as FilterMatcher
+from mlhooks.filters import parse_filter
+from mlhooks.models.api import RunStateEvent
+from mlhooks.models.events import DETAIL_TYPES, SOURCE, EventDetail, filter_fields
+from mlhooks.models.records import AutomationRecord, ExecutionRecord
+from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState
+from mlhooks.secrets import now_iso
+from mlhooks.wiring import Components
+
+logger = Logger(service="mlhooks-matcher")
+SQS_BATCH = 10  # SendMessageBatch's limit
+MAX_CACHED_SCOPES = 10_000
+
+
+def execution_id(event_id: str, automation_id: str) -> str:
+    return "ex_" + hashlib.sha256(f"{event_id}\n{automation_id}".encode()).hexdigest()[:32]
+
+
+@dataclass
+class MatchReport:
+    event_id: str | None = None
+    rejected: str | None = None
+    created: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    enqueued: int = 0
+
+
+class AutomationCache:
+    """Enabled automations per (entity, event type, scopes), with their filters compiled."""
+
+    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic):
+        self.ttl = ttl
+        self.clock = clock
+        self._entries: dict[
+            tuple[str, ...], tuple[float, list[tuple[AutomationRecord, FilterMatcher | None]]]
+        ] = {}
+
+    def get(self, key: tuple[str, ...], load: Callable[[], list[AutomationRecord]]):  # type: ignore[no-untyped-def]
+        now = self.clock()
+        hit = self._entries.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+        compiled = [
+            (a, parse_filter(a.event.filter, a.event.type) if a.event.filter else None) for a in load()
+        ]
+        if len(self._entries) >= MAX_CACHED_SCOPES:
+            self._entries.clear()  # crude, bounded: a cold cache only costs look-ups
+        self._entries[key] = (now + self.ttl, compiled)
+        return compiled
+
+
+def scope_keys(detail: EventDetail) -> list[str]:
+    keys = ["ENTITY", f"PROJECT#{detail.project}"]
+    collection = getattr(detail, "collection", None)
+    if collection:
+        keys.append(f"COLLECTION#{detail.project}#{collection}")
+    return keys
+
+
+def _condition_holds(automation: AutomationRecord, detail: EventDetail) -> bool:
+    event = automation.event
+    if isinstance(event, RunStateEvent):
+        return detail.run.state in event.states  # type: ignore[attr-defined]
+    return True
+
+
+class EventMatcher:
+    def __init__(
+        self,
+        parts: Components,
+        cache: AutomationCache | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ):
+        self.parts = parts
+        self.store = parts.store
+        self.settings = parts.settings
+        self.cache = cache or AutomationCache(parts.settings.match_cache_seconds)
+        self.wall_clock = wall_clock
+        self.queues = {
+            ActionType.GENERIC_WEBHOOK: self.settings.webhook_queue_url,
+            ActionType.NOTIFICATION: self.settings.slack_queue_url,
+            ActionType.QUEUE_JOB: self.settings.job_queue_url,
+        }
+
+    # ---- parsing -------------------------------------------------------------------------------
+
+    def parse(self, event: dict[str, Any]) -> tuple[str, EventDetail]:
+        if event.get("source") != SOURCE:
+            raise ValueError(f"source must be {SOURCE!r}")
+        detail_type = event.get("detail-type")
+        model = DETAIL_TYPES.get(detail_type)  # type: ignore[arg-type]
+        if model is None:
+            raise ValueError(f"unknown detail-type {detail_type!r}; known: {', '.join(DETAIL_TYPES)}")
+        return detail_type, model.model_validate(event.get("detail"))  # type: ignore[return-value]
+
+    def dead_letter(self, event: dict[str, Any], reason: str, errors: list[dict[str, Any]]) -> None:
+        body = {"reason": reason, "errors": errors, "event": event, "rejected_at": now_iso()}
+        self.parts.sqs.send_message(
+            QueueUrl=self.settings.events_dlq_url, MessageBody=json.dumps(body, default=str)
+        )
+
+    # ---- matching ------------------------------------------------------------------------------
+
+    def candidates(self, detail: EventDetail, event_type: EventType) -> list[AutomationRecord]:
+        keys = scope_keys(detail)
+        cached = self.cache.get(
+            (detail.entity, event_type.value, *keys),
+            lambda: self.store.enabled_automations(detail.entity, event_type.value, keys),
+        )
+        fields = filter_fields(detail)
+        return [
+            automation
+            for automation, compiled in cached
+            if (compiled is None or compiled.matches(fields)) and _condition_holds(automation, detail)
+        ]
+
+    def handle(self, event: dict[str, Any]) -> MatchReport:
+        try:
+            detail_type, detail = self.parse(event)
+        except (ValueError, ValidationError) as exc:
+            errors = (
+                [{"field": ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
+                if isinstance(exc, ValidationError)
+                else []
+            )
+            reason = "invalid detail" if isinstance(exc, ValidationError) else str(exc)
+            self.dead_letter(event, reason, errors)
+            logger.warning("event rejected to the dead-letter queue", extra={"reason": reason})
+            return MatchReport(rejected=reason)
+        report = MatchReport(event_id=detail.event_id)
+        event_type = type(detail).event_type
+        if event_type is None:
+            # Run metrics are judged by per-run metric conditions (RUN_METRIC_* automations),
+            # which keep state across events; this release does not evaluate them yet.
+            return report
+        jobs: list[ExecutionRecord] = []
+        for automation in self.candidates(detail, event_type):
+            execution = self._execution(automation, detail, detail_type, event_type)
+            existing = self.store.execution_item(detail.entity, execution.id)
+            if existing is not None:
+                report.duplicates.append(execution.id)
+                # A previous attempt may have stopped between writing and enqueuing.
+                if existing["state"] == ExecutionState.PENDING.value and not existing.get("enqueued"):
+                    jobs.append(execution)
+                continue
+            if execution.state is ExecutionState.PENDING and not self._within_rate(automation):
+                execution = execution.model_copy(
+                    update={
+                        "state": ExecutionState.SKIPPED,
+                        "reason": f"rate limit: {self.settings.rate_limit_per_minute} executions a minute",
+                    }
+                )
+            if not self.store.create_execution(execution):
+                report.duplicates.append(execution.id)
+                continue
+            report.created.append(execution.id)
+            if execution.state is ExecutionState.SKIPPED:
+                report.skipped.append(execution.id)
+            elif execution.state is ExecutionState.PENDING:
+                jobs.append(execution)
+        report.enqueued = self.enqueue(jobs)
+        logger.info(
+            "event matched",
+            extra={
+                "event_id": detail.event_id,
+                "event_type": event_type.value,
+                "created": len(report.created),
+                "enqueued": report.enqueued,
+            },
+        )
+        return report
+
+    def _execution(
+        self, automation: AutomationRecord, detail: EventDetail, detail_type: str, event_type: EventType
+    ) -> ExecutionRecord:
+        stamp = now_iso()
+        no_op = automation.action.type is ActionType.NO_OP
+        return ExecutionRecord(
+            entity=detail.entity,
+            id=execution_id(detail.event_id, automation.id),
+            automation_id=automation.id,
+            automation_name=automation.name,
+            project=detail.project,
+            event_type=event_type,
+            detail_type=detail_type,
+            event=detail.model_dump(mode="json"),
+            action_type=automation.action.type,
+            state=ExecutionState.FINISHED if no_op else ExecutionState.PENDING,
+            reason="NO_OP: nothing to deliver" if no_op else None,
+            created_at=stamp,
+            updated_at=stamp,
+        )
+
+    def _within_rate(self, automation: AutomationRecord) -> bool:
+        now = int(self.wall_clock())
+        minute = now // 60
+        return self.store.take_rate_token(
+            automation.entity,
+            automation.id,
+            str(minute),
+            self.settings.rate_limit_per_minute,
+            expires_at=(minute + 2) * 60,
+        )
+
+    def enqueue(self, executions: list[ExecutionRecord]) -> int:
+        """One job per execution on its action's queue, ten at a time; marks each as enqueued."""
+        by_queue: dict[str, list[ExecutionRecord]] = {}
+        for execution in executions:
+            by_queue.setdefault(self.queues[execution.action_type], []).append(execution)
+        sent = 0
+        for queue_url, batch in by_queue.items():
+            for start in range(0, len(batch), SQS_BATCH):
+                chunk = batch[start : start + SQS_BATCH]
+                entries = [{"Id": str(i), "MessageBody": job_body(e)} for i, e in enumerate(chunk)]
+                answer = self.parts.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+                if answer.get("Failed"):
+                    # Raising makes EventBridge retry the event; created executions are then re-enqueued.
+                    raise RuntimeError(f"SQS refused {len(answer['Failed'])} jobs: {answer['Failed'][0]}")
+                for execution in chunk:
+                    self.store.mark_enqueued(execution.entity, execution.id)
+                sent += len(chunk)
+        return sent
+
+
+def job_body(execution: ExecutionRecord) -> str:
+    return json.dumps({"entity": execution.entity, "execution_id": execution.id})

@@ -1,0 +1,192 @@
+"""Platform events: what publishers put on the bus, one schema per `detail-type`.
+
+An EventBridge event for mlhooks has `source` = "mlhooks.platform", a `detail-type` from
+DETAIL_TYPES, and one of these models as `detail`. The JSON Schemas under `events/schemas/` are
+generated from these classes (`mlhooks schemas`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any, ClassVar
+
+from pydantic import Field, StringConstraints, field_validator
+
+from mlhooks.models.api import Input
+from mlhooks.models.names import CollectionName, EntityName, ProjectName
+from mlhooks.models.vocabulary import EventType, RunState
+
+SOURCE = "mlhooks.platform"
+
+EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+MAX_METADATA_KEYS = 100
+MAX_METRICS = 1000
+
+
+class Artifact(Input):
+    id: ShortText
+    version_index: Annotated[int, Field(ge=0)]
+    type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    aliases: list[ShortText] = Field(default_factory=list, max_length=100)
+    tags: list[ShortText] = Field(default_factory=list, max_length=100)
+    metadata: dict[str, Any] = Field(default_factory=dict, max_length=MAX_METADATA_KEYS)
+
+
+class Run(Input):
+    id: ShortText
+    display_name: ShortText
+    user: ShortText
+    state: RunState | None = None
+    step: Annotated[int, Field(ge=0)] | None = None
+    # Values may be NaN or infinite (a diverging loss); they are kept, and judged by conditions.
+    metrics: dict[ShortText, float] = Field(default_factory=dict, max_length=MAX_METRICS)
+
+
+class EventDetail(Input):
+    """Fields every platform event carries."""
+
+    event_type: ClassVar[EventType | None] = None
+
+    event_id: EventId = Field(description="Unique per event: a redelivered event keeps its id (dedupe).")
+    time: dt.datetime
+    entity: EntityName
+    project: ProjectName
+    author: ShortText = Field(description="Who caused the event (a username).")
+
+
+class ArtifactEventDetail(EventDetail):
+    collection: CollectionName = Field(
+        description="The collection the event is about (for links: the target)."
+    )
+    artifact: Artifact
+
+
+class ArtifactVersionCreated(ArtifactEventDetail):
+    event_type = EventType.CREATE_ARTIFACT
+
+
+class ArtifactLinked(ArtifactEventDetail):
+    event_type = EventType.LINK_ARTIFACT
+
+
+class ArtifactUnlinked(ArtifactEventDetail):
+    event_type = EventType.UNLINK_ARTIFACT
+
+
+class ArtifactAliasAdded(ArtifactEventDetail):
+    event_type = EventType.ADD_ARTIFACT_ALIAS
+    alias: ShortText
+
+
+class ArtifactTagAdded(ArtifactEventDetail):
+    event_type = EventType.ADD_ARTIFACT_TAG
+    tag: ShortText
+
+
+class ArtifactTagRemoved(ArtifactEventDetail):
+    event_type = EventType.REMOVE_ARTIFACT_TAG
+    tag: ShortText
+
+
+class CollectionTagAdded(EventDetail):
+    event_type = EventType.ADD_COLLECTION_TAG
+    collection: CollectionName
+    tag: ShortText
+
+
+class CollectionTagRemoved(EventDetail):
+    event_type = EventType.REMOVE_COLLECTION_TAG
+    collection: CollectionName
+    tag: ShortText
+
+
+class RunStateChanged(EventDetail):
+    event_type = EventType.RUN_STATE
+    run: Run
+
+    @field_validator("run")
+    @classmethod
+    def _state_required(cls, run: Run) -> Run:
+        if run.state is None:
+            raise ValueError("a run state event needs run.state")
+        return run
+
+
+class RunMetricsLogged(EventDetail):
+    """Watched by RUN_METRIC_THRESHOLD, RUN_METRIC_CHANGE and RUN_METRIC_ZSCORE automations."""
+
+    event_type = None
+    run: Run
+
+    @field_validator("run")
+    @classmethod
+    def _metrics_required(cls, run: Run) -> Run:
+        if run.step is None or not run.metrics:
+            raise ValueError("a run metrics event needs run.step and run.metrics")
+        return run
+
+
+DETAIL_TYPES: dict[str, type[EventDetail]] = {
+    "Artifact Version Created": ArtifactVersionCreated,
+    "Artifact Linked": ArtifactLinked,
+    "Artifact Unlinked": ArtifactUnlinked,
+    "Artifact Alias Added": ArtifactAliasAdded,
+    "Artifact Tag Added": ArtifactTagAdded,
+    "Artifact Tag Removed": ArtifactTagRemoved,
+    "Collection Tag Added": CollectionTagAdded,
+    "Collection Tag Removed": CollectionTagRemoved,
+    "Run State Changed": RunStateChanged,
+    "Run Metrics Logged": RunMetricsLogged,
+}
+
+
+def filter_fields(detail: EventDetail) -> dict[str, Any]:
+    """The fields automation filters see (W&B's names)."""
+    fields: dict[str, Any] = {}
+    artifact = getattr(detail, "artifact", None)
+    if artifact is not None:
+        fields["artifact_type"] = artifact.type
+    if hasattr(detail, "collection"):
+        fields["collection"] = detail.collection  # type: ignore[attr-defined]
+    for name in ("alias", "tag"):
+        if hasattr(detail, name):
+            fields[name] = getattr(detail, name)
+    run = getattr(detail, "run", None)
+    if run is not None:
+        fields["display_name"] = run.display_name
+        fields["user"] = run.user
+    return fields
+
+
+def template_variables(detail: EventDetail, event_type: EventType, automation_name: str) -> dict[str, str]:
+    """W&B's payload variables for an event; a variable that does not apply is left out (renders "")."""
+    values = {
+        "event_type": event_type.value,
+        "event_author": detail.author,
+        "entity_name": detail.entity,
+        "project_name": detail.project,
+        "automation_name": automation_name,
+    }
+    collection = getattr(detail, "collection", None)
+    if collection:
+        values["artifact_collection_name"] = collection
+    artifact: Artifact | None = getattr(detail, "artifact", None)
+    if artifact is not None:
+        version = f"{collection}:v{artifact.version_index}"
+        values["artifact_version"] = version
+        values["artifact_version_string"] = f"{detail.entity}/{detail.project}/{version}"
+        values["artifact_version_index"] = str(artifact.version_index)
+        for key, value in artifact.metadata.items():
+            text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+            values[f"artifact_metadata.{key}"] = text
+    for name in ("alias", "tag"):
+        if hasattr(detail, name):
+            values[name] = getattr(detail, name)
+    run: Run | None = getattr(detail, "run", None)
+    if run is not None:
+        values["run_name"] = run.display_name
+        if run.state is not None:
+            values["run_status"] = run.state.value
+    return values

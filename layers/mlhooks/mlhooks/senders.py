@@ -1,0 +1,381 @@
+"""The senders: SQS jobs in, deliveries out, every attempt recorded.
+
+One base class carries the delivery contract common to the three action types: claim the
+execution (so a job delivered twice by SQS is sent once), deliver, record the attempt, and then
+finish it, fail it, or retry it later by pushing the message's visibility timeout out
+(exponential backoff with jitter, or the receiver's Retry-After). On the last allowed attempt the
+execution is marked FAILED before the message goes on to the dead-letter queue, so no execution
+stays PENDING once its job has left.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ValidationError
+
+from mlhooks.delivery import USER_AGENT, prepare_webhook_request, send
+from mlhooks.errors import MlhooksError
+from mlhooks.models.api import NotificationAction, QueueJobAction, WebhookAction
+from mlhooks.models.events import DETAIL_TYPES, template_variables
+from mlhooks.models.records import Attempt, AutomationRecord, ExecutionRecord
+from mlhooks.models.vocabulary import ExecutionState
+from mlhooks.secrets import REDACTED, now_iso, redact
+from mlhooks.slack import RETRYABLE_ERRORS, build_message
+from mlhooks.wiring import Components
+
+logger = Logger(service="mlhooks-sender")
+MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS's ceiling for a visibility timeout
+RETRYABLE_STATUS = frozenset({408, 429})
+# Longer than one delivery can take (connect + read timeouts, secret reads), short enough that a
+# crashed sender's job is picked up again soon.
+LEASE_SECONDS = 120
+
+
+class Job(BaseModel):
+    entity: str
+    execution_id: str
+
+
+@dataclass
+class Result:
+    """What one attempt came to."""
+
+    attempt: Attempt
+    retryable: bool = False
+    retry_after: float | None = None
+    request: dict[str, Any] | None = None
+    permanent_reason: str | None = None
+
+    @property
+    def delivered(self) -> bool:
+        return self.attempt.error is None and self.permanent_reason is None and not self.retryable
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError):
+        return None
+
+
+def classify_status(status: int | None) -> tuple[bool, bool]:
+    """(ok, retryable) for an HTTP status; None means no answer (network error, timeout)."""
+    if status is None:
+        return False, True
+    if 200 <= status < 300:
+        return True, False
+    return False, status in RETRYABLE_STATUS or status >= 500
+
+
+class Sender:
+    def __init__(
+        self,
+        parts: Components,
+        queue_url: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ):
+        self.parts = parts
+        self.store = parts.store
+        self.settings = parts.settings
+        self.queue_url = queue_url
+        self.clock = clock
+        self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+
+    # ---- the batch -----------------------------------------------------------------------------
+
+    def handle_batch(self, event: dict[str, Any]) -> dict[str, Any]:
+        """SQS batch in; `batchItemFailures` out (ReportBatchItemFailures): failed items stay on the queue."""
+        records = event.get("Records") or []
+        if not records:
+            return {"batchItemFailures": []}
+        with ThreadPoolExecutor(max_workers=min(10, len(records))) as pool:
+            done = list(pool.map(self.process, records))
+        return {
+            "batchItemFailures": [
+                {"itemIdentifier": r["messageId"]} for r, ok in zip(records, done, strict=True) if not ok
+            ]
+        }
+
+    def process(self, record: dict[str, Any]) -> bool:
+        """True when the message may be deleted."""
+        try:
+            job = Job.model_validate_json(record["body"])
+        except (ValidationError, KeyError):
+            logger.error("poison message: not a job; it will go to the dead-letter queue")
+            return False
+        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        now = self.clock()
+        execution = self.store.get_execution(job.entity, job.execution_id)
+        if execution is None or execution.state is not ExecutionState.PENDING:
+            return True  # nothing (more) to do: a duplicate of a finished job
+        owner = record["messageId"]
+        lease = int(now) + LEASE_SECONDS
+        if not self.store.claim_execution(job.entity, job.execution_id, owner, int(now), lease):
+            return True  # another copy of this job holds it and will finish it
+        try:
+            result = self.deliver(execution, attempt)
+        except (MlhooksError, ClientError, BotoCoreError, requests.RequestException) as exc:
+            # Our side failed (a throttled secret read, a table hiccup): worth another attempt.
+            result = Result(
+                Attempt(number=attempt, at=now_iso(), error=str(exc)[:500], error_class=type(exc).__name__),
+                retryable=True,
+            )
+        return self._settle(execution, result, attempt, owner, record)
+
+    def _settle(
+        self, execution: ExecutionRecord, result: Result, attempt: int, owner: str, record: dict[str, Any]
+    ) -> bool:
+        attempts = [*execution.attempts, result.attempt]
+        update: dict[str, Any] = {"attempts": attempts, "updated_at": now_iso()}
+        if result.request is not None:
+            update["request"] = result.request
+        if result.delivered:
+            update["state"] = ExecutionState.FINISHED
+        elif result.permanent_reason or not result.retryable:
+            update |= {
+                "state": ExecutionState.FAILED,
+                "reason": result.permanent_reason or result.attempt.error,
+            }
+        elif attempt >= self.settings.max_attempts:
+            update |= {
+                "state": ExecutionState.FAILED,
+                "reason": f"gave up after {attempt} attempts: {result.attempt.error}",
+            }
+        saved = self.store.save_execution(execution.model_copy(update=update), owner=owner)
+        if not saved:
+            return True  # the lease moved on (a redelivery took over); this copy is obsolete
+        state = update.get("state", ExecutionState.PENDING)
+        if state is ExecutionState.PENDING:
+            delay = self._retry_delay(attempt, result.retry_after)
+            self.parts.sqs.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=int(delay)
+            )
+            return False
+        exhausted = state is ExecutionState.FAILED and result.retryable and not result.permanent_reason
+        # Retries used up: leave the message, so SQS moves it to the dead-letter queue. Otherwise done.
+        return not exhausted
+
+    def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(max(retry_after, 1.0), MAX_VISIBILITY_SECONDS)
+        ceiling = min(self.settings.retry_max_seconds, self.settings.retry_base_seconds * 2 ** (attempt - 1))
+        # "Equal jitter": at least half the backoff, so retries spread out without bunching at zero.
+        return min(ceiling / 2 + self.rng.uniform(0, ceiling / 2), MAX_VISIBILITY_SECONDS)
+
+    # ---- one delivery ----------------------------------------------------------------------------
+
+    def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def automation(self, execution: ExecutionRecord) -> AutomationRecord | None:
+        return self.store.get_automation(execution.entity, execution.automation_id)
+
+    def variables(self, execution: ExecutionRecord, automation_name: str) -> dict[str, str]:
+        detail = DETAIL_TYPES[execution.detail_type].model_validate(execution.event)
+        return template_variables(detail, execution.event_type, automation_name)
+
+    @staticmethod
+    def failed(attempt: int, reason: str, error_class: str = "configuration") -> Result:
+        return Result(
+            Attempt(number=attempt, at=now_iso(), error=reason, error_class=error_class),
+            permanent_reason=reason,
+        )
+
+
+class WebhookSender(Sender):
+    def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:
+        automation = self.automation(execution)
+        if automation is None or not isinstance(automation.action, WebhookAction):
+            return self.failed(attempt, "the automation was deleted or no longer sends a webhook")
+        webhook = self.store.get_webhook(execution.entity, automation.action.webhook)
+        if webhook is None:
+            return self.failed(attempt, f"webhook {automation.action.webhook} no longer exists")
+        if not webhook.enabled:
+            return self.failed(attempt, f"webhook {webhook.name} is disabled: {webhook.disabled_reason}")
+        secrets = self.parts.vault.read_cached(
+            execution.entity, webhook.secret_names(), self.settings.secret_cache_seconds
+        )
+        request = prepare_webhook_request(
+            webhook,
+            automation.action.payload,
+            self.variables(execution, automation.name),
+            secrets,
+            message_id=execution.id,
+            timestamp=int(self.clock()),
+        )
+        outcome = send(self.parts.outbound, request)
+        ok, retryable = classify_status(outcome.status_code)
+        if outcome.error_class in ("blocked_destination", "unresolvable_destination"):
+            retryable = outcome.error_class == "unresolvable_destination"
+        shown = {
+            name: (REDACTED if name == "Authorization" else value) for name, value in request.headers.items()
+        }
+        result = Result(
+            Attempt(
+                number=attempt,
+                at=now_iso(),
+                status_code=outcome.status_code,
+                response_excerpt=outcome.body_excerpt[:1024],
+                error=outcome.error or (None if ok else f"HTTP {outcome.status_code}"),
+                error_class=outcome.error_class,
+                duration_ms=outcome.duration_ms,
+            ),
+            retryable=retryable,
+            retry_after=parse_retry_after(outcome.headers.get("Retry-After"), self.clock()),
+            request={
+                "url": request.url,
+                "headers": shown,
+                "body": redact(request.body.decode("utf-8"), request.secret_values),
+            },
+        )
+        if outcome.status_code == 410:
+            # 410 Gone: the receiver says it is gone for good; stop calling it.
+            self.store.set_webhook_enabled(
+                execution.entity, webhook.name, False, f"the receiver answered 410 Gone on {now_iso()}"
+            )
+            result.permanent_reason = "the receiver answered 410 Gone; the webhook is now disabled"
+        return result
+
+
+class SlackSender(Sender):
+    def __init__(self, parts: Components, queue_url: str, **kwargs: Any):
+        super().__init__(parts, queue_url, **kwargs)
+        self.http = requests.Session()
+        self.http.trust_env = False
+
+    def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:
+        automation = self.automation(execution)
+        if automation is None or not isinstance(automation.action, NotificationAction):
+            return self.failed(attempt, "the automation was deleted or no longer notifies Slack")
+        integration = self.store.get_slack(execution.entity, automation.action.slack)
+        if integration is None:
+            return self.failed(attempt, f"Slack integration {automation.action.slack} no longer exists")
+        token = self.parts.vault.read_cached(
+            execution.entity, [integration.bot_token_secret], self.settings.secret_cache_seconds
+        )[integration.bot_token_secret]
+        message = build_message(
+            automation.action, integration.channel_id, self.variables(execution, automation.name)
+        )
+        started = time.monotonic()
+        try:
+            answer = self.http.post(
+                f"{self.settings.slack_api_url.rstrip('/')}/chat.postMessage",
+                json=message,
+                headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
+                timeout=(self.settings.http_connect_timeout_seconds, self.settings.http_read_timeout_seconds),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            return Result(
+                Attempt(
+                    number=attempt,
+                    at=now_iso(),
+                    error=redact(str(exc), [token])[:500],
+                    error_class=type(exc).__name__,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                ),
+                retryable=True,
+                request=message,
+            )
+        duration = int((time.monotonic() - started) * 1000)
+        excerpt = redact(answer.text[:1024], [token])
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        slack_error = None if body.get("ok") else str(body.get("error") or f"HTTP {answer.status_code}")
+        ok, retryable = classify_status(answer.status_code)
+        if ok and slack_error:
+            retryable = slack_error in RETRYABLE_ERRORS
+        return Result(
+            Attempt(
+                number=attempt,
+                at=now_iso(),
+                status_code=answer.status_code,
+                response_excerpt=excerpt,
+                error=slack_error,
+                error_class="slack_error" if slack_error else None,
+                duration_ms=duration,
+            ),
+            retryable=bool(slack_error) and retryable,
+            retry_after=parse_retry_after(answer.headers.get("Retry-After"), self.clock()),
+            request=message,
+        )
+
+
+class JobSender(Sender):
+    # SQS errors that no retry will fix.
+    FINAL = frozenset(
+        {
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+            "AccessDenied",
+            "AccessDeniedException",
+            "InvalidParameterValue",
+            "InvalidAddress",
+        }
+    )
+
+    def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:
+        automation = self.automation(execution)
+        if automation is None or not isinstance(automation.action, QueueJobAction):
+            return self.failed(attempt, "the automation was deleted or no longer queues a job")
+        action = automation.action
+        variables = self.variables(execution, automation.name)
+        body = {
+            "job": action.job,
+            "version": action.version,
+            "overrides": action.overrides,
+            "destination_project": action.destination_project or execution.project,
+            "execution_id": execution.id,
+            "automation": {"id": automation.id, "name": automation.name},
+            "event": {
+                "type": execution.event_type.value,
+                **{k: v for k, v in variables.items() if k != "automation_name"},
+            },
+        }
+        started = time.monotonic()
+        message: dict[str, Any] = {"QueueUrl": action.queue_url, "MessageBody": json.dumps(body)}
+        if action.queue_url.endswith(".fifo"):
+            message |= {"MessageGroupId": execution.project, "MessageDeduplicationId": execution.id}
+        try:
+            answer = self.parts.sqs.send_message(**message)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            return Result(
+                Attempt(
+                    number=attempt,
+                    at=now_iso(),
+                    error=f"{code}: {exc.response['Error'].get('Message')}",
+                    error_class=code,
+                    duration_ms=int((time.monotonic() - started) * 1000),
+                ),
+                retryable=code not in self.FINAL,
+                request={"queue_url": action.queue_url, "body": body},
+            )
+        return Result(
+            Attempt(
+                number=attempt,
+                at=now_iso(),
+                response_excerpt=f"MessageId {answer['MessageId']}",
+                duration_ms=int((time.monotonic() - started) * 1000),
+            ),
+            request={"queue_url": action.queue_url, "body": body},
+        )
