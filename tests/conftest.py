@@ -41,13 +41,16 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[S
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL")  # in-process moto: the real endpoints, intercepted
     with mock_aws():
-        stack = provision(template, endpoint_url=None)
+        # Three attempts and no backoff, so retry and dead-letter paths run in milliseconds.
+        stack = provision(template, endpoint_url=None, parameters={"MaxAttempts": "3"})
         for name, value in local_environment("unused", stack).items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("AWS_ENDPOINT_URL")
         # Production's default: no range is opened; tests that need a local receiver ask for it.
         monkeypatch.setenv("MLHOOKS_OUTBOUND_ALLOW", "")
         monkeypatch.setenv("MLHOOKS_SLACK_API_URL", "http://127.0.0.1:9/unused")
+        monkeypatch.setenv("MLHOOKS_RETRY_BASE_SECONDS", "0")
+        monkeypatch.setenv("MLHOOKS_MATCH_CACHE_SECONDS", "0")
         wiring.reset()
         yield stack
     wiring.reset()

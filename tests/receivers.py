@@ -41,6 +41,9 @@ class Receiver:
     status: int = 200
     reply: bytes = b'{"ok":true}'
     requests: list[Received] = field(default_factory=list)
+    # Statuses for the next requests, before `status` applies again: a flaky endpoint.
+    statuses: list[int] = field(default_factory=list)
+    extra_headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         receiver = self
@@ -49,8 +52,11 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
-                self.send_response(receiver.status)
+                status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                for name, value in receiver.extra_headers.items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(receiver.reply)))
                 self.end_headers()
                 self.wfile.write(receiver.reply)

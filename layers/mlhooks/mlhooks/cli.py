@@ -41,15 +41,19 @@ def dev(args: argparse.Namespace) -> int:
     from mlhooks.wiring import components
 
     root = find_root()
-    runtime = LocalRuntime(root, api_port=args.port, moto_port=args.moto_port)
+    runtime = LocalRuntime(
+        root, api_port=args.port, moto_port=args.moto_port, inbox_port=args.inbox_port, entity=args.entity
+    )
     runtime.start()
     _, key = AccessService(components().store).bootstrap(args.entity, args.username)
     state_file = Path(args.state_file) if args.state_file else root / STATE_FILE
+    inbox_url = runtime.inbox.url if runtime.inbox else ""
     _write_state(
         state_file,
         {
             "api_url": runtime.api_url,
             "aws_endpoint_url": runtime.endpoint_url,
+            "inbox_url": inbox_url,
             "entity": args.entity,
             "username": args.username,
             "admin_key": key,
@@ -57,10 +61,13 @@ def dev(args: argparse.Namespace) -> int:
     )
     print(
         f"""
-mlhooks local runtime is up (no Docker; AWS is moto's server at {runtime.endpoint_url}).
+mlhooks local runtime is up: API, event bus, matcher, queues and senders
+(no Docker; AWS is moto's server at {runtime.endpoint_url}).
 
   API          {runtime.api_url}/v1
   API docs     {runtime.api_url}/v1/docs
+  inbox        {inbox_url}/<any path>  (webhook receiver; GET {inbox_url}/ lists what landed)
+  event bus    {os.environ["MLHOOKS_EVENT_BUS_NAME"]}  (publish: .venv/bin/mlhooks publish events/<file>.json)
   entity       {args.entity}
   admin key    {key}
                (a dev key for this throwaway runtime; also saved in {state_file})
@@ -100,7 +107,7 @@ def _running_endpoint(root: Path) -> str | None:
 
 def invoke(args: argparse.Namespace) -> int:
     from mlhooks import wiring
-    from mlhooks.local.runtime import Functions, LocalRuntime, local_environment
+    from mlhooks.local.runtime import Functions, LocalRuntime, local_environment, provision
 
     root = find_root()
     raw = sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
@@ -108,9 +115,11 @@ def invoke(args: argparse.Namespace) -> int:
     endpoint = _running_endpoint(root)
     runtime = None
     if endpoint:
+        template = LocalRuntime(root).template
         os.environ.update(local_environment(endpoint))
+        os.environ.update(local_environment(endpoint, provision(template, endpoint)))  # finds what exists
         wiring.reset()
-        fns = Functions(root, LocalRuntime(root).template)
+        fns = Functions(root, template)
     else:
         # No `make dev` running: bring up a private, empty moto for this one invocation.
         runtime = LocalRuntime(root)
@@ -154,6 +163,73 @@ def bootstrap(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_stack(root: Path):  # type: ignore[no-untyped-def]
+    """The running `mlhooks dev`'s resources, with this process's environment pointed at them."""
+    from mlhooks import wiring
+    from mlhooks.local.runtime import LocalRuntime, local_environment, provision
+
+    endpoint = _running_endpoint(root)
+    if not endpoint:
+        raise SystemExit("mlhooks: no local runtime is running here; start it with `make dev`.")
+    os.environ.update(local_environment(endpoint))
+    stack = provision(LocalRuntime(root).template, endpoint)
+    os.environ.update(local_environment(endpoint, stack))
+    wiring.reset()
+    return stack
+
+
+def publish(args: argparse.Namespace) -> int:
+    """Put sample events (EventBridge envelopes, as in events/) on the local bus."""
+    import uuid
+
+    from mlhooks.wiring import components
+
+    _local_stack(find_root())
+    parts = components()
+    for path in args.files:
+        envelope = json.loads(Path(path).read_text())
+        detail = envelope["detail"]
+        if args.new_id:
+            detail["event_id"] = f"{detail['event_id']}-{uuid.uuid4().hex[:8]}"
+        answer = parts.events.put_events(
+            Entries=[
+                {
+                    "Source": envelope["source"],
+                    "DetailType": envelope["detail-type"],
+                    "Detail": json.dumps(detail),
+                    "EventBusName": parts.settings.event_bus_name,
+                }
+            ]
+        )
+        outcome = f"FAILED {answer['Entries']}" if answer["FailedEntryCount"] else "published"
+        print(f"{path}: {outcome} ({envelope['detail-type']}, event_id {detail['event_id']})")
+    return 0
+
+
+def redrive_command(args: argparse.Namespace) -> int:
+    from mlhooks.redrive import redrive
+    from mlhooks.wiring import components
+
+    if args.dlq_url and args.queue_url:
+        dlq_url, queue_url = args.dlq_url, args.queue_url
+    else:
+        stack = _local_stack(find_root())
+        kind = args.kind.capitalize()
+        dlq_url, queue_url = stack.refs[f"{kind}DLQ"], stack.refs[f"{kind}Queue"]
+    parts = components()
+    moved = redrive(parts.sqs, parts.store, dlq_url, queue_url)
+    print(f"moved {moved} job(s) from {dlq_url} back to {queue_url}")
+    return 0
+
+
+def schemas(args: argparse.Namespace) -> int:
+    from mlhooks.models.events import write_schemas
+
+    for path in write_schemas(Path(args.out)):
+        print(path)
+    return 0
+
+
 def receive(args: argparse.Namespace) -> int:
     from mlhooks.local.receiver import serve
 
@@ -168,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("dev", help="run the local runtime (moto + the API on localhost)")
     p.add_argument("--port", type=int, default=3000)
     p.add_argument("--moto-port", type=int, default=0, help="0 picks a free port")
+    p.add_argument("--inbox-port", type=int, default=3001, help="the request inbox (and fake Slack API)")
     p.add_argument("--entity", default="dev")
     p.add_argument("--username", default="admin")
     p.add_argument("--state-file", help=f"where to write URLs and the dev key (default {STATE_FILE})")
@@ -185,6 +262,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--region", help="AWS region (default: AWS_REGION)")
     p.add_argument("--endpoint-url", help="AWS endpoint (default: AWS_ENDPOINT_URL, else AWS)")
     p.set_defaults(run=bootstrap)
+
+    p = commands.add_parser("publish", help="put event files (events/*.json) on the local bus")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--new-id", action="store_true", help="give each event a fresh event_id (no dedupe)")
+    p.set_defaults(run=publish)
+
+    p = commands.add_parser("redrive", help="move jobs from a dead-letter queue back to their queue")
+    p.add_argument(
+        "kind",
+        nargs="?",
+        default="webhook",
+        choices=["webhook", "slack", "job"],
+        help="which local queue (with `make dev` running)",
+    )
+    p.add_argument("--dlq-url", help="in AWS: the dead-letter queue's URL")
+    p.add_argument("--queue-url", help="in AWS: the queue to send the jobs back to")
+    p.set_defaults(run=redrive_command)
+
+    p = commands.add_parser("schemas", help="write the platform events' JSON Schemas")
+    p.add_argument("--out", default="events/schemas")
+    p.set_defaults(run=schemas)
 
     p = commands.add_parser(
         "receive", help="a local webhook receiver that prints requests and checks signatures"

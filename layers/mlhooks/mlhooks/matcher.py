@@ -185,8 +185,8 @@ class EventMatcher:
             extra={
                 "event_id": detail.event_id,
                 "event_type": event_type.value,
-                "created": len(report.created),
-                "enqueued": report.enqueued,
+                "executions_created": len(report.created),
+                "jobs_enqueued": report.enqueued,
             },
         )
         return report

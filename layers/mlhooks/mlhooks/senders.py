@@ -118,7 +118,8 @@ class Sender:
         try:
             job = Job.model_validate_json(record["body"])
         except (ValidationError, KeyError):
-            logger.error("poison message: not a job; it will go to the dead-letter queue")
+            logger.error("poison message: not a job; it goes on to the dead-letter queue")
+            self._release(record)
             return False
         attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
         now = self.clock()
@@ -169,8 +170,17 @@ class Sender:
             )
             return False
         exhausted = state is ExecutionState.FAILED and result.retryable and not result.permanent_reason
-        # Retries used up: leave the message, so SQS moves it to the dead-letter queue. Otherwise done.
-        return not exhausted
+        if exhausted:
+            # Retries used up: keep the message and make it visible, so SQS moves it to the
+            # dead-letter queue on its next receive instead of after a full visibility timeout.
+            self._release(record)
+            return False
+        return True
+
+    def _release(self, record: dict[str, Any]) -> None:
+        self.parts.sqs.change_message_visibility(
+            QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
+        )
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:

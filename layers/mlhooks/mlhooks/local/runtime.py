@@ -126,9 +126,15 @@ def local_environment(endpoint_url: str, stack: Stack | None = None) -> dict[str
     return env
 
 
+def local_parameters() -> dict[str, str]:
+    """Template parameters a developer may set through the environment (the attempt limit is both a
+    queue's maxReceiveCount and the senders' setting, so it must be set as the parameter)."""
+    attempts = os.environ.get("MLHOOKS_MAX_ATTEMPTS")
+    return {"MaxAttempts": attempts} if attempts else {}
+
+
 # Settings a developer (or a test) may set in the environment to override the template's values.
 LOCAL_OVERRIDABLE = (
-    "MLHOOKS_MAX_ATTEMPTS",
     "MLHOOKS_RETRY_BASE_SECONDS",
     "MLHOOKS_RETRY_MAX_SECONDS",
     "MLHOOKS_MATCH_CACHE_SECONDS",
@@ -367,9 +373,68 @@ def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
     }
 
 
+def run_batch(
+    fns: Functions,
+    sqs: Any,
+    function: str,
+    queue_url: str,
+    queue_arn: str,
+    batch: int,
+    report_failures: bool,
+    wait_seconds: int = 0,
+) -> int:
+    """One turn of an SQS event source mapping: receive up to `batch` messages, invoke the function,
+    delete what succeeded (with ReportBatchItemFailures, all but the reported items; if the function
+    raised, none). Returns how many messages were received."""
+    messages = sqs.receive_message(
+        QueueUrl=queue_url,
+        MaxNumberOfMessages=batch,
+        WaitTimeSeconds=wait_seconds,
+        AttributeNames=["All"],
+        MessageAttributeNames=["All"],
+    ).get("Messages", [])
+    if not messages:
+        return 0
+    try:
+        result = fns.invoke(function, {"Records": [sqs_record(m, queue_arn) for m in messages]})
+        failed = (
+            {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            if report_failures
+            else set()
+        )
+    except Exception:
+        logging.getLogger("mlhooks.local").exception("%s failed on a batch", function)
+        failed = {m["MessageId"] for m in messages}  # the whole batch comes back
+    done = [m for m in messages if m["MessageId"] not in failed]
+    for start in range(0, len(done), 10):
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(done[start : start + 10])
+            ],
+        )
+    return len(messages)
+
+
+def run_rule(fns: Functions, sqs: Any, function: str, tap_url: str, wait_seconds: int = 0) -> int:
+    """One turn of EventBridge -> Lambda: each event on the rule's tap queue, one invocation each;
+    a failed invocation leaves the event to be retried, then dead-lettered by the tap's redrive."""
+    messages = sqs.receive_message(
+        QueueUrl=tap_url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
+    ).get("Messages", [])
+    for message in messages:
+        try:
+            fns.invoke(function, json.loads(message["Body"]))
+        except Exception:
+            logging.getLogger("mlhooks.local").exception("%s failed on an event", function)
+            continue
+        sqs.delete_message(QueueUrl=tap_url, ReceiptHandle=message["ReceiptHandle"])
+    return len(messages)
+
+
 class Poller:
-    """Lambda's event source mappings, locally: SQS queues (batch size, ReportBatchItemFailures) and
-    EventBridge rules (one event per invocation; a failure is retried, then dead-lettered)."""
+    """Lambda's event source mappings, run continuously in threads."""
 
     def __init__(self, fns: Functions, sqs: Any, stop: threading.Event):
         self.fns = fns
@@ -377,62 +442,23 @@ class Poller:
         self.stop = stop
         self.errors = 0
 
-    def _receive(self, queue_url: str, batch: int) -> list[dict[str, Any]]:
-        answer = self.sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=batch,
-            WaitTimeSeconds=1,
-            AttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        )
-        return answer.get("Messages", [])
-
-    def poll_queue(
-        self, function: str, queue_url: str, queue_arn: str, batch: int, report_failures: bool
-    ) -> None:
+    def _loop(self, turn: Callable[[], int]) -> None:
         while not self.stop.is_set():
             try:
-                messages = self._receive(queue_url, batch)
-                if not messages:
-                    continue
-                try:
-                    result = self.fns.invoke(
-                        function, {"Records": [sqs_record(m, queue_arn) for m in messages]}
-                    )
-                    failed = (
-                        {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
-                        if report_failures
-                        else set()
-                    )
-                except Exception:
-                    logging.getLogger("mlhooks.local").exception("%s failed on a batch", function)
-                    failed = {m["MessageId"] for m in messages}  # the whole batch comes back
-                done = [m for m in messages if m["MessageId"] not in failed]
-                for start in range(0, len(done), 10):
-                    self.sqs.delete_message_batch(
-                        QueueUrl=queue_url,
-                        Entries=[
-                            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                            for i, m in enumerate(done[start : start + 10])
-                        ],
-                    )
+                turn()
             except Exception:  # keep polling through a hiccup of moto or a shutdown race
                 self.errors += 1
                 time.sleep(0.2)
 
-    def poll_rule(self, function: str, queue_url: str) -> None:
-        while not self.stop.is_set():
-            try:
-                for message in self._receive(queue_url, 10):
-                    try:
-                        self.fns.invoke(function, json.loads(message["Body"]))
-                    except Exception:
-                        logging.getLogger("mlhooks.local").exception("%s failed on an event", function)
-                        continue  # visible again after the tap's visibility timeout; then its DLQ
-                    self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-            except Exception:
-                self.errors += 1
-                time.sleep(0.2)
+    def poll_queue(
+        self, function: str, queue_url: str, queue_arn: str, batch: int, report_failures: bool
+    ) -> None:
+        self._loop(
+            lambda: run_batch(self.fns, self.sqs, function, queue_url, queue_arn, batch, report_failures, 1)
+        )
+
+    def poll_rule(self, function: str, tap_url: str) -> None:
+        self._loop(lambda: run_rule(self.fns, self.sqs, function, tap_url, 1))
 
 
 class LocalRuntime:
@@ -473,7 +499,7 @@ class LocalRuntime:
         host, port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         os.environ.update(local_environment(self.endpoint_url))
-        self.stack = provision(self.template, self.endpoint_url)
+        self.stack = provision(self.template, self.endpoint_url, local_parameters())
         if self.inbox_port is not None:
             # The inbox doubles as Slack's API, so notifications land somewhere visible.
             self.inbox = Inbox(self.host, self.inbox_port, verifier=self._verify).start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field, StringConstraints, field_validator
@@ -190,3 +191,39 @@ def template_variables(detail: EventDetail, event_type: EventType, automation_na
         if run.state is not None:
             values["run_status"] = run.state.value
     return values
+
+
+def envelope_schema() -> dict[str, Any]:
+    """The EventBridge envelope mlhooks accepts: fixed source, a known detail-type, a detail object."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "mlhooks platform event (EventBridge envelope)",
+        "type": "object",
+        "required": ["source", "detail-type", "detail"],
+        "properties": {
+            "source": {"const": SOURCE},
+            "detail-type": {"enum": list(DETAIL_TYPES)},
+            "detail": {"type": "object", "description": "One of the detail schemas in this folder."},
+        },
+    }
+
+
+def schema_documents() -> dict[str, dict[str, Any]]:
+    """File stem -> JSON Schema, for `events/schemas/`."""
+    documents = {"envelope": envelope_schema()}
+    for detail_type, model in DETAIL_TYPES.items():
+        schema = model.model_json_schema()
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["description"] = f"`detail` of a `{detail_type}` event (source {SOURCE})."
+        documents[detail_type.lower().replace(" ", "-")] = schema
+    return documents
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, document in schema_documents().items():
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written

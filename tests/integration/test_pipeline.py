@@ -1,0 +1,475 @@
+"""The event pipeline against moto: EventBridge envelope -> matcher -> SQS -> senders -> receivers.
+
+Queues are driven the way Lambda's event source mappings drive them (`run_batch`), including
+ReportBatchItemFailures, visibility-timeout retries and redrive to the dead-letter queues.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from conftest import Team, make_team
+from receivers import standard_webhooks_signature, wandb_signature
+from samples import load_event
+
+from mlhooks import wiring
+from mlhooks.local.inbox import Inbox
+from mlhooks.local.runtime import Functions, LocalApiGateway, Stack, run_batch, run_rule
+
+TOKEN = "pipeline-token-value-1234"
+SIGNING = "pipeline-signing-secret-5678"
+GITHUB_PAYLOAD = {
+    "event_type": "DEPLOY_MODEL",
+    "client_payload": {
+        "version": "${artifact_version_string}",
+        "alias": "${alias}",
+        "author": "${event_author}",
+        "accuracy": "${artifact_metadata.accuracy}",
+        "automation": "${automation_name}",
+    },
+}
+
+
+@dataclass
+class Pipeline:
+    team: Team
+    stack: Stack
+    fns: Functions
+    sqs: Any
+
+    @property
+    def base(self) -> str:
+        return self.team.base
+
+    def match(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        return self.fns.invoke("MatcherFunction", envelope)
+
+    def drain(self, kind: str = "Webhook", rounds: int = 20) -> int:
+        """Run the sender until its queue is empty (retries come back at once: no backoff in tests)."""
+        function = f"{kind}SenderFunction"
+        total = 0
+        for _ in range(rounds):
+            received = run_batch(
+                self.fns,
+                self.sqs,
+                function,
+                self.stack.refs[f"{kind}Queue"],
+                self.stack.arns[f"{kind}Queue"],
+                10,
+                True,
+            )
+            total += received
+            if not received:
+                break
+        return total
+
+    def queue_depth(self, logical_id: str) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.stack.refs[logical_id], AttributeNames=["ApproximateNumberOfMessages"]
+        )
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+    def executions(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.team.viewer.get(
+            f"{self.base}/executions", query="&".join(f"{k}={v}" for k, v in filters.items())
+        ).json["items"]
+
+    def execution(self, execution_id: str) -> dict[str, Any]:
+        return self.team.viewer.get(f"{self.base}/executions/{execution_id}").json
+
+    def automation(self, **overrides: Any) -> dict[str, Any]:
+        body = {
+            "name": "dispatch on production",
+            "scope": {
+                "type": "ARTIFACT_COLLECTION",
+                "project": "wandb-registry-model",
+                "collection": "resnet50",
+            },
+            "event": {"type": "ADD_ARTIFACT_ALIAS", "filter": {"$and": [{"alias": {"$regex": "^prod"}}]}},
+            "action": {"type": "GENERIC_WEBHOOK", "webhook": "github", "payload": GITHUB_PAYLOAD},
+        }
+        body.update(overrides)
+        reply = self.team.member.post(f"{self.base}/automations", body)
+        assert reply.status == 201, reply.raw
+        return reply.json
+
+
+def alias_event(**detail: Any) -> dict[str, Any]:
+    envelope = copy.deepcopy(load_event("platform-alias-added.json"))
+    envelope["detail"].update(detail)
+    return envelope
+
+
+@pytest.fixture
+def pipeline(aws, template, allow_loopback, receiver) -> Pipeline:
+    from samples import ROOT
+
+    fns = Functions(ROOT, template)
+    team = make_team(LocalApiGateway(fns, template), "dev")
+    admin, base = team.admin, team.base
+    admin.post(f"{base}/secrets", {"name": "GITHUB_TOKEN", "value": TOKEN})
+    admin.post(f"{base}/secrets", {"name": "SIGNING", "value": SIGNING})
+    assert (
+        admin.post(
+            f"{base}/webhooks",
+            {
+                "name": "github",
+                "url": receiver.url,
+                "access_token_secret": "GITHUB_TOKEN",
+                "signing_secret": "SIGNING",
+            },
+        ).status
+        == 201
+    )
+    admin.post(f"{base}/projects", {"name": "wandb-registry-model", "registry": True})
+    admin.post(f"{base}/projects/wandb-registry-model/collections", {"name": "resnet50"})
+    admin.post(f"{base}/projects/wandb-registry-model/collections", {"name": "other-model"})
+    admin.post(f"{base}/projects", {"name": "training"})
+    return Pipeline(team, aws, fns, boto3.client("sqs", region_name="us-east-1"))
+
+
+def test_alias_event_delivers_signed_repository_dispatch(pipeline, receiver):
+    automation = pipeline.automation()
+    report = pipeline.match(load_event("platform-alias-added.json"))
+    assert report["created"] == 1 and report["enqueued"] == 1
+    assert pipeline.drain() == 1
+
+    [request] = receiver.requests
+    assert request.json == {
+        "event_type": "DEPLOY_MODEL",
+        "client_payload": {
+            "version": "dev/wandb-registry-model/resnet50:v3",
+            "alias": "production",
+            "author": "alice",
+            "accuracy": "0.953",
+            "automation": "dispatch on production",
+        },
+    }
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["X-Wandb-Signature"] == wandb_signature(SIGNING, request.body)
+    assert request.headers["webhook-signature"] == standard_webhooks_signature(
+        SIGNING, request.headers["webhook-id"], request.headers["webhook-timestamp"], request.body
+    )
+
+    [summary] = pipeline.executions()
+    assert summary["state"] == "FINISHED" and summary["automation_id"] == automation["id"]
+    assert request.headers["webhook-id"] == summary["id"]
+    execution = pipeline.execution(summary["id"])
+    assert [a["status_code"] for a in execution["attempts"]] == [200]
+    assert execution["request"]["headers"]["Authorization"] == "[REDACTED]"
+    assert TOKEN not in json.dumps(execution) and SIGNING not in json.dumps(execution)
+
+
+def test_filter_and_scope_decide_what_fires(pipeline, receiver):
+    pipeline.automation()
+    pipeline.match(alias_event(event_id="e-staging", alias="staging"))
+    pipeline.match(alias_event(event_id="e-other", collection="other-model"))
+    assert pipeline.executions() == []
+    pipeline.automation(name="any project", scope={"type": "ENTITY"}, event={"type": "ADD_ARTIFACT_ALIAS"})
+    pipeline.match(alias_event(event_id="e-any", alias="staging", project="elsewhere"))
+    assert [e["automation_name"] for e in pipeline.executions()] == ["any project"]
+
+
+def test_duplicate_event_delivers_once(pipeline, receiver):
+    pipeline.automation()
+    first = pipeline.match(load_event("platform-alias-added.json"))
+    again = pipeline.match(load_event("platform-alias-added.json"))
+    assert first["created"] == 1 and again["created"] == 0 and again["duplicates"] == 1
+    pipeline.drain()
+    assert len(receiver.requests) == 1 and len(pipeline.executions()) == 1
+
+
+def test_disabled_automation_does_not_fire(pipeline, receiver):
+    automation = pipeline.automation()
+    pipeline.team.member.post(f"{pipeline.base}/automations/{automation['id']}/disable")
+    assert pipeline.match(load_event("platform-alias-added.json"))["created"] == 0
+
+
+def test_no_op_finishes_without_a_job(pipeline):
+    pipeline.automation(action={"type": "NO_OP"})
+    assert pipeline.match(load_event("platform-alias-added.json"))["enqueued"] == 0
+    [execution] = pipeline.executions()
+    assert execution["state"] == "FINISHED" and execution["action_type"] == "NO_OP"
+
+
+def test_rate_limit_records_skipped(pipeline, monkeypatch):
+    monkeypatch.setenv("MLHOOKS_RATE_LIMIT_PER_MINUTE", "2")
+    wiring.reset()
+    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)  # a fresh container with the setting
+    pipeline.automation()
+    for i in range(4):
+        pipeline.match(alias_event(event_id=f"burst-{i}"))
+    states = sorted(e["state"] for e in pipeline.executions())
+    assert states == ["PENDING", "PENDING", "SKIPPED", "SKIPPED"]
+    skipped = pipeline.executions(state="SKIPPED")[0]
+    assert "rate limit" in skipped["reason"]
+
+
+def test_malformed_event_goes_to_dead_letter_queue_with_reason(pipeline):
+    pipeline.automation()
+    report = pipeline.match(load_event("platform-malformed.json"))
+    assert report["rejected"] == "invalid detail" and pipeline.executions() == []
+    [message] = pipeline.sqs.receive_message(QueueUrl=pipeline.stack.refs["EventsDLQ"]).get("Messages", [])
+    body = json.loads(message["Body"])
+    assert body["reason"] == "invalid detail" and body["errors"][0]["field"] == "artifact"
+    assert body["event"]["detail"]["event_id"] == "evt-bad-0001"
+
+
+def test_fails_twice_then_succeeds_finishes_with_three_attempts(pipeline, receiver):
+    receiver.statuses = [503, 502]
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    [summary] = pipeline.executions()
+    execution = pipeline.execution(summary["id"])
+    assert execution["state"] == "FINISHED"
+    assert [a["status_code"] for a in execution["attempts"]] == [503, 502, 200]
+    assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1  # stable across retries
+
+
+def test_always_failing_endpoint_ends_in_dlq_then_redelivers(pipeline, receiver):
+    receiver.status = 500
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    [summary] = pipeline.executions()
+    assert summary["state"] == "FAILED" and summary["attempt_count"] == 3
+    assert "gave up after 3 attempts" in summary["reason"]
+    assert pipeline.queue_depth("WebhookDLQ") == 1 and pipeline.queue_depth("WebhookQueue") == 0
+
+    receiver.status = 200
+    reply = pipeline.team.member.post(f"{pipeline.base}/executions/{summary['id']}/redeliver")
+    assert reply.status == 202 and reply.json["state"] == "PENDING"
+    pipeline.drain()
+    execution = pipeline.execution(summary["id"])
+    assert execution["state"] == "FINISHED" and execution["deliveries"] == 2
+    assert [a["status_code"] for a in execution["attempts"]] == [500, 500, 500, 200]
+
+
+def test_dlq_redrive_sends_jobs_again(pipeline, receiver):
+    from mlhooks.redrive import redrive
+
+    receiver.status = 500
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    receiver.status = 200
+    parts = wiring.components()
+    assert (
+        redrive(
+            pipeline.sqs, parts.store, pipeline.stack.refs["WebhookDLQ"], pipeline.stack.refs["WebhookQueue"]
+        )
+        == 1
+    )
+    pipeline.drain()
+    assert pipeline.executions()[0]["state"] == "FINISHED"
+
+
+def test_client_error_fails_at_once_without_dlq(pipeline, receiver):
+    receiver.status = 400
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    [summary] = pipeline.executions()
+    assert summary["state"] == "FAILED" and summary["attempt_count"] == 1
+    assert pipeline.queue_depth("WebhookDLQ") == 0
+
+
+def test_gone_disables_the_webhook(pipeline, receiver):
+    receiver.status = 410
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    webhook = pipeline.team.viewer.get(f"{pipeline.base}/webhooks/github").json
+    assert webhook["enabled"] is False and "410" in webhook["disabled_reason"]
+    receiver.status = 200
+    pipeline.match(alias_event(event_id="after-gone"))
+    pipeline.drain()
+    assert len(receiver.requests) == 1  # not called while disabled
+    assert pipeline.team.admin.patch(f"{pipeline.base}/webhooks/github", {"enabled": True}).json["enabled"]
+
+
+def test_retry_after_sets_the_next_attempt(pipeline, receiver):
+    receiver.status = 429
+    receiver.extra_headers = {"Retry-After": "120"}
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    # The job waits out Retry-After: invisible on the queue, not yet retried.
+    assert len(receiver.requests) == 1
+    attributes = pipeline.sqs.get_queue_attributes(
+        QueueUrl=pipeline.stack.refs["WebhookQueue"], AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )
+    assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+    assert pipeline.executions()[0]["state"] == "PENDING"
+
+
+def test_poison_message_is_not_acknowledged(pipeline):
+    pipeline.sqs.send_message(QueueUrl=pipeline.stack.refs["WebhookQueue"], MessageBody="not a job")
+    pipeline.drain()
+    assert pipeline.queue_depth("WebhookDLQ") == 1
+
+
+@pytest.fixture
+def slack(aws):
+    inbox = Inbox().start()
+    yield inbox
+    inbox.stop()
+
+
+def test_slack_notification_reaches_fake_slack(pipeline, slack, monkeypatch):
+    monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
+    wiring.reset()
+    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
+    admin = pipeline.team.admin
+    admin.post(f"{pipeline.base}/secrets", {"name": "SLACK_BOT", "value": "xoxb-pipeline-test-token"})
+    admin.post(
+        f"{pipeline.base}/slack",
+        {
+            "name": "alerts",
+            "bot_token_secret": "SLACK_BOT",
+            "channel_id": "C0123ABCD",
+            "channel_name": "ml-alerts",
+        },
+    )
+    pipeline.automation(
+        name="run failed",
+        scope={"type": "PROJECT", "project": "training"},
+        event={"type": "RUN_STATE", "states": ["FAILED", "CRASHED"]},
+        action={
+            "type": "NOTIFICATION",
+            "slack": "alerts",
+            "title": "Run ${run_name} ${run_status}",
+            "message": "Started by ${event_author}",
+            "severity": "ERROR",
+        },
+    )
+    pipeline.match(load_event("platform-run-failed.json"))
+    pipeline.drain("Slack")
+    [message] = slack.slack_messages
+    assert message["channel"] == "C0123ABCD"
+    assert message["text"] == ":rotating_light: Run resnet50-lr3e-4 FAILED"
+    blocks = message["attachments"][0]["blocks"]
+    assert blocks[0]["text"]["text"] == "Run resnet50-lr3e-4 FAILED"
+    assert "Started by bob" in blocks[1]["text"]["text"]
+    assert message["attachments"][0]["color"] == "#E01E5A"
+    assert pipeline.executions()[0]["state"] == "FINISHED"
+
+
+def test_slack_invalid_token_fails_without_retry(pipeline, slack, monkeypatch):
+    monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
+    wiring.reset()
+    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
+    admin = pipeline.team.admin
+    admin.post(f"{pipeline.base}/secrets", {"name": "BAD_BOT", "value": "not-a-bot-token"})
+    admin.post(
+        f"{pipeline.base}/slack",
+        {
+            "name": "alerts",
+            "bot_token_secret": "BAD_BOT",
+            "channel_id": "C0123ABCD",
+            "channel_name": "ml-alerts",
+        },
+    )
+    pipeline.automation(action={"type": "NOTIFICATION", "slack": "alerts", "title": "New ${alias}"})
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain("Slack")
+    [summary] = pipeline.executions()
+    assert summary["state"] == "FAILED" and summary["reason"] == "invalid_auth"
+    assert "not-a-bot-token" not in json.dumps(pipeline.execution(summary["id"]))
+
+
+def test_queue_job_lands_on_the_run_queue(pipeline):
+    run_queue = pipeline.sqs.create_queue(QueueName="gpu-launch")["QueueUrl"]
+    pipeline.automation(
+        action={
+            "type": "QUEUE_JOB",
+            "queue_url": run_queue,
+            "job": "evaluate-model",
+            "version": "v2",
+            "overrides": {"epochs": 1},
+            "destination_project": "training",
+        }
+    )
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain("Job")
+    [message] = pipeline.sqs.receive_message(QueueUrl=run_queue)["Messages"]
+    job = json.loads(message["Body"])
+    assert job["job"] == "evaluate-model" and job["version"] == "v2" and job["overrides"] == {"epochs": 1}
+    assert job["destination_project"] == "training"
+    assert job["event"]["artifact_version_string"] == "dev/wandb-registry-model/resnet50:v3"
+    assert pipeline.executions()[0]["state"] == "FINISHED"
+
+
+def test_publish_api_forwards_through_the_bus(pipeline, receiver):
+    pipeline.automation()
+    envelope = load_event("platform-alias-added.json")
+    events = [{"detail_type": envelope["detail-type"], "detail": envelope["detail"]}]
+    reply = pipeline.team.member.post("/v1/events", {"events": events})
+    assert reply.status == 202, reply.raw
+    assert reply.json["published"][0]["event_id"] == "evt-alias-0001"
+    assert (
+        run_rule(pipeline.fns, pipeline.sqs, "MatcherFunction", pipeline.stack.rule_taps["MatcherFunction"])
+        == 1
+    )
+    pipeline.drain()
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"detail_type": "Model Exploded"}, "events[0].detail_type"),
+        ({"detail": {"event_id": "x"}}, "events[0].detail.time"),
+        (
+            {"detail": {**load_event("platform-alias-added.json")["detail"], "entity": "someone-else"}},
+            "events[0].detail.entity",
+        ),
+    ],
+)
+def test_publish_api_rejects_bad_events_whole(pipeline, change, field):
+    envelope = load_event("platform-alias-added.json")
+    event = {"detail_type": envelope["detail-type"], "detail": envelope["detail"], **change}
+    reply = pipeline.team.member.post("/v1/events", {"events": [event]})
+    assert reply.status == 422 and reply.error["field"] == field
+    assert (
+        pipeline.sqs.receive_message(QueueUrl=pipeline.stack.rule_taps["MatcherFunction"]).get("Messages")
+        is None
+    )
+
+
+def test_execution_listings_filters_and_isolation(pipeline, receiver, gateway):
+    first = pipeline.automation()
+    second = pipeline.automation(
+        name="on any alias",
+        scope={"type": "ENTITY"},
+        event={"type": "ADD_ARTIFACT_ALIAS"},
+        action={"type": "NO_OP"},
+    )
+    for i in range(3):
+        pipeline.match(alias_event(event_id=f"list-{i}"))
+    pipeline.drain()
+    base = pipeline.base
+    everything = pipeline.executions()
+    assert len(everything) == 6
+    assert [e["created_at"] for e in everything] == sorted(
+        (e["created_at"] for e in everything), reverse=True
+    )
+    per_automation = pipeline.team.viewer.get(f"{base}/automations/{first['id']}/executions").json["items"]
+    assert {e["automation_id"] for e in per_automation} == {first["id"]} and len(per_automation) == 3
+    per_project = pipeline.team.viewer.get(
+        f"{base}/projects/wandb-registry-model/executions", query="limit=4"
+    ).json
+    assert len(per_project["items"]) == 4 and per_project["next_token"]
+    assert len(pipeline.executions(state="FINISHED")) == 6
+    assert second["id"]
+    finished = everything[0]["id"]
+    assert pipeline.team.member.post(f"{base}/executions/{finished}/redeliver").status == 409
+    other = make_team(LocalApiGateway(pipeline.fns, pipeline.fns.template), "globex")
+    assert other.admin.get(f"{base}/executions/{finished}").status == 404
+    assert other.admin.get(f"{other.base}/executions/{finished}").status == 404
