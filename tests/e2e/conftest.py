@@ -19,8 +19,25 @@ from samples import ROOT
 def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     state_file = tmp_path_factory.mktemp("dev") / "dev.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLHOOKS_"))}
+    # Three attempts without backoff, and no matcher cache: failure paths run in seconds.
+    env |= {
+        "MLHOOKS_MAX_ATTEMPTS": "3",
+        "MLHOOKS_RETRY_BASE_SECONDS": "0",
+        "MLHOOKS_MATCH_CACHE_SECONDS": "0",
+    }
     process = subprocess.Popen(
-        [sys.executable, "-m", "mlhooks.cli", "dev", "--port", "0", "--state-file", str(state_file)],
+        [
+            sys.executable,
+            "-m",
+            "mlhooks.cli",
+            "dev",
+            "--port",
+            "0",
+            "--inbox-port",
+            "0",
+            "--state-file",
+            str(state_file),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -34,6 +51,7 @@ def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
             raise RuntimeError(f"mlhooks dev did not start:\n{process.stdout.read()}")  # type: ignore[union-attr]
         time.sleep(0.1)
     state = json.loads(state_file.read_text())
+    state["state_file"] = str(state_file)
     yield state
     process.terminate()
     process.wait(timeout=10)

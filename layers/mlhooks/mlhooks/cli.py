@@ -94,7 +94,7 @@ Press Ctrl-C to stop.""",
 
 def _running_endpoint(root: Path) -> str | None:
     """The moto endpoint of a running `mlhooks dev`, if there is one."""
-    state = root / STATE_FILE
+    state = Path(os.environ.get("MLHOOKS_DEV_STATE") or root / STATE_FILE)
     if not state.is_file():
         return None
     endpoint = json.loads(state.read_text()).get("aws_endpoint_url")

@@ -1,0 +1,315 @@
+"""End to end over the local runtime: events on the bus, the matcher, the queues and the senders
+running as `make dev` runs them, delivering to real HTTP receivers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from receivers import standard_webhooks_signature, wandb_signature
+from samples import ROOT, load_event
+
+pytestmark = pytest.mark.e2e
+TOKEN = "e2e-pipeline-token"
+SIGNING = "e2e-pipeline-signing"
+
+
+class Scenario:
+    """One test's own project, webhook and automation in the shared dev runtime."""
+
+    def __init__(self, runtime: dict[str, Any], http: requests.Session):
+        self.runtime = runtime
+        self.http = http
+        self.api = f"{runtime['api_url']}/v1/entities/{runtime['entity']}"
+        self.tag = uuid.uuid4().hex[:8]
+        self.project = f"p-{self.tag}"
+        for name, value in (("TOKEN", TOKEN), ("SIGNING", SIGNING)):
+            self.http.post(f"{self.api}/secrets", json={"name": f"{name}_{self.tag}", "value": value})
+        assert self.http.post(f"{self.api}/projects", json={"name": self.project, "registry": True}).ok
+
+    def webhook(self, url: str) -> str:
+        name = f"hook-{self.tag}"
+        reply = self.http.post(
+            f"{self.api}/webhooks",
+            json={
+                "name": name,
+                "url": url,
+                "access_token_secret": f"TOKEN_{self.tag}",
+                "signing_secret": f"SIGNING_{self.tag}",
+            },
+        )
+        assert reply.status_code == 201, reply.text
+        return name
+
+    def automation(self, action: dict[str, Any], event: dict[str, Any] | None = None) -> str:
+        reply = self.http.post(
+            f"{self.api}/automations",
+            json={
+                "name": f"auto-{self.tag}",
+                "scope": {"type": "PROJECT", "project": self.project},
+                "event": event or {"type": "ADD_ARTIFACT_ALIAS", "filter": {"alias": "production"}},
+                "action": action,
+            },
+        )
+        assert reply.status_code == 201, reply.text
+        return reply.json()["id"]
+
+    def publish(self, sample: str = "platform-alias-added.json", event_id: str | None = None) -> str:
+        envelope = load_event(sample)
+        detail = {
+            **envelope["detail"],
+            "project": self.project,
+            "event_id": event_id or f"ev-{uuid.uuid4().hex}",
+        }
+        reply = self.http.post(
+            f"{self.runtime['api_url']}/v1/events",
+            json={"events": [{"detail_type": envelope["detail-type"], "detail": detail}]},
+        )
+        assert reply.status_code == 202, reply.text
+        return detail["event_id"]
+
+    def executions(self, automation_id: str) -> list[dict[str, Any]]:
+        return self.http.get(f"{self.api}/automations/{automation_id}/executions").json()["items"]
+
+    def wait(
+        self, automation_id: str, state: str, count: int = 1, timeout: float = 40
+    ) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            items = self.executions(automation_id)
+            if len(items) >= count and all(i["state"] == state for i in items):
+                return items
+            time.sleep(0.2)
+        raise AssertionError(f"executions did not reach {state}: {self.executions(automation_id)}")
+
+    def execution(self, execution_id: str) -> dict[str, Any]:
+        return self.http.get(f"{self.api}/executions/{execution_id}").json()
+
+
+@pytest.fixture
+def scenario(local_runtime, http) -> Scenario:
+    return Scenario(local_runtime, http)
+
+
+def test_alias_added_fires_github_repository_dispatch(scenario, receiver):
+    hook = scenario.webhook(receiver.url)
+    automation = scenario.automation(
+        {
+            "type": "GENERIC_WEBHOOK",
+            "webhook": hook,
+            "payload": {
+                "event_type": "DEPLOY_MODEL",
+                "client_payload": {
+                    "version": "${artifact_version_string}",
+                    "alias": "${alias}",
+                    "by": "${event_author}",
+                },
+            },
+        }
+    )
+    scenario.publish()
+    [execution] = scenario.wait(automation, "FINISHED")
+    [request] = receiver.requests
+    assert request.json == {
+        "event_type": "DEPLOY_MODEL",
+        "client_payload": {
+            "version": f"dev/{scenario.project}/resnet50:v3",
+            "alias": "production",
+            "by": "alice",
+        },
+    }
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["X-Wandb-Signature"] == wandb_signature(SIGNING, request.body)
+    assert request.headers["webhook-signature"] == standard_webhooks_signature(
+        SIGNING, execution["id"], request.headers["webhook-timestamp"], request.body
+    )
+    assert scenario.execution(execution["id"])["attempts"][0]["status_code"] == 200
+
+
+def test_teams_message_card_payload(scenario, receiver):
+    hook = scenario.webhook(receiver.url)
+    card = {
+        "@type": "MessageCard",
+        "@context": "http://schema.org/extensions",
+        "themeColor": "0076D7",
+        "summary": "New ${alias} model",
+        "sections": [
+            {
+                "activityTitle": "${artifact_version_string}",
+                "facts": [{"name": "Alias", "value": "${alias}"}, {"name": "By", "value": "${event_author}"}],
+            }
+        ],
+    }
+    automation = scenario.automation({"type": "GENERIC_WEBHOOK", "webhook": hook, "payload": card})
+    scenario.publish()
+    scenario.wait(automation, "FINISHED")
+    body = receiver.requests[0].json
+    assert body["@type"] == "MessageCard" and body["summary"] == "New production model"
+    assert body["sections"][0]["facts"] == [
+        {"name": "Alias", "value": "production"},
+        {"name": "By", "value": "alice"},
+    ]
+
+
+def test_slack_notification_reaches_the_fake_slack(scenario, local_runtime):
+    scenario.http.post(
+        f"{scenario.api}/secrets", json={"name": f"BOT_{scenario.tag}", "value": "xoxb-e2e-token"}
+    )
+    assert (
+        scenario.http.post(
+            f"{scenario.api}/slack",
+            json={
+                "name": f"slack-{scenario.tag}",
+                "bot_token_secret": f"BOT_{scenario.tag}",
+                "channel_id": "C0E2E0001",
+                "channel_name": "e2e",
+            },
+        ).status_code
+        == 201
+    )
+    automation = scenario.automation(
+        {
+            "type": "NOTIFICATION",
+            "slack": f"slack-{scenario.tag}",
+            "title": "${artifact_version_string} is ${alias}",
+            "severity": "WARN",
+        }
+    )
+    scenario.publish()
+    scenario.wait(automation, "FINISHED")
+    inbox = requests.get(local_runtime["inbox_url"], timeout=5).json()
+    titles = [m["text"] for m in inbox["slack_messages"]]
+    assert f":warning: dev/{scenario.project}/resnet50:v3 is production" in titles
+
+
+def test_queue_job_lands_on_a_run_queue(scenario, local_runtime):
+    sqs = boto3.client(
+        "sqs",
+        endpoint_url=local_runtime["aws_endpoint_url"],
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
+    run_queue = sqs.create_queue(QueueName=f"launch-{scenario.tag}")["QueueUrl"]
+    automation = scenario.automation(
+        {"type": "QUEUE_JOB", "queue_url": run_queue, "job": "retrain", "overrides": {"lr": 0.001}}
+    )
+    scenario.publish()
+    scenario.wait(automation, "FINISHED")
+    [message] = sqs.receive_message(QueueUrl=run_queue, WaitTimeSeconds=1)["Messages"]
+    job = json.loads(message["Body"])
+    assert job["job"] == "retrain" and job["overrides"] == {"lr": 0.001}
+    assert job["destination_project"] == scenario.project
+
+
+def test_endpoint_failing_twice_then_succeeding(scenario, receiver):
+    receiver.statuses = [500, 503]
+    automation = scenario.automation(
+        {
+            "type": "GENERIC_WEBHOOK",
+            "webhook": scenario.webhook(receiver.url),
+            "payload": {"v": "${artifact_version_string}"},
+        }
+    )
+    scenario.publish()
+    [execution] = scenario.wait(automation, "FINISHED")
+    attempts = scenario.execution(execution["id"])["attempts"]
+    assert [a["status_code"] for a in attempts] == [500, 503, 200]
+    assert len(receiver.requests) == 3
+
+
+def test_endpoint_always_failing_ends_failed_then_redelivers(scenario, receiver):
+    receiver.status = 502
+    automation = scenario.automation(
+        {
+            "type": "GENERIC_WEBHOOK",
+            "webhook": scenario.webhook(receiver.url),
+            "payload": {"v": "${artifact_version_string}"},
+        }
+    )
+    scenario.publish()
+    [execution] = scenario.wait(automation, "FAILED")
+    assert execution["attempt_count"] == 3
+    receiver.status = 200
+    reply = scenario.http.post(f"{scenario.api}/executions/{execution['id']}/redeliver")
+    assert reply.status_code == 202, reply.text
+    scenario.wait(automation, "FINISHED")
+    assert [r for r in receiver.requests][-1].headers["webhook-id"] == execution["id"]
+
+
+def test_duplicate_event_is_delivered_once(scenario, receiver):
+    automation = scenario.automation(
+        {
+            "type": "GENERIC_WEBHOOK",
+            "webhook": scenario.webhook(receiver.url),
+            "payload": {"v": "${artifact_version_string}"},
+        }
+    )
+    event_id = scenario.publish()
+    scenario.publish(event_id=event_id)
+    scenario.wait(automation, "FINISHED")
+    time.sleep(1.5)  # give a second delivery every chance to happen
+    assert len(scenario.executions(automation)) == 1 and len(receiver.requests) == 1
+
+
+def test_publish_cli_and_inbox_walkthrough(local_runtime, http):
+    """The README's walk-through: a webhook to the built-in inbox, a sample event published with the CLI."""
+    api = f"{local_runtime['api_url']}/v1/entities/{local_runtime['entity']}"
+    tag = uuid.uuid4().hex[:6]
+    http.post(f"{api}/secrets", json={"name": f"SIGN_{tag}", "value": "walkthrough-signing"})
+    http.post(f"{api}/projects", json={"name": "wandb-registry-model", "registry": True})
+    inbox_path = f"/github-{tag}"
+    http.post(
+        f"{api}/webhooks",
+        json={
+            "name": f"inbox-{tag}",
+            "url": local_runtime["inbox_url"] + inbox_path,
+            "signing_secret": f"SIGN_{tag}",
+        },
+    )
+    created = http.post(
+        f"{api}/automations",
+        json={
+            "name": f"walkthrough-{tag}",
+            "scope": {"type": "PROJECT", "project": "wandb-registry-model"},
+            "event": {"type": "ADD_ARTIFACT_ALIAS", "filter": {"alias": "production"}},
+            "action": {
+                "type": "GENERIC_WEBHOOK",
+                "webhook": f"inbox-{tag}",
+                "payload": {"v": "${artifact_version_string}"},
+            },
+        },
+    )
+    assert created.status_code == 201, created.text
+    completed = subprocess.run(
+        [sys.executable, "-m", "mlhooks.cli", "publish", "--new-id", "events/platform-alias-added.json"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "MLHOOKS_DEV_STATE": local_runtime["state_file"]},
+    )
+    assert completed.returncode == 0 and "published" in completed.stdout, completed.stderr
+    deadline = time.monotonic() + 30
+    landed: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not landed:
+        landed = [
+            r
+            for r in requests.get(local_runtime["inbox_url"], timeout=5).json()["requests"]
+            if r["path"] == inbox_path
+        ]
+        time.sleep(0.2)
+    assert landed, "nothing landed in the inbox"
+    assert landed[0]["body"] == {"v": "dev/wandb-registry-model/resnet50:v3"}
+    assert landed[0]["signatures"] == {"X-Wandb-Signature": "valid", "webhook-signature": "valid"}
+    execution = http.get(f"{api}/automations/{created.json()['id']}/executions").json()["items"][0]
+    assert execution["state"] == "FINISHED" and execution["attempt_count"] == 1
