@@ -45,7 +45,7 @@ deploy: build
 	$(BIN)/sam deploy --guided
 
 bench: venv
-	@for b in bench/*.py; do [ -e "$$b" ] || continue; $(BIN)/python "$$b"; done
+	cd bench && ../$(BIN)/python matcher_cost.py && ../$(BIN)/python sender_cost.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .mlhooks
