@@ -13,7 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import Team, make_team
+from apiclient import Team, make_team
 from receivers import standard_webhooks_signature, wandb_signature
 from samples import load_event
 
