@@ -473,3 +473,54 @@ def test_execution_listings_filters_and_isolation(pipeline, receiver, gateway):
     other = make_team(LocalApiGateway(pipeline.fns, pipeline.fns.template), "globex")
     assert other.admin.get(f"{base}/executions/{finished}").status == 404
     assert other.admin.get(f"{other.base}/executions/{finished}").status == 404
+
+
+def test_slack_rate_limit_is_retried_after_retry_after(pipeline, slack, monkeypatch):
+    import time
+
+    from mlhooks.local.inbox import SLACK_PATH
+
+    monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
+    wiring.reset()
+    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
+    admin = pipeline.team.admin
+    admin.post(f"{pipeline.base}/secrets", {"name": "SLACK_BOT", "value": "xoxb-rate-limited"})
+    admin.post(
+        f"{pipeline.base}/slack",
+        {
+            "name": "alerts",
+            "bot_token_secret": "SLACK_BOT",
+            "channel_id": "C0123ABCD",
+            "channel_name": "ml-alerts",
+        },
+    )
+    pipeline.automation(action={"type": "NOTIFICATION", "slack": "alerts", "title": "New ${alias}"})
+    slack.script(SLACK_PATH, [429])
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain("Slack")
+    assert pipeline.executions()[0]["state"] == "PENDING" and slack.slack_messages == []
+    time.sleep(1.2)  # the fake Slack said Retry-After: 1
+    pipeline.drain("Slack")
+    execution = pipeline.execution(pipeline.executions()[0]["id"])
+    assert execution["state"] == "FINISHED"
+    assert [a["status_code"] for a in execution["attempts"]] == [429, 200]
+    assert len(slack.slack_messages) == 1
+
+
+def test_matcher_failing_to_enqueue_is_completed_by_the_retry(pipeline, receiver, monkeypatch):
+    pipeline.automation()
+    sqs = wiring.components().sqs
+    real = sqs.send_message_batch
+
+    def unavailable(**_):
+        raise RuntimeError("SQS is unavailable")
+
+    monkeypatch.setattr(sqs, "send_message_batch", unavailable)
+    with pytest.raises(RuntimeError):
+        pipeline.match(load_event("platform-alias-added.json"))  # EventBridge will retry the event
+    assert pipeline.executions()[0]["state"] == "PENDING"
+    monkeypatch.setattr(sqs, "send_message_batch", real)
+    report = pipeline.match(load_event("platform-alias-added.json"))
+    assert report["created"] == 0 and report["enqueued"] == 1
+    pipeline.drain()
+    assert len(receiver.requests) == 1 and pipeline.executions()[0]["state"] == "FINISHED"
