@@ -322,13 +322,13 @@ def slack(aws):
     inbox.stop()
 
 
-def test_slack_notification_reaches_fake_slack(pipeline, slack, monkeypatch):
+def use_slack(pipeline: Pipeline, slack: Inbox, monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+    """Point the senders at the fake Slack and add a Slack integration `alerts` with this bot token."""
     monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
     wiring.reset()
-    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
-    admin = pipeline.team.admin
-    admin.post(f"{pipeline.base}/secrets", {"name": "SLACK_BOT", "value": "xoxb-pipeline-test-token"})
-    admin.post(
+    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)  # a fresh container with the setting
+    pipeline.team.admin.post(f"{pipeline.base}/secrets", {"name": "SLACK_BOT", "value": token})
+    pipeline.team.admin.post(
         f"{pipeline.base}/slack",
         {
             "name": "alerts",
@@ -337,6 +337,10 @@ def test_slack_notification_reaches_fake_slack(pipeline, slack, monkeypatch):
             "channel_name": "ml-alerts",
         },
     )
+
+
+def test_slack_notification_reaches_fake_slack(pipeline, slack, monkeypatch):
+    use_slack(pipeline, slack, monkeypatch, "xoxb-pipeline-test-token")
     pipeline.automation(
         name="run failed",
         scope={"type": "PROJECT", "project": "training"},
@@ -362,20 +366,7 @@ def test_slack_notification_reaches_fake_slack(pipeline, slack, monkeypatch):
 
 
 def test_slack_invalid_token_fails_without_retry(pipeline, slack, monkeypatch):
-    monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
-    wiring.reset()
-    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
-    admin = pipeline.team.admin
-    admin.post(f"{pipeline.base}/secrets", {"name": "BAD_BOT", "value": "not-a-bot-token"})
-    admin.post(
-        f"{pipeline.base}/slack",
-        {
-            "name": "alerts",
-            "bot_token_secret": "BAD_BOT",
-            "channel_id": "C0123ABCD",
-            "channel_name": "ml-alerts",
-        },
-    )
+    use_slack(pipeline, slack, monkeypatch, "not-a-bot-token")
     pipeline.automation(action={"type": "NOTIFICATION", "slack": "alerts", "title": "New ${alias}"})
     pipeline.match(load_event("platform-alias-added.json"))
     pipeline.drain("Slack")
@@ -480,20 +471,7 @@ def test_slack_rate_limit_is_retried_after_retry_after(pipeline, slack, monkeypa
 
     from mlhooks.local.inbox import SLACK_PATH
 
-    monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
-    wiring.reset()
-    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
-    admin = pipeline.team.admin
-    admin.post(f"{pipeline.base}/secrets", {"name": "SLACK_BOT", "value": "xoxb-rate-limited"})
-    admin.post(
-        f"{pipeline.base}/slack",
-        {
-            "name": "alerts",
-            "bot_token_secret": "SLACK_BOT",
-            "channel_id": "C0123ABCD",
-            "channel_name": "ml-alerts",
-        },
-    )
+    use_slack(pipeline, slack, monkeypatch, "xoxb-rate-limited")
     pipeline.automation(action={"type": "NOTIFICATION", "slack": "alerts", "title": "New ${alias}"})
     slack.script(SLACK_PATH, [429])
     pipeline.match(load_event("platform-alias-added.json"))
@@ -524,3 +502,19 @@ def test_matcher_failing_to_enqueue_is_completed_by_the_retry(pipeline, receiver
     assert report["created"] == 0 and report["enqueued"] == 1
     pipeline.drain()
     assert len(receiver.requests) == 1 and pipeline.executions()[0]["state"] == "FINISHED"
+
+
+def test_redelivery_that_cannot_be_queued_stays_failed(pipeline, receiver, monkeypatch):
+    receiver.status = 500
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    [summary] = pipeline.executions()
+
+    def unavailable(**_):
+        raise RuntimeError("SQS is unavailable")
+
+    monkeypatch.setattr(wiring.components().sqs, "send_message", unavailable)
+    reply = pipeline.team.member.post(f"{pipeline.base}/executions/{summary['id']}/redeliver")
+    assert reply.status == 500
+    assert pipeline.execution(summary["id"])["state"] == "FAILED"

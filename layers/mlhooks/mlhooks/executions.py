@@ -51,7 +51,18 @@ class ExecutionService:
             )
         if not self.store.reopen_execution(record):
             raise Conflict("The execution changed concurrently; fetch it again.", field="state")
-        self.parts.sqs.send_message(QueueUrl=self.queue_for(record.action_type), MessageBody=job_body(record))
+        try:
+            self.parts.sqs.send_message(
+                QueueUrl=self.queue_for(record.action_type), MessageBody=job_body(record)
+            )
+        except Exception:
+            # No job was queued: put the execution back as it was rather than leave it PENDING forever.
+            self.store.save_execution(
+                self.get(entity, execution_id).model_copy(
+                    update={"state": ExecutionState.FAILED, "reason": record.reason}
+                )
+            )
+            raise
         return self.get(entity, execution_id)
 
     def publish(self, entity: str, events: list[PublishedEvent]) -> list[PublishResult]:
