@@ -18,17 +18,24 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
+from mlhooks.conditions import metric_variables
 from mlhooks.filters import Matcher as FilterMatcher
 from mlhooks.filters import parse_filter
 from mlhooks.models.api import RunStateEvent
-from mlhooks.models.events import DETAIL_TYPES, SOURCE, EventDetail, filter_fields
+from mlhooks.models.events import DETAIL_TYPES, SOURCE, EventDetail, RunMetricsLogged, filter_fields
 from mlhooks.models.records import AutomationRecord, ExecutionRecord
-from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState
+from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState, RunState
+from mlhooks.runs import RunConditions
 from mlhooks.secrets import now_iso
 from mlhooks.wiring import Components
 
 logger = Logger(service="mlhooks-matcher")
 SQS_BATCH = 10  # SendMessageBatch's limit
+METRIC_EVENT_TYPES = (
+    EventType.RUN_METRIC_THRESHOLD,
+    EventType.RUN_METRIC_CHANGE,
+    EventType.RUN_METRIC_ZSCORE,
+)
 MAX_CACHED_SCOPES = 10_000
 
 
@@ -96,6 +103,7 @@ class EventMatcher:
         self.store = parts.store
         self.settings = parts.settings
         self.cache = cache or AutomationCache(parts.settings.match_cache_seconds)
+        self.runs = RunConditions(parts.store, parts.settings.run_refire_seconds)
         self.wall_clock = wall_clock
         self.queues = {
             ActionType.GENERIC_WEBHOOK: self.settings.webhook_queue_url,
@@ -149,53 +157,84 @@ class EventMatcher:
             logger.warning("event rejected to the dead-letter queue", extra={"reason": reason})
             return MatchReport(rejected=reason)
         report = MatchReport(event_id=detail.event_id)
-        event_type = type(detail).event_type
-        if event_type is None:
-            # Run metrics are judged by per-run metric conditions (RUN_METRIC_* automations),
-            # which keep state across events; this release does not evaluate them yet.
-            return report
+        if isinstance(detail, RunMetricsLogged):
+            matches = self._run_metric_matches(detail)
+        else:
+            event_type = type(detail).event_type
+            assert event_type is not None
+            matches = [(a, event_type, {}) for a in self.candidates(detail, event_type)]
         jobs: list[ExecutionRecord] = []
-        for automation in self.candidates(detail, event_type):
-            execution = self._execution(automation, detail, detail_type, event_type)
-            existing = self.store.execution_item(detail.entity, execution.id)
-            if existing is not None:
-                report.duplicates.append(execution.id)
-                # A previous attempt may have stopped between writing and enqueuing.
-                if existing["state"] == ExecutionState.PENDING.value and not existing.get("enqueued"):
-                    jobs.append(execution)
-                continue
-            if execution.state is ExecutionState.PENDING and not self._within_rate(automation):
-                execution = execution.model_copy(
-                    update={
-                        "state": ExecutionState.SKIPPED,
-                        "reason": f"rate limit: {self.settings.rate_limit_per_minute} executions a minute",
-                    }
-                )
-            if not self.store.create_execution(execution):
-                report.duplicates.append(execution.id)
-                continue
-            report.created.append(execution.id)
-            if execution.state is ExecutionState.SKIPPED:
-                report.skipped.append(execution.id)
-            elif execution.state is ExecutionState.PENDING:
-                jobs.append(execution)
+        for automation, event_type, variables in matches:
+            execution = self._execution(automation, detail, detail_type, event_type, variables)
+            job = self._record(execution, automation, report)
+            if job is not None:
+                jobs.append(job)
         report.enqueued = self.enqueue(jobs)
         logger.info(
             "event matched",
             extra={
                 "event_id": detail.event_id,
-                "event_type": event_type.value,
+                "detail_type": detail_type,
                 "executions_created": len(report.created),
                 "jobs_enqueued": report.enqueued,
             },
         )
         return report
 
+    def _run_metric_matches(
+        self, detail: RunMetricsLogged
+    ) -> list[tuple[AutomationRecord, EventType, dict[str, str]]]:
+        """Run automations whose condition becomes true with this step (issue-4 semantics, conditions.py)."""
+        if detail.run.state is RunState.KILLED:
+            return []  # killed runs never trigger
+        watching = [a for event_type in METRIC_EVENT_TYPES for a in self.candidates(detail, event_type)]
+        firings = self.runs.apply(detail, watching, self.wall_clock())
+        return [
+            (f.automation, f.automation.event.type, metric_variables(f.automation.event.metric, f.verdict))  # type: ignore[union-attr]
+            for f in firings
+        ]
+
+    def _record(
+        self, execution: ExecutionRecord, automation: AutomationRecord, report: MatchReport
+    ) -> ExecutionRecord | None:
+        """Write one execution (once: its id is deterministic); returns it if a job must be sent."""
+        existing = self.store.execution_item(execution.entity, execution.id)
+        if existing is not None:
+            report.duplicates.append(execution.id)
+            # A previous attempt may have stopped between writing and enqueuing.
+            if existing["state"] == ExecutionState.PENDING.value and not existing.get("enqueued"):
+                return execution
+            return None
+        if execution.state is ExecutionState.PENDING and not self._within_rate(automation):
+            execution = execution.model_copy(
+                update={
+                    "state": ExecutionState.SKIPPED,
+                    "reason": f"rate limit: {self.settings.rate_limit_per_minute} executions a minute",
+                }
+            )
+        if not self.store.create_execution(execution):
+            report.duplicates.append(execution.id)
+            return None
+        report.created.append(execution.id)
+        if execution.state is ExecutionState.SKIPPED:
+            report.skipped.append(execution.id)
+            return None
+        return execution if execution.state is ExecutionState.PENDING else None
+
     def _execution(
-        self, automation: AutomationRecord, detail: EventDetail, detail_type: str, event_type: EventType
+        self,
+        automation: AutomationRecord,
+        detail: EventDetail,
+        detail_type: str,
+        event_type: EventType,
+        variables: dict[str, str] | None = None,
     ) -> ExecutionRecord:
         stamp = now_iso()
         no_op = automation.action.type is ActionType.NO_OP
+        event = detail.model_dump(mode="json")
+        if isinstance(detail, RunMetricsLogged):
+            # NaN and infinities became null in JSON: they were ignored by the conditions, leave them out.
+            event["run"]["metrics"] = {k: v for k, v in event["run"]["metrics"].items() if v is not None}
         return ExecutionRecord(
             entity=detail.entity,
             id=execution_id(detail.event_id, automation.id),
@@ -204,7 +243,8 @@ class EventMatcher:
             project=detail.project,
             event_type=event_type,
             detail_type=detail_type,
-            event=detail.model_dump(mode="json"),
+            event=event,
+            variables=variables or {},
             action_type=automation.action.type,
             state=ExecutionState.FINISHED if no_op else ExecutionState.PENDING,
             reason="NO_OP: nothing to deliver" if no_op else None,

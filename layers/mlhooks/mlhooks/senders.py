@@ -199,7 +199,7 @@ class Sender:
 
     def variables(self, execution: ExecutionRecord, automation_name: str) -> dict[str, str]:
         detail = DETAIL_TYPES[execution.detail_type].model_validate(execution.event)
-        return template_variables(detail, execution.event_type, automation_name)
+        return {**template_variables(detail, execution.event_type, automation_name), **execution.variables}
 
     @staticmethod
     def failed(attempt: int, reason: str, error_class: str = "configuration") -> Result:

@@ -50,6 +50,8 @@ class Settings(BaseModel):
     # Executions per automation per minute; more are recorded as SKIPPED.
     rate_limit_per_minute: int = 120
     secret_cache_seconds: float = 60.0
+    # A run condition fires at most once per run per automation within this time (W&B: 24 h).
+    run_refire_seconds: float = 24 * 60 * 60
     slack_api_url: str = "https://slack.com/api"
 
     @field_validator("outbound_allow", mode="before")
@@ -84,6 +86,7 @@ class Settings(BaseModel):
             "match_cache_seconds": "MLHOOKS_MATCH_CACHE_SECONDS",
             "rate_limit_per_minute": "MLHOOKS_RATE_LIMIT_PER_MINUTE",
             "secret_cache_seconds": "MLHOOKS_SECRET_CACHE_SECONDS",
+            "run_refire_seconds": "MLHOOKS_RUN_REFIRE_SECONDS",
             "slack_api_url": "MLHOOKS_SLACK_API_URL",
         }
         return cls(**{field: env[var] for field, var in names.items() if env.get(var)})

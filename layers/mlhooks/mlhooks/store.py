@@ -129,6 +129,7 @@ class Store:
             for (_, error), reason in zip(ops, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed" and error is not None:
                     raise error from None
+            # A condition without an error of its own, or a transaction conflict: a concurrent change.
             raise Conflict("A concurrent change touched the same resources; retry the request.") from None
 
     @staticmethod
@@ -936,3 +937,46 @@ class Store:
             index_pk=index_pk,
             newest_first=True,
         )
+
+    # ---- run condition state -----------------------------------------------------------------------
+
+    @staticmethod
+    def _run_state_key(entity: str, automation_id: str, run_id: str) -> dict[str, str]:
+        return {"PK": f"RUNSTATE#{entity}#{automation_id}", "SK": f"RUN#{run_id}"}
+
+    def get_run_states(
+        self, entity: str, run_id: str, automation_ids: Sequence[str]
+    ) -> dict[str, tuple[str, int]]:
+        """automation id -> (state document, version) for one run, in batches of 100 (BatchGetItem)."""
+        found: dict[str, tuple[str, int]] = {}
+        keys = [self._run_state_key(entity, a, run_id) for a in dict.fromkeys(automation_ids)]
+        for start in range(0, len(keys), 100):
+            request = {self.table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+            while request:
+                answer = self.table.meta.client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table.name, []):
+                    found[item["PK"].rsplit("#", 1)[1]] = (item["doc"], int(item["version"]))
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def put_run_states(
+        self, entity: str, run_id: str, states: Sequence[tuple[str, str, int]], expires_at: int
+    ) -> bool:
+        """Write (automation id, document, expected version) all or nothing, each only if still at
+        its expected version (0: new). False when another matcher got there first: re-read, retry."""
+        for start in range(0, len(states), 100):  # TransactWriteItems' limit
+            ops: list[Op] = []
+            for automation_id, doc, expected in states[start : start + 100]:
+                item = {
+                    **self._run_state_key(entity, automation_id, run_id),
+                    "doc": doc,
+                    "version": expected + 1,
+                    "expires_at": expires_at,
+                }
+                condition = "attribute_not_exists(PK)" if expected == 0 else "version = :v"
+                ops.append((self._put(item, condition, {":v": expected} if expected else None), None))
+            try:
+                self._transact(ops)
+            except Conflict:
+                return False
+        return True

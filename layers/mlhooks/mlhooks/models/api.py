@@ -350,6 +350,15 @@ class RunStateEvent(Input):
     filter: Filter | None = None
     states: list[RunState] = Field(min_length=1, max_length=4)
 
+    @field_validator("states")
+    @classmethod
+    def _not_killed(cls, states: list[RunState]) -> list[RunState]:
+        if RunState.KILLED in states:
+            raise ValueError(
+                "killed runs never trigger automations; watch RUNNING, FINISHED, FAILED or CRASHED"
+            )
+        return states
+
 
 Event = Annotated[
     ArtifactEvent | RunMetricThresholdEvent | RunMetricChangeEvent | RunMetricZScoreEvent | RunStateEvent,

@@ -149,5 +149,7 @@ class ExecutionRecord(Record):
     request: dict[str, Any] | None = None
     attempts: list[Attempt] = []
     deliveries: int = 1
+    # Variables the match itself decided (a run condition's metric values), added to the event's.
+    variables: dict[str, str] = {}
     created_at: str
     updated_at: str

@@ -67,6 +67,8 @@ class RunState(StrEnum):
     FINISHED = "FINISHED"
     FAILED = "FAILED"
     CRASHED = "CRASHED"
+    # Reported by platforms, never watched: a killed run triggers no automation (W&B's rule).
+    KILLED = "KILLED"
 
 
 class SignatureEncoding(StrEnum):
