@@ -222,6 +222,76 @@ def redrive_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def simulate_run(args: argparse.Namespace) -> int:
+    """Log a training run's loss curve to the local bus, one `Run Metrics Logged` event per step."""
+    import datetime as dt
+    import math
+    import uuid
+
+    from mlhooks.wiring import components
+
+    _local_stack(find_root())
+    parts = components()
+    run_id = args.run_id or f"run-{uuid.uuid4().hex[:8]}"
+    entries = []
+    for step in range(1, args.steps + 1):
+        # An exponentially decaying loss with a little wobble: crosses low thresholds once.
+        loss = args.start * math.exp(-args.decay * step) + 0.002 * math.sin(step)
+        detail = {
+            "event_id": f"{run_id}-step-{step}",
+            "time": dt.datetime.now(dt.UTC).isoformat(),
+            "entity": args.entity,
+            "project": args.project,
+            "author": args.user,
+            "run": {
+                "id": run_id,
+                "display_name": args.name,
+                "user": args.user,
+                "state": "RUNNING",
+                "step": step,
+                "metrics": {"loss": round(loss, 6)},
+            },
+        }
+        entries.append(
+            {
+                "Source": "mlhooks.platform",
+                "DetailType": "Run Metrics Logged",
+                "Detail": json.dumps(detail),
+                "EventBusName": parts.settings.event_bus_name,
+            }
+        )
+    if args.fail:
+        detail = {
+            "event_id": f"{run_id}-failed",
+            "time": dt.datetime.now(dt.UTC).isoformat(),
+            "entity": args.entity,
+            "project": args.project,
+            "author": args.user,
+            "run": {
+                "id": run_id,
+                "display_name": args.name,
+                "user": args.user,
+                "state": "FAILED",
+                "step": args.steps,
+            },
+        }
+        entries.append(
+            {
+                "Source": "mlhooks.platform",
+                "DetailType": "Run State Changed",
+                "Detail": json.dumps(detail),
+                "EventBusName": parts.settings.event_bus_name,
+            }
+        )
+    for start in range(0, len(entries), 10):  # PutEvents takes ten at a time; sent in step order
+        parts.events.put_events(Entries=entries[start : start + 10])
+    print(
+        f"run {run_id}: logged {args.steps} steps of loss to project {args.project}"
+        + (", then FAILED" if args.fail else "")
+    )
+    return 0
+
+
 def schemas(args: argparse.Namespace) -> int:
     from mlhooks.models.events import write_schemas
 
@@ -279,6 +349,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dlq-url", help="in AWS: the dead-letter queue's URL")
     p.add_argument("--queue-url", help="in AWS: the queue to send the jobs back to")
     p.set_defaults(run=redrive_command)
+
+    p = commands.add_parser("simulate-run", help="log a training run's loss curve to the local bus")
+    p.add_argument("--project", default="training")
+    p.add_argument("--entity", default="dev")
+    p.add_argument("--name", default="resnet50-baseline", help="the run's display name")
+    p.add_argument("--user", default="admin")
+    p.add_argument("--run-id")
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--start", type=float, default=2.0, help="loss at step 0")
+    p.add_argument("--decay", type=float, default=0.03, help="per-step decay rate of the loss")
+    p.add_argument("--fail", action="store_true", help="end the run FAILED")
+    p.set_defaults(run=simulate_run)
 
     p = commands.add_parser("schemas", help="write the platform events' JSON Schemas")
     p.add_argument("--out", default="events/schemas")

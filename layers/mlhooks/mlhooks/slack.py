@@ -45,7 +45,9 @@ def build_message(
         context.append(
             f"run *{safe['run_name']}*" + (f" ({safe['run_status']})" if "run_status" in safe else "")
         )
-    if "metric_name" in safe:
+    if "metric_condition" in safe:
+        context.append(f"{safe['metric_condition']}: {safe.get('metric_values', '')}")
+    elif "metric_name" in safe:
         context.append(f"{safe['metric_name']}: {safe.get('metric_values', '')}")
     if "automation_name" in safe:
         context.append(f"automation _{safe['automation_name']}_")
