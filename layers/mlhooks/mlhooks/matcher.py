@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -233,8 +234,9 @@ class EventMatcher:
         no_op = automation.action.type is ActionType.NO_OP
         event = detail.model_dump(mode="json")
         if isinstance(detail, RunMetricsLogged):
-            # NaN and infinities became null in JSON: they were ignored by the conditions, leave them out.
-            event["run"]["metrics"] = {k: v for k, v in event["run"]["metrics"].items() if v is not None}
+            # NaN and infinities are not JSON; the conditions ignored them, so the record leaves them out.
+            event["run"]["metrics"] = {k: v for k, v in event["run"]["metrics"].items()
+                                       if v is not None and math.isfinite(v)}
         return ExecutionRecord(
             entity=detail.entity,
             id=execution_id(detail.event_id, automation.id),

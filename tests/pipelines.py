@@ -1,0 +1,144 @@
+"""The pipeline as the integration tests drive it: functions invoked the way Lambda's event
+source mappings invoke them, against moto."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from apiclient import Team, make_team
+from samples import load_event
+
+from mlhooks import wiring
+from mlhooks.local.inbox import Inbox
+from mlhooks.local.runtime import Functions, LocalApiGateway, Stack, run_batch
+
+TOKEN = "pipeline-token-value-1234"
+SIGNING = "pipeline-signing-secret-5678"
+GITHUB_PAYLOAD = {
+    "event_type": "DEPLOY_MODEL",
+    "client_payload": {
+        "version": "${artifact_version_string}",
+        "alias": "${alias}",
+        "author": "${event_author}",
+        "accuracy": "${artifact_metadata.accuracy}",
+        "automation": "${automation_name}",
+    },
+}
+
+
+@dataclass
+class Pipeline:
+    team: Team
+    stack: Stack
+    fns: Functions
+    sqs: Any
+
+    @property
+    def base(self) -> str:
+        return self.team.base
+
+    def match(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        return self.fns.invoke("MatcherFunction", envelope)
+
+    def drain(self, kind: str = "Webhook", rounds: int = 20) -> int:
+        """Run the sender until its queue is empty (retries come back at once: no backoff in tests)."""
+        function = f"{kind}SenderFunction"
+        total = 0
+        for _ in range(rounds):
+            received = run_batch(
+                self.fns,
+                self.sqs,
+                function,
+                self.stack.refs[f"{kind}Queue"],
+                self.stack.arns[f"{kind}Queue"],
+                10,
+                True,
+            )
+            total += received
+            if not received:
+                break
+        return total
+
+    def queue_depth(self, logical_id: str) -> int:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.stack.refs[logical_id], AttributeNames=["ApproximateNumberOfMessages"]
+        )
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+    def executions(self, **filters: Any) -> list[dict[str, Any]]:
+        return self.team.viewer.get(
+            f"{self.base}/executions", query="&".join(f"{k}={v}" for k, v in filters.items())
+        ).json["items"]
+
+    def execution(self, execution_id: str) -> dict[str, Any]:
+        return self.team.viewer.get(f"{self.base}/executions/{execution_id}").json
+
+    def automation(self, **overrides: Any) -> dict[str, Any]:
+        body = {
+            "name": "dispatch on production",
+            "scope": {
+                "type": "ARTIFACT_COLLECTION",
+                "project": "wandb-registry-model",
+                "collection": "resnet50",
+            },
+            "event": {"type": "ADD_ARTIFACT_ALIAS", "filter": {"$and": [{"alias": {"$regex": "^prod"}}]}},
+            "action": {"type": "GENERIC_WEBHOOK", "webhook": "github", "payload": GITHUB_PAYLOAD},
+        }
+        body.update(overrides)
+        reply = self.team.member.post(f"{self.base}/automations", body)
+        assert reply.status == 201, reply.raw
+        return reply.json
+
+
+def alias_event(**detail: Any) -> dict[str, Any]:
+    envelope = copy.deepcopy(load_event("platform-alias-added.json"))
+    envelope["detail"].update(detail)
+    return envelope
+
+
+def make_pipeline(aws, template, receiver) -> Pipeline:
+    from samples import ROOT
+
+    fns = Functions(ROOT, template)
+    team = make_team(LocalApiGateway(fns, template), "dev")
+    admin, base = team.admin, team.base
+    admin.post(f"{base}/secrets", {"name": "GITHUB_TOKEN", "value": TOKEN})
+    admin.post(f"{base}/secrets", {"name": "SIGNING", "value": SIGNING})
+    assert (
+        admin.post(
+            f"{base}/webhooks",
+            {
+                "name": "github",
+                "url": receiver.url,
+                "access_token_secret": "GITHUB_TOKEN",
+                "signing_secret": "SIGNING",
+            },
+        ).status
+        == 201
+    )
+    admin.post(f"{base}/projects", {"name": "wandb-registry-model", "registry": True})
+    admin.post(f"{base}/projects/wandb-registry-model/collections", {"name": "resnet50"})
+    admin.post(f"{base}/projects/wandb-registry-model/collections", {"name": "other-model"})
+    admin.post(f"{base}/projects", {"name": "training"})
+    return Pipeline(team, aws, fns, boto3.client("sqs", region_name="us-east-1"))
+
+
+def use_slack(pipeline: Pipeline, slack: Inbox, monkeypatch: pytest.MonkeyPatch, token: str) -> None:
+    """Point the senders at the fake Slack and add a Slack integration `alerts` with this bot token."""
+    monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
+    wiring.reset()
+    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)  # a fresh container with the setting
+    pipeline.team.admin.post(f"{pipeline.base}/secrets", {"name": "SLACK_BOT", "value": token})
+    pipeline.team.admin.post(
+        f"{pipeline.base}/slack",
+        {
+            "name": "alerts",
+            "bot_token_secret": "SLACK_BOT",
+            "channel_id": "C0123ABCD",
+            "channel_name": "ml-alerts",
+        },
+    )
