@@ -17,7 +17,8 @@ from samples import ROOT
 
 @pytest.fixture(scope="session")
 def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    state_file = tmp_path_factory.mktemp("dev") / "dev.json"
+    folder = tmp_path_factory.mktemp("dev")
+    state_file, log_file = folder / "dev.json", folder / "dev.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLHOOKS_"))}
     # Three attempts without backoff, and no matcher cache: failure paths run in seconds.
     env |= {
@@ -25,6 +26,8 @@ def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         "MLHOOKS_RETRY_BASE_SECONDS": "0",
         "MLHOOKS_MATCH_CACHE_SECONDS": "0",
     }
+    # The runtime's logs go to a file: a pipe nobody reads would fill up and block it.
+    log = log_file.open("w")
     process = subprocess.Popen(
         [
             sys.executable,
@@ -40,7 +43,7 @@ def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -48,13 +51,14 @@ def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
     while not state_file.exists():
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            raise RuntimeError(f"mlhooks dev did not start:\n{process.stdout.read()}")  # type: ignore[union-attr]
+            raise RuntimeError(f"mlhooks dev did not start:\n{log_file.read_text()}")
         time.sleep(0.1)
     state = json.loads(state_file.read_text())
     state["state_file"] = str(state_file)
     yield state
     process.terminate()
     process.wait(timeout=10)
+    log.close()
 
 
 @pytest.fixture
