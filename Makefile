@@ -45,7 +45,8 @@ deploy: build
 	$(BIN)/sam deploy --guided
 
 bench: venv
-	cd bench && ../$(BIN)/python matcher_cost.py && ../$(BIN)/python sender_cost.py
+	cd bench && ../$(BIN)/python matcher_cost.py && ../$(BIN)/python run_metrics_cost.py \
+		&& ../$(BIN)/python sender_cost.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .mlhooks

@@ -10,7 +10,7 @@ import random
 import sys
 import time
 
-from support import local_aws, table
+from support import DynamoMeter, local_aws, table
 
 from mlhooks.models.api import AutomationCreate
 from mlhooks.models.events import ArtifactAliasAdded
@@ -80,30 +80,6 @@ def full_scan(store: Store, detail: ArtifactAliasAdded) -> list[AutomationRecord
         and r.event.type is EventType.ADD_ARTIFACT_ALIAS
         and getattr(r.scope, "project", detail.project) == detail.project
     ]
-
-
-class DynamoMeter:
-    """Counts DynamoDB calls, the items they read (what DynamoDB bills and what its latency follows)
-    and the time spent in them, through botocore's event hooks."""
-
-    def __init__(self, client):  # type: ignore[no-untyped-def]
-        self.calls = self.items = 0
-        self.seconds = 0.0
-        self._started = 0.0
-        client.meta.events.register("before-call.dynamodb.*", self._before)
-        client.meta.events.register("after-call.dynamodb.*", self._after)
-
-    def _before(self, **_):  # type: ignore[no-untyped-def]
-        self._started = time.perf_counter()
-
-    def _after(self, parsed, **_):  # type: ignore[no-untyped-def]
-        self.seconds += time.perf_counter() - self._started
-        self.calls += 1
-        self.items += int(parsed.get("ScannedCount", parsed.get("Count", 0)) or 0)
-
-    def reset(self) -> None:
-        self.calls = self.items = 0
-        self.seconds = 0.0
 
 
 def run(events, lookup, meter):  # type: ignore[no-untyped-def]

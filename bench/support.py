@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the tables, not the functions' logs
 
 
 @contextmanager
@@ -36,6 +38,30 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     rule = "-|-".join("-" * w for w in widths)
     body = "\n".join(" | ".join(str(c).rjust(w) for c, w in zip(row, widths, strict=True)) for row in rows)
     return f"{line}\n{rule}\n{body}"
+
+
+class DynamoMeter:
+    """Counts DynamoDB calls, the items they read (what DynamoDB bills and what its latency follows)
+    and the time spent in them, through botocore's event hooks."""
+
+    def __init__(self, client):  # type: ignore[no-untyped-def]
+        self.calls = self.items = 0
+        self.seconds = 0.0
+        self._started = 0.0
+        client.meta.events.register("before-call.dynamodb.*", self._before)
+        client.meta.events.register("after-call.dynamodb.*", self._after)
+
+    def _before(self, **_):  # type: ignore[no-untyped-def]
+        self._started = time.perf_counter()
+
+    def _after(self, parsed, **_):  # type: ignore[no-untyped-def]
+        self.seconds += time.perf_counter() - self._started
+        self.calls += 1
+        self.items += int(parsed.get("ScannedCount", parsed.get("Count", 0)) or 0)
+
+    def reset(self) -> None:
+        self.calls = self.items = 0
+        self.seconds = 0.0
 
 
 sys.path.insert(0, str(ROOT / "bench"))
