@@ -235,8 +235,9 @@ class EventMatcher:
         event = detail.model_dump(mode="json")
         if isinstance(detail, RunMetricsLogged):
             # NaN and infinities are not JSON; the conditions ignored them, so the record leaves them out.
-            event["run"]["metrics"] = {k: v for k, v in event["run"]["metrics"].items()
-                                       if v is not None and math.isfinite(v)}
+            event["run"]["metrics"] = {
+                k: v for k, v in event["run"]["metrics"].items() if v is not None and math.isfinite(v)
+            }
         return ExecutionRecord(
             entity=detail.entity,
             id=execution_id(detail.event_id, automation.id),
