@@ -27,6 +27,7 @@ def metrics_event(
     envelope = copy.deepcopy(load_event("platform-run-metrics.json"))
     detail = envelope["detail"]
     detail["event_id"] = f"{run_id}-{step}"
+    detail["author"] = "ci-bot"  # the service that logged it; ${event_author} is the run's user
     detail["run"].update({"id": run_id, "step": step, "metrics": metrics, "state": state})
     return envelope
 

@@ -187,6 +187,7 @@ def template_variables(detail: EventDetail, event_type: EventType, automation_na
             values[name] = getattr(detail, name)
     run: Run | None = getattr(detail, "run", None)
     if run is not None:
+        values["event_author"] = run.user  # W&B: for run events, the run's user
         values["run_name"] = run.display_name
         if run.state is not None:
             values["run_status"] = run.state.value
