@@ -233,56 +233,38 @@ def simulate_run(args: argparse.Namespace) -> int:
     _local_stack(find_root())
     parts = components()
     run_id = args.run_id or f"run-{uuid.uuid4().hex[:8]}"
+
+    def entry(detail_type: str, event_id: str, **run: Any) -> dict[str, Any]:
+        detail = {
+            "event_id": f"{run_id}-{event_id}",
+            "time": dt.datetime.now(dt.UTC).isoformat(),
+            "entity": args.entity,
+            "project": args.project,
+            "author": args.user,
+            "run": {"id": run_id, "display_name": args.name, "user": args.user, **run},
+        }
+        return {
+            "Source": "mlhooks.platform",
+            "DetailType": detail_type,
+            "Detail": json.dumps(detail),
+            "EventBusName": parts.settings.event_bus_name,
+        }
+
     entries = []
     for step in range(1, args.steps + 1):
         # An exponentially decaying loss with a little wobble: crosses low thresholds once.
         loss = args.start * math.exp(-args.decay * step) + 0.002 * math.sin(step)
-        detail = {
-            "event_id": f"{run_id}-step-{step}",
-            "time": dt.datetime.now(dt.UTC).isoformat(),
-            "entity": args.entity,
-            "project": args.project,
-            "author": args.user,
-            "run": {
-                "id": run_id,
-                "display_name": args.name,
-                "user": args.user,
-                "state": "RUNNING",
-                "step": step,
-                "metrics": {"loss": round(loss, 6)},
-            },
-        }
         entries.append(
-            {
-                "Source": "mlhooks.platform",
-                "DetailType": "Run Metrics Logged",
-                "Detail": json.dumps(detail),
-                "EventBusName": parts.settings.event_bus_name,
-            }
+            entry(
+                "Run Metrics Logged",
+                f"step-{step}",
+                state="RUNNING",
+                step=step,
+                metrics={"loss": round(loss, 6)},
+            )
         )
     if args.fail:
-        detail = {
-            "event_id": f"{run_id}-failed",
-            "time": dt.datetime.now(dt.UTC).isoformat(),
-            "entity": args.entity,
-            "project": args.project,
-            "author": args.user,
-            "run": {
-                "id": run_id,
-                "display_name": args.name,
-                "user": args.user,
-                "state": "FAILED",
-                "step": args.steps,
-            },
-        }
-        entries.append(
-            {
-                "Source": "mlhooks.platform",
-                "DetailType": "Run State Changed",
-                "Detail": json.dumps(detail),
-                "EventBusName": parts.settings.event_bus_name,
-            }
-        )
+        entries.append(entry("Run State Changed", "failed", state="FAILED", step=args.steps))
     for start in range(0, len(entries), 10):  # PutEvents takes ten at a time; sent in step order
         parts.events.put_events(Entries=entries[start : start + 10])
     print(
