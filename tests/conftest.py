@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from apiclient import Team, make_team
 from moto import mock_aws
+from pipelines import Pipeline, make_pipeline
 from samples import ROOT
 
 from mlhooks import wiring
+from mlhooks.local.inbox import Inbox
 from mlhooks.local.runtime import (
     LOCAL_OVERRIDABLE,
     Functions,
@@ -82,3 +84,15 @@ def receiver() -> Iterator[Any]:
     server = Receiver()
     yield server
     server.close()
+
+
+@pytest.fixture
+def pipeline(aws, template, allow_loopback, receiver) -> Pipeline:
+    return make_pipeline(aws, template, receiver)
+
+
+@pytest.fixture
+def slack(aws):
+    inbox = Inbox().start()
+    yield inbox
+    inbox.stop()
