@@ -7,7 +7,10 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
+import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,9 +44,11 @@ class Receiver:
     status: int = 200
     reply: bytes = b'{"ok":true}'
     requests: list[Received] = field(default_factory=list)
-    # Statuses for the next requests, before `status` applies again: a flaky endpoint.
-    statuses: list[int] = field(default_factory=list)
+    # Statuses for the next requests, before `status` applies again: a flaky endpoint. Besides
+    # numbers: "reset" closes the connection without an answer, ("sleep", s) answers after s seconds.
+    statuses: list[Any] = field(default_factory=list)
     extra_headers: dict[str, str] = field(default_factory=dict)
+    answered: list[int] = field(default_factory=list)  # the statuses actually sent back
 
     def __post_init__(self) -> None:
         receiver = self
@@ -53,6 +58,16 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
                 status = receiver.statuses.pop(0) if receiver.statuses else receiver.status
+                if status == "reset":
+                    # SO_LINGER 0: close with a TCP reset, the way a crashed server or a proxy does.
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    return
+                if isinstance(status, tuple):
+                    time.sleep(status[1])
+                    status = 200
+                receiver.answered.append(status)
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 for name, value in receiver.extra_headers.items():

@@ -74,7 +74,13 @@ class SecretVault:
         for name in sorted(set(names)):
             try:
                 values[name] = str(self._provider.get(self.secret_id(entity, name), max_age=int(max_age)))
-            except GetParameterError:
+            except GetParameterError as exc:
+                cause = exc.__cause__ or exc.__context__  # Powertools wraps every error
+                if (
+                    isinstance(cause, ClientError)
+                    and cause.response["Error"]["Code"] != "ResourceNotFoundException"
+                ):
+                    raise cause from None  # throttling, an outage: the caller may retry
                 raise NotFound(
                     f"The value of secret {name} is missing; rotate it to set a new one."
                 ) from None

@@ -132,11 +132,14 @@ class Sender:
             return True  # another copy of this job holds it and will finish it
         try:
             result = self.deliver(execution, attempt)
-        except (MlhooksError, ClientError, BotoCoreError, requests.RequestException) as exc:
-            # Our side failed (a throttled secret read, a table hiccup): worth another attempt.
+        except Exception as exc:
+            # Our side failed (a throttled secret read, a table hiccup, a bug): record it and try again
+            # later, like a failed delivery, so one bad job never takes its batch down with it.
+            if not isinstance(exc, MlhooksError | ClientError | BotoCoreError | requests.RequestException):
+                logger.exception("delivery crashed", extra={"execution_id": execution.id})
+            code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
             result = Result(
-                Attempt(number=attempt, at=now_iso(), error=str(exc)[:500], error_class=type(exc).__name__),
-                retryable=True,
+                Attempt(number=attempt, at=now_iso(), error=str(exc)[:500], error_class=code), retryable=True
             )
         return self._settle(execution, result, attempt, owner, record)
 

@@ -95,6 +95,8 @@ class Inbox:
         status = self._next_status(SLACK_PATH)
         if status == 429:
             return 429, {"ok": False, "error": "ratelimited"}
+        if status >= 500:
+            return status, {"ok": False, "error": "service_unavailable"}
         ts = f"{dt.datetime.now(dt.UTC).timestamp():.6f}"
         with self._lock:
             self.slack_messages.append(message)

@@ -1,0 +1,183 @@
+"""Faults: endpoints that time out, reset, answer slowly or refuse; AWS errors inside the functions;
+poison messages; a sender failing halfway through a batch. For each: the execution ends in the right
+state, nothing acknowledged is delivered twice, nothing is dropped silently."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+from pipelines import use_slack
+from samples import load_event
+
+from mlhooks import wiring
+
+pytestmark = pytest.mark.suite("faults")
+
+
+@pytest.fixture
+def short_timeouts(monkeypatch, pipeline):
+    monkeypatch.setenv("MLHOOKS_HTTP_READ_TIMEOUT_SECONDS", "0.5")
+    wiring.reset()
+    pipeline.fns = type(pipeline.fns)(pipeline.fns.root, pipeline.fns.template)
+    return pipeline
+
+
+def deliver_one(pipeline, *, rounds: int = 20) -> dict:
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain(rounds=rounds)
+    [summary] = pipeline.executions()
+    return pipeline.execution(summary["id"])
+
+
+def acknowledged(receiver) -> int:
+    """Requests the receiver answered with 2xx: each is a delivery the sender saw succeed."""
+    return sum(1 for r in receiver.answered if 200 <= r < 300)
+
+
+@pytest.mark.parametrize(
+    ("script", "state", "classes"),
+    [
+        ([("sleep", 2)], "FINISHED", ["timeout", None]),
+        (["reset"], "FINISHED", ["connection_error", None]),
+        ([("sleep", 0.2)], "FINISHED", [None]),
+        ([503, 502], "FINISHED", [None, None, None]),
+        ([429], "FINISHED", [None, None]),
+        ([("sleep", 2)] * 3, "FAILED", ["timeout"] * 3),
+        (["reset"] * 3, "FAILED", ["connection_error"] * 3),
+        ([500] * 3, "FAILED", [None] * 3),
+        ([400], "FAILED", [None]),
+        ([410], "FAILED", [None]),
+    ],
+    ids=[
+        "timeout-then-ok",
+        "reset-then-ok",
+        "slow-but-in-time",
+        "5xx-twice",
+        "429-no-retry-after",
+        "always-times-out",
+        "always-resets",
+        "always-5xx",
+        "400-at-once",
+        "410-gone",
+    ],
+)
+def test_endpoint_faults_end_in_the_right_state(short_timeouts, receiver, script, state, classes):
+    receiver.statuses = list(script)
+    execution = deliver_one(short_timeouts)
+    assert execution["state"] == state
+    assert [a["error_class"] for a in execution["attempts"]] == classes
+    assert acknowledged(receiver) == (1 if state == "FINISHED" else 0)
+    dead = short_timeouts.queue_depth("WebhookDLQ")
+    retried_out = state == "FAILED" and len(classes) == 3
+    assert dead == (1 if retried_out else 0)  # given up after retries: kept in the DLQ, never dropped
+
+
+def test_retry_after_on_5xx_delays_the_next_attempt(pipeline, receiver):
+    receiver.statuses = [503]
+    receiver.extra_headers = {"Retry-After": "1"}
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    assert len(receiver.requests) == 1 and pipeline.executions()[0]["state"] == "PENDING"
+    time.sleep(1.2)
+    receiver.extra_headers = {}
+    pipeline.drain()
+    assert pipeline.executions()[0]["state"] == "FINISHED" and len(receiver.requests) == 2
+
+
+def test_secrets_manager_throttling_in_the_sender_is_retried(pipeline, receiver, monkeypatch):
+    client = wiring.components().vault.client
+    real, calls = client.get_secret_value, {"n": 0}
+
+    def throttled(**kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ClientError(
+                {"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "GetSecretValue"
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, "get_secret_value", throttled)
+    execution = deliver_one(pipeline)
+    assert execution["state"] == "FINISHED"
+    assert [a["error_class"] for a in execution["attempts"]] == ["ThrottlingException", None]
+    assert acknowledged(receiver) == 1
+
+
+def test_dynamodb_throttling_in_the_matcher_leaves_the_event_to_be_retried(pipeline, receiver, monkeypatch):
+    pipeline.automation()
+    store = wiring.components().store
+    real = store.create_execution
+
+    def throttled(record):
+        raise ClientError(
+            {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem"
+        )
+
+    monkeypatch.setattr(store, "create_execution", throttled)
+    with pytest.raises(ClientError):
+        pipeline.match(load_event("platform-alias-added.json"))  # EventBridge retries the event
+    monkeypatch.setattr(store, "create_execution", real)
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    assert [e["state"] for e in pipeline.executions()] == ["FINISHED"] and acknowledged(receiver) == 1
+
+
+@pytest.mark.parametrize("kind", ["Webhook", "Slack", "Job"])
+def test_a_poison_message_on_each_queue_ends_in_its_dead_letter_queue(pipeline, kind):
+    pipeline.sqs.send_message(QueueUrl=pipeline.stack.refs[f"{kind}Queue"], MessageBody='{"not": "a job"}')
+    pipeline.drain(kind)
+    assert pipeline.queue_depth(f"{kind}DLQ") == 1 and pipeline.queue_depth(f"{kind}Queue") == 0
+
+
+def test_a_malformed_event_on_the_bus_ends_in_the_events_dead_letter_queue(pipeline):
+    pipeline.match({"source": "mlhooks.platform", "detail-type": "Artifact Alias Added", "detail": "garbage"})
+    [message] = pipeline.sqs.receive_message(QueueUrl=pipeline.stack.refs["EventsDLQ"])["Messages"]
+    assert json.loads(message["Body"])["reason"] == "invalid detail"
+
+
+def test_sender_failing_halfway_through_a_batch_delivers_nothing_twice(pipeline, receiver, monkeypatch):
+    from mlhooks.senders import WebhookSender
+
+    pipeline.automation()
+    for i in range(3):
+        pipeline.match(
+            load_event("platform-alias-added.json")
+            | {"detail": {**load_event("platform-alias-added.json")["detail"], "event_id": f"batch-{i}"}}
+        )
+    real, crashed = WebhookSender.deliver, {"done": False}
+
+    def crash_once(self, execution, attempt):
+        if execution.event["event_id"] == "batch-1" and not crashed["done"]:
+            crashed["done"] = True
+            raise RuntimeError("the function crashed halfway through the batch")
+        return real(self, execution, attempt)
+
+    monkeypatch.setattr(WebhookSender, "deliver", crash_once)
+    pipeline.drain()
+    executions = {e["id"]: pipeline.execution(e["id"]) for e in pipeline.executions()}
+    assert sorted(e["state"] for e in executions.values()) == ["FINISHED"] * 3
+    crashed_one = next(e for e in executions.values() if e["event"]["event_id"] == "batch-1")
+    assert [a["error_class"] for a in crashed_one["attempts"]] == ["RuntimeError", None]
+    ids = [r.headers["webhook-id"] for r in receiver.requests]
+    assert len(ids) == 3 and len(set(ids)) == 3  # the two delivered before the crash were not sent again
+
+
+def test_slack_outage_is_retried_then_recovers(pipeline, slack, monkeypatch):
+    from mlhooks.local.inbox import SLACK_PATH
+
+    use_slack(pipeline, slack, monkeypatch, "xoxb-outage")
+    pipeline.automation(action={"type": "NOTIFICATION", "slack": "alerts", "title": "New ${alias}"})
+    slack.script(SLACK_PATH, [503])
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain("Slack")
+    execution = pipeline.execution(pipeline.executions()[0]["id"])
+    assert execution["state"] == "FINISHED" and [a["status_code"] for a in execution["attempts"]] == [
+        503,
+        200,
+    ]
+    assert len(slack.slack_messages) == 1
