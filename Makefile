@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv dev test unit integration e2e lint template build deploy bench clean
+.PHONY: venv dev test unit integration e2e lint template build deploy bench soak figures clean
 
 $(STAMP): pyproject.toml layers/mlhooks/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,13 @@ deploy: build
 bench: venv
 	cd bench && ../$(BIN)/python matcher_cost.py && ../$(BIN)/python run_metrics_cost.py \
 		&& ../$(BIN)/python sender_cost.py
+
+soak: venv  ## the load suite at full size: 1,000 events, 10,000 deliveries
+	MLHOOKS_LOAD_EVENTS=1000 $(BIN)/python -m pytest tests/reliability/test_load.py -s
+
+figures: venv  ## run the hardening suites (full load) and write docs/reliability.md from the results
+	MLHOOKS_FIGURES=.mlhooks/figures.json MLHOOKS_LOAD_EVENTS=1000 $(BIN)/python -m pytest -m suite -q
+	$(BIN)/python bench/reliability_report.py .mlhooks/figures.json docs/reliability.md
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .mlhooks

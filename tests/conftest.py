@@ -3,7 +3,10 @@ resources provisioned exactly as the local runtime provisions them."""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -96,3 +99,37 @@ def slack(aws):
     inbox = Inbox().start()
     yield inbox
     inbox.stop()
+
+
+# ---- figures for docs/reliability.md --------------------------------------------------------------
+# With MLHOOKS_FIGURES=<file>, the hardening suites (marked `suite`) write what they tried, what
+# passed and what they measured there; `make figures` renders the file into docs/reliability.md.
+
+_FIGURES: dict[str, Any] = {"suites": {}, "measures": {}}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    marker = item.get_closest_marker("suite")
+    if marker is None or not (report.when == "call" or (report.when == "setup" and report.failed)):
+        return
+    counts = _FIGURES["suites"].setdefault(marker.args[0], {"tried": 0, "passed": 0})
+    counts["tried"] += 1
+    counts["passed"] += int(report.passed)
+
+
+@pytest.fixture
+def record_figure() -> Any:
+    def record(name: str, value: Any) -> None:
+        _FIGURES["measures"][name] = value
+
+    return record
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    target = os.environ.get("MLHOOKS_FIGURES")
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(json.dumps(_FIGURES, indent=2, sort_keys=True))

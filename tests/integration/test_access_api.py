@@ -7,6 +7,8 @@ import pytest
 
 from mlhooks.access import hash_api_key
 
+pytestmark = pytest.mark.suite("access")
+
 # Every route, with the least role that may call it (the path is inside the caller's entity).
 ROUTES = [
     ("GET", "/members", None, "VIEWER"),

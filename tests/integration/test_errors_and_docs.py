@@ -9,6 +9,8 @@ from samples import load_event
 
 from mlhooks.local.runtime import LambdaContext
 
+pytestmark = pytest.mark.suite("input")
+
 
 def assert_error_shape(reply, status, code):
     assert reply.status == status, reply.raw

@@ -6,6 +6,9 @@ from __future__ import annotations
 import logging
 
 import boto3
+import pytest
+
+pytestmark = pytest.mark.suite("secrets")
 
 VALUES = {
     "GITHUB_TOKEN": "LEAKCHECK-token-7f3a9c",

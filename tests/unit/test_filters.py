@@ -10,6 +10,8 @@ from mlhooks.errors import InvalidInput
 from mlhooks.filters import MAX_REGEX_CHARS, parse_filter
 from mlhooks.models.vocabulary import EventType
 
+pytestmark = pytest.mark.suite("input")
+
 ALIAS = EventType.ADD_ARTIFACT_ALIAS
 RUN = EventType.RUN_STATE
 

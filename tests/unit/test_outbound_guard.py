@@ -9,6 +9,8 @@ import pytest
 from mlhooks.errors import BlockedDestination, UnresolvableDestination
 from mlhooks.outbound import OutboundClient, OutboundGuard
 
+pytestmark = pytest.mark.suite("outbound guard")
+
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 
 

@@ -15,6 +15,8 @@ from mlhooks.templating import (
     render_payload,
 )
 
+pytestmark = pytest.mark.suite("input")
+
 GITHUB = {
     "event_type": "${event_type}",
     "client_payload": {"v": "${artifact_version_string}", "k": "${TOKEN}"},
