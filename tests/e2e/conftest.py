@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,9 +17,9 @@ import requests
 from samples import ROOT
 
 
-@pytest.fixture(scope="session")
-def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    folder = tmp_path_factory.mktemp("dev")
+@contextlib.contextmanager
+def running_runtime(folder: Path) -> Iterator[dict[str, Any]]:
+    """`mlhooks dev` in its own process; yields what it wrote to its state file."""
     state_file, log_file = folder / "dev.json", folder / "dev.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLHOOKS_"))}
     # Three attempts without backoff, and no matcher cache: failure paths run in seconds.
@@ -55,10 +57,26 @@ def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str
         time.sleep(0.1)
     state = json.loads(state_file.read_text())
     state["state_file"] = str(state_file)
-    yield state
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    try:
+        yield state
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def local_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One runtime shared by the end-to-end tests; each test works in its own projects."""
+    with running_runtime(tmp_path_factory.mktemp("dev")) as state:
+        yield state
+
+
+@pytest.fixture(scope="module")
+def private_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A runtime of its own, for tests that fill it with arbitrary data (fuzzing)."""
+    with running_runtime(tmp_path_factory.mktemp("private")) as state:
+        yield state
 
 
 @pytest.fixture

@@ -79,6 +79,11 @@ def test_errors_over_http_are_json_with_field(local_runtime, http):
     assert foreign.status_code == 404
 
 
+def test_any_http_method_gets_a_json_answer(local_runtime, http):
+    reply = http.request("PROPFIND", f"{local_runtime['api_url']}/v1/entities/dev/secrets")
+    assert reply.status_code == 404 and reply.json()["error"]["code"] == "not_found"
+
+
 def test_openapi_and_docs_are_served(local_runtime):
     import requests
 

@@ -33,6 +33,12 @@ def test_wrong_types_are_400_with_every_field(team):
     assert {"name", "registry", "extra"} <= fields
 
 
+@pytest.mark.parametrize("event", [{"type": {"nested": 1}}, {"type": ["LINK_MODEL"]}, "LINK_MODEL", None])
+def test_event_of_the_wrong_shape_is_400(team, event):
+    body = {"name": "a", "scope": {"type": "ENTITY"}, "event": event, "action": {"type": "NO_OP"}}
+    assert_error_shape(team.admin.post(f"{team.base}/automations", body), 400, "validation_error")
+
+
 def test_non_json_body_is_415(team):
     reply = team.admin.post(
         f"{team.base}/secrets",
@@ -41,6 +47,12 @@ def test_non_json_body_is_415(team):
     )
     assert_error_shape(reply, 415, "unsupported_media_type")
     assert "hunter2" not in reply.raw.decode()
+
+
+def test_body_that_is_not_utf8_is_400(team):
+    reply = team.admin.post(f"{team.base}/secrets", raw=b'{"name": "\xff\xfe", "value": "x"}')
+    assert_error_shape(reply, 400, "validation_error")
+    assert reply.error["field"] == "body"
 
 
 def test_oversized_body_is_413(team):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -10,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 
 from mlhooks import __version__
 from mlhooks.api import automations, errors, executions, integrations, members, projects, secrets
-from mlhooks.errors import MlhooksError, PayloadTooLarge, UnsupportedMediaType
+from mlhooks.errors import MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from mlhooks.wiring import components
 
 TITLE = "mlhooks"
@@ -20,12 +22,21 @@ DESCRIPTION = (
 )
 
 
-def _unacceptable_body(event: dict[str, Any]) -> MlhooksError | None:
-    """Bodies are JSON and bounded. Checked before routing, because Powertools validates (and so
-    parses) the body ahead of any middleware."""
+def _accept_body(event: dict[str, Any]) -> MlhooksError | None:
+    """Bodies are UTF-8 JSON and bounded; a base64 body (binary, as API Gateway passes it) is decoded
+    in place. Checked before routing, because Powertools validates (and so parses) the body ahead of
+    any middleware."""
     body = event.get("body") or ""
     limit = components().settings.max_request_body_bytes
-    if len(body) > limit or len(body.encode("utf-8")) > limit:
+    if len(body) > limit * 4 // 3 + 4:
+        return PayloadTooLarge(f"The request body exceeds {limit} bytes.", field="body")
+    if event.get("isBase64Encoded") and body:
+        try:
+            body = base64.b64decode(body, validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return ValidationFailed("The request body is not UTF-8 JSON.", field="body")
+        event["body"], event["isBase64Encoded"] = body, False  # the handlers read text from here on
+    if len(body.encode("utf-8", errors="surrogatepass")) > limit:
         return PayloadTooLarge(f"The request body exceeds {limit} bytes.", field="body")
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     content_type = (headers.get("content-type") or "").split(";")[0].strip().lower()
@@ -39,7 +50,7 @@ def _unacceptable_body(event: dict[str, Any]) -> MlhooksError | None:
 
 class MlhooksResolver(APIGatewayRestResolver):
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        rejection = _unacceptable_body(event)
+        rejection = _accept_body(event)
         if rejection is not None:
             return {
                 "statusCode": rejection.status,

@@ -356,6 +356,12 @@ def _http_handler(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
 
+        def __getattr__(self, name: str) -> Any:
+            # Any other method too: the gateway answers it (404, as no route takes it), not http.server's 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
         def log_message(self, format: str, *args: Any) -> None:
             if os.environ.get("MLHOOKS_LOCAL_ACCESS_LOG"):
                 super().log_message(format, *args)

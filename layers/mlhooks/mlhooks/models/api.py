@@ -308,7 +308,7 @@ class MetricZScore(Input):
 
 
 def _upgrade_legacy_event_type(value: Any) -> Any:
-    if isinstance(value, dict) and value.get("type") in LEGACY_EVENT_TYPES:
+    if isinstance(value, dict) and isinstance(value.get("type"), str) and value["type"] in LEGACY_EVENT_TYPES:
         return {**value, "type": LEGACY_EVENT_TYPES[value["type"]].value}
     return value
 
