@@ -18,7 +18,7 @@ SUITES = [
     ),
     ("secrets", "Recognisable secret values searched for in every response, log line and stored record"),
     ("access", "Route x role x own/other entity, and missing, bad and revoked keys"),
-    ("input", "Malformed and oversized bodies, filters, regexes and templates refused with a clear error"),
+    ("input", "Malformed, oversized and fuzzed requests, filters, regexes, templates: clear 4xx, never 5xx"),
     ("faults", "Timeouts, resets, slow and refusing endpoints, AWS errors, poison messages, crashes"),
     ("load", "Fan-out under load with failing endpoints, every execution accounted for"),
 ]
@@ -53,6 +53,7 @@ def render(figures: dict) -> str:
         f"| duplicated at the receivers | {measures.get('load duplicated', 'n/a')} |",
         f"| wall time, s | {measures.get('load seconds', 'n/a')} |",
         f"| deliveries per second (moto in-process) | {measures.get('load deliveries per second', 'n/a')} |",
+        f"| fuzzed requests (schemathesis), none answered 5xx | {measures.get('fuzz requests', 'n/a')} |",
         f"| fault cases survived | {faults['passed']} of {faults['tried']} |",
         f"| secret values leaked | {'0' if secrets_ok else 'see the failing secrets cases'} |",
         f"| internal addresses reached | {reached} |",

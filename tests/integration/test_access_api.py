@@ -78,6 +78,12 @@ def test_route_role_matrix(team, other_team, method, path, body, least):
         # The same route in another entity does not exist for this caller, whatever the role.
         foreign = team.admin.as_key(key).call(method, other_team.base + path, body)
         assert foreign.status == 404 and foreign.error["code"] == "not_found"
+    # No key, a malformed one, and a revoked admin key: 401 before anything runs.
+    revoked = team.admin.post(f"{team.base}/api-keys", {"name": "soon revoked"}).json
+    team.admin.delete(f"{team.base}/api-keys/{revoked['id']}")
+    for key in (None, "not-a-key", revoked["key"]):
+        reply = team.admin.as_key(key).call(method, team.base + path, body)
+        assert reply.status == 401 and reply.error["code"] == "unauthorized", (key, reply.raw)
 
 
 @pytest.mark.parametrize(
