@@ -69,6 +69,13 @@ class Pipeline:
         )
         return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
+    def invisible(self, logical_id: str) -> int:
+        """Messages received and not yet deleted: in flight, or postponed by a visibility timeout."""
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.stack.refs[logical_id], AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+        )
+        return int(attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
+
     def executions(self, **filters: Any) -> list[dict[str, Any]]:
         return self.team.viewer.get(
             f"{self.base}/executions", query="&".join(f"{k}={v}" for k, v in filters.items())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
@@ -181,3 +182,63 @@ def test_slack_outage_is_retried_then_recovers(pipeline, slack, monkeypatch):
         200,
     ]
     assert len(slack.slack_messages) == 1
+
+
+def test_two_copies_of_one_job_in_flight_deliver_once(pipeline, receiver):
+    """SQS delivers at least once: two copies of a message (one id, two receipts) reach two sender
+    containers together. The lease's conditional write lets one deliver; the other is kept, not
+    deleted, and when it comes back it finds the job done."""
+    from mlhooks.local.runtime import sqs_record
+    from mlhooks.senders import WebhookSender
+
+    receiver.statuses = [("sleep", 0.5)]  # long enough for both copies to be in flight at once
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    url, arn = pipeline.stack.refs["WebhookQueue"], pipeline.stack.arns["WebhookQueue"]
+    copies = [
+        pipeline.sqs.receive_message(QueueUrl=url, AttributeNames=["All"], VisibilityTimeout=0)["Messages"][0]
+        for _ in range(2)
+    ]
+    assert copies[0]["MessageId"] == copies[1]["MessageId"]
+    assert copies[0]["ReceiptHandle"] != copies[1]["ReceiptHandle"]
+    parts = wiring.components()
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(
+                lambda m: WebhookSender(parts, url).handle_batch({"Records": [sqs_record(m, arn)]}), copies
+            )
+        )
+    assert len(receiver.requests) == 1
+    assert sorted(len(a["batchItemFailures"]) for a in answers) == [0, 1]  # one done, one kept
+    assert [e["state"] for e in pipeline.executions()] == ["FINISHED"]
+    assert pipeline.queue_depth("WebhookDLQ") == 0
+
+
+def test_a_conditional_check_conflict_on_the_lease_keeps_the_job(pipeline, receiver, monkeypatch):
+    """DynamoDB refuses the sender's claim (ConditionalCheckFailed): the job is postponed, never
+    dropped, and delivered once when it comes back."""
+    import mlhooks.senders
+
+    monkeypatch.setattr(mlhooks.senders, "LEASE_SECONDS", 1)
+    table = wiring.components().store.table
+    real, refused = table.update_item, []
+
+    def conflict_once(**kwargs):
+        if kwargs["UpdateExpression"].startswith("SET lease_owner") and not refused:
+            refused.append(kwargs["Key"])
+            raise ClientError(
+                {"Error": {"Code": "ConditionalCheckFailedException", "Message": "conflict"}}, "UpdateItem"
+            )
+        return real(**kwargs)
+
+    monkeypatch.setattr(table, "update_item", conflict_once)
+    pipeline.automation()
+    pipeline.match(load_event("platform-alias-added.json"))
+    pipeline.drain()
+    assert refused and not receiver.requests
+    assert [e["state"] for e in pipeline.executions()] == ["PENDING"]
+    assert pipeline.queue_depth("WebhookQueue") + pipeline.invisible("WebhookQueue") == 1
+    time.sleep(1.2)
+    pipeline.drain()
+    assert [e["state"] for e in pipeline.executions()] == ["FINISHED"] and len(receiver.requests) == 1
+    assert pipeline.queue_depth("WebhookQueue") == 0 and pipeline.queue_depth("WebhookDLQ") == 0

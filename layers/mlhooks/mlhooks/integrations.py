@@ -69,15 +69,18 @@ class WebhookService:
         changes = data.model_dump(exclude_unset=True)
         if "secrets" in changes:
             changes["secrets"] = sorted(set(changes["secrets"] or []))
-        if changes.get("enabled"):
-            changes["disabled_reason"] = None
-        new = old.model_copy(update={**changes, "updated_at": now_iso()})
+        stamp = now_iso()
+        if changes.get("enabled") is True and not old.enabled:
+            changes |= {"disabled_reason": None, "disabled_at": None}
+        elif changes.get("enabled") is False and old.enabled:
+            changes |= {"disabled_reason": f"disabled by an admin on {stamp}", "disabled_at": stamp}
+        new = old.model_copy(update={**changes, "updated_at": stamp})
         if new.url != old.url:
             self.parts.guard.check(new.url)
         self._check_secrets_exist(new)
         self._check_automations_still_valid(new)
         self.store.update_webhook(old, new)
-        return new
+        return self.get(entity, name)  # as stored: a re-enabled webhook's failure count starts afresh
 
     def _check_automations_still_valid(self, webhook: WebhookRecord) -> None:
         """Removing a secret or the access token must not break a payload that uses it."""
@@ -156,9 +159,14 @@ class SlackService:
         record = self.get(entity, name)
 
         def in_use() -> Conflict:
-            users = [a.name for a in self.store.automations_using(entity, "SLACK", name)]
+            users = [f"automation {a.name!r}" for a in self.store.automations_using(entity, "SLACK", name)]
+            users += [
+                f"webhook {w.name!r} (alert_slack)"
+                for w in self.store.list_webhooks(entity)
+                if w.alert_slack == name
+            ]
             return Conflict(
-                f"Slack integration {name} is used by automations {', '.join(map(repr, users))}; "
+                f"Slack integration {name} is used by {', '.join(users)}; "
                 "delete them or point them elsewhere first.",
                 field="name",
                 details=[{"field": "name", "message": "in use", "used_by": users}],

@@ -14,6 +14,7 @@ import email.utils
 import json
 import random
 import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -26,9 +27,10 @@ from pydantic import BaseModel, ValidationError
 
 from mlhooks.delivery import USER_AGENT, prepare_webhook_request, send
 from mlhooks.errors import MlhooksError
+from mlhooks.health import DisabledAlert, WebhookHealthMonitor, alert_message
 from mlhooks.models.api import NotificationAction, QueueJobAction, WebhookAction
 from mlhooks.models.events import DETAIL_TYPES, template_variables
-from mlhooks.models.records import Attempt, AutomationRecord, ExecutionRecord
+from mlhooks.models.records import Attempt, AutomationRecord, ExecutionRecord, WebhookAlert
 from mlhooks.models.vocabulary import ExecutionState
 from mlhooks.secrets import REDACTED, now_iso, redact
 from mlhooks.slack import RETRYABLE_ERRORS, build_message
@@ -126,10 +128,13 @@ class Sender:
         execution = self.store.get_execution(job.entity, job.execution_id)
         if execution is None or execution.state is not ExecutionState.PENDING:
             return True  # nothing (more) to do: a duplicate of a finished job
-        owner = record["messageId"]
+        # One token per receipt, not the message id: SQS's duplicate copies of a message share its id.
+        owner = uuid.uuid4().hex
         lease = int(now) + LEASE_SECONDS
         if not self.store.claim_execution(job.entity, job.execution_id, owner, int(now), lease):
-            return True  # another copy of this job holds it and will finish it
+            # Another copy holds the lease. Come back when it ends rather than delete this one:
+            # should that copy die before it finishes, this message is what brings the job back.
+            return self._postpone(record, LEASE_SECONDS)
         try:
             result = self.deliver(execution, attempt)
         except Exception as exc:
@@ -164,14 +169,12 @@ class Sender:
             }
         saved = self.store.save_execution(execution.model_copy(update=update), owner=owner)
         if not saved:
-            return True  # the lease moved on (a redelivery took over); this copy is obsolete
+            # The lease moved on to another copy. Keep this message until that copy is done: should
+            # it die, this message brings the job back, and it is deleted unsent if it finished.
+            return self._postpone(record, LEASE_SECONDS)
         state = update.get("state", ExecutionState.PENDING)
         if state is ExecutionState.PENDING:
-            delay = self._retry_delay(attempt, result.retry_after)
-            self.parts.sqs.change_message_visibility(
-                QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=int(delay)
-            )
-            return False
+            return self._postpone(record, self._retry_delay(attempt, result.retry_after))
         exhausted = state is ExecutionState.FAILED and result.retryable and not result.permanent_reason
         if exhausted:
             # Retries used up: keep the message and make it visible, so SQS moves it to the
@@ -184,6 +187,16 @@ class Sender:
         self.parts.sqs.change_message_visibility(
             QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
         )
+
+    def _postpone(self, record: dict[str, Any], seconds: float) -> bool:
+        """Keep the message, to be received again in `seconds`; True if it is already gone."""
+        try:
+            self.parts.sqs.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=int(seconds)
+            )
+        except ClientError:
+            return True  # the copy holding the lease finished and deleted the message meanwhile
+        return False
 
     def _retry_delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -213,6 +226,10 @@ class Sender:
 
 
 class WebhookSender(Sender):
+    def __init__(self, parts: Components, queue_url: str, **kwargs: Any):
+        super().__init__(parts, queue_url, **kwargs)
+        self.health = WebhookHealthMonitor(parts, self.clock)
+
     def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:
         automation = self.automation(execution)
         if automation is None or not isinstance(automation.action, WebhookAction):
@@ -260,11 +277,26 @@ class WebhookSender(Sender):
         )
         if outcome.status_code == 410:
             # 410 Gone: the receiver says it is gone for good; stop calling it.
-            self.store.set_webhook_enabled(
-                execution.entity, webhook.name, False, f"the receiver answered 410 Gone on {now_iso()}"
-            )
+            self.health.disable(webhook, f"the receiver answered 410 Gone on {now_iso()}")
             result.permanent_reason = "the receiver answered 410 Gone; the webhook is now disabled"
+        elif ok:
+            self.health.delivered(webhook)
+        else:
+            self.health.failed(webhook, result.attempt.error or f"HTTP {outcome.status_code}")
         return result
+
+
+@dataclass
+class SlackAnswer:
+    """What chat.postMessage came to; `error` is None when Slack said ok."""
+
+    error: str | None
+    error_class: str | None = None
+    retryable: bool = False
+    status_code: int | None = None
+    excerpt: str = ""
+    retry_after: float | None = None
+    duration_ms: int = 0
 
 
 class SlackSender(Sender):
@@ -272,6 +304,46 @@ class SlackSender(Sender):
         super().__init__(parts, queue_url, **kwargs)
         self.http = requests.Session()
         self.http.trust_env = False
+
+    def process(self, record: dict[str, Any]) -> bool:
+        # The Slack queue also carries alerts about disabled webhooks, which are not executions.
+        alert = DisabledAlert.parse(record.get("body") or "")
+        return super().process(record) if alert is None else self.send_alert(alert, record)
+
+    def post(self, token: str, message: dict[str, Any]) -> SlackAnswer:
+        started = time.monotonic()
+        try:
+            answer = self.http.post(
+                f"{self.settings.slack_api_url.rstrip('/')}/chat.postMessage",
+                json=message,
+                headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
+                timeout=(self.settings.http_connect_timeout_seconds, self.settings.http_read_timeout_seconds),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            return SlackAnswer(
+                error=redact(str(exc), [token])[:500],
+                error_class=type(exc).__name__,
+                retryable=True,
+                duration_ms=int((time.monotonic() - started) * 1000),
+            )
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        slack_error = None if body.get("ok") else str(body.get("error") or f"HTTP {answer.status_code}")
+        ok, retryable = classify_status(answer.status_code)
+        if ok and slack_error:
+            retryable = slack_error in RETRYABLE_ERRORS
+        return SlackAnswer(
+            error=slack_error,
+            error_class="slack_error" if slack_error else None,
+            retryable=bool(slack_error) and retryable,
+            status_code=answer.status_code,
+            excerpt=redact(answer.text[:1024], [token]),
+            retry_after=parse_retry_after(answer.headers.get("Retry-After"), self.clock()),
+            duration_ms=int((time.monotonic() - started) * 1000),
+        )
 
     def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:
         automation = self.automation(execution)
@@ -286,51 +358,46 @@ class SlackSender(Sender):
         message = build_message(
             automation.action, integration.channel_id, self.variables(execution, automation.name)
         )
-        started = time.monotonic()
-        try:
-            answer = self.http.post(
-                f"{self.settings.slack_api_url.rstrip('/')}/chat.postMessage",
-                json=message,
-                headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
-                timeout=(self.settings.http_connect_timeout_seconds, self.settings.http_read_timeout_seconds),
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            return Result(
-                Attempt(
-                    number=attempt,
-                    at=now_iso(),
-                    error=redact(str(exc), [token])[:500],
-                    error_class=type(exc).__name__,
-                    duration_ms=int((time.monotonic() - started) * 1000),
-                ),
-                retryable=True,
-                request=message,
-            )
-        duration = int((time.monotonic() - started) * 1000)
-        excerpt = redact(answer.text[:1024], [token])
-        try:
-            body = answer.json()
-        except ValueError:
-            body = {}
-        slack_error = None if body.get("ok") else str(body.get("error") or f"HTTP {answer.status_code}")
-        ok, retryable = classify_status(answer.status_code)
-        if ok and slack_error:
-            retryable = slack_error in RETRYABLE_ERRORS
+        answer = self.post(token, message)
         return Result(
             Attempt(
                 number=attempt,
                 at=now_iso(),
                 status_code=answer.status_code,
-                response_excerpt=excerpt,
-                error=slack_error,
-                error_class="slack_error" if slack_error else None,
-                duration_ms=duration,
+                response_excerpt=answer.excerpt,
+                error=answer.error,
+                error_class=answer.error_class,
+                duration_ms=answer.duration_ms,
             ),
-            retryable=bool(slack_error) and retryable,
-            retry_after=parse_retry_after(answer.headers.get("Retry-After"), self.clock()),
+            retryable=answer.retryable,
+            retry_after=answer.retry_after,
             request=message,
         )
+
+    def send_alert(self, alert: DisabledAlert, record: dict[str, Any]) -> bool:
+        """Tell the team a webhook was disabled. Retried through the queue like a notification; its
+        outcome is kept on the webhook. True when the message may be deleted."""
+        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        integration = self.store.get_slack(alert.entity, alert.slack)
+        if integration is None:
+            answer = SlackAnswer(error=f"Slack integration {alert.slack} no longer exists")
+        else:
+            try:
+                token = self.parts.vault.read_cached(
+                    alert.entity, [integration.bot_token_secret], self.settings.secret_cache_seconds
+                )[integration.bot_token_secret]
+                answer = self.post(token, alert_message(alert, integration.channel_id))
+            except (MlhooksError, ClientError, BotoCoreError) as exc:
+                answer = SlackAnswer(error=str(exc)[:500], error_class=type(exc).__name__, retryable=True)
+        if answer.retryable and attempt < self.settings.max_attempts:
+            return self._postpone(record, self._retry_delay(attempt, answer.retry_after))
+        state = "SENT" if answer.error is None else "FAILED"
+        outcome = WebhookAlert(slack=alert.slack, state=state, at=now_iso(), error=answer.error)
+        self.store.set_webhook_alert(alert.entity, alert.webhook, outcome)
+        if answer.retryable:
+            self._release(record)  # retries used up: on to the dead-letter queue, kept for a redrive
+            return False
+        return True
 
 
 class JobSender(Sender):

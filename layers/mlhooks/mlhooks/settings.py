@@ -53,6 +53,11 @@ class Settings(BaseModel):
     # A run condition fires at most once per run per automation within this time (W&B: 24 h).
     run_refire_seconds: float = 24 * 60 * 60
     slack_api_url: str = "https://slack.com/api"
+    # Webhook health: a webhook whose deliveries failed this many times in a row, over at least
+    # this long, is disabled (0 failures: never). Both, so a burst of failures during a short
+    # outage never disables it, and neither does one slow failure a day.
+    webhook_disable_after_failures: int = 20
+    webhook_disable_after_seconds: float = 24 * 60 * 60
 
     @field_validator("outbound_allow", mode="before")
     @classmethod
@@ -88,6 +93,8 @@ class Settings(BaseModel):
             "secret_cache_seconds": "MLHOOKS_SECRET_CACHE_SECONDS",
             "run_refire_seconds": "MLHOOKS_RUN_REFIRE_SECONDS",
             "slack_api_url": "MLHOOKS_SLACK_API_URL",
+            "webhook_disable_after_failures": "MLHOOKS_WEBHOOK_DISABLE_AFTER_FAILURES",
+            "webhook_disable_after_seconds": "MLHOOKS_WEBHOOK_DISABLE_AFTER_SECONDS",
         }
         return cls(**{field: env[var] for field, var in names.items() if env.get(var)})
 

@@ -6,7 +6,9 @@ Layout (PK / SK):
     E#<entity>   APIKEY#<key id>                 key metadata (never the key)
     KEY#<sha256> KEY                             hash -> key, for the authorizer's single GetItem
     E#<entity>   SECRET#<name>                   name and timestamps; the value is in Secrets Manager
-    E#<entity>   WEBHOOK#<name> / SLACK#<name>   integrations, with `refs`: automations using them
+    E#<entity>   WEBHOOK#<name> / SLACK#<name>   integrations, with `refs`: automations (and webhook
+                                                 alerts) using them; a webhook also carries its
+                                                 `revision` and its health (failures, failing_since...)
     E#<entity>   PROJECT#<project> / COLLECTION#<project>#<collection>
     E#<entity>   AUTOMATION#<id>                 with GSI1 keys while enabled (the matcher's look-up)
     E#<entity>   AUTONAME#<scope>#<name>         uniqueness marker for automation names in a scope
@@ -38,6 +40,8 @@ from mlhooks.models.records import (
     ProjectRecord,
     SecretRecord,
     SlackRecord,
+    WebhookAlert,
+    WebhookHealth,
     WebhookRecord,
 )
 from mlhooks.models.vocabulary import ExecutionState, Role
@@ -47,6 +51,8 @@ Op = tuple[dict[str, Any], MlhooksError | None]
 
 ENTITY_SK = "#ENTITY"
 GSI1 = "GSI1"
+# A webhook's current run of failed deliveries and the alert about it, beside its document.
+HEALTH_ATTRIBUTES = ("failures", "failing_since", "last_failure_at", "last_error", "alert")
 
 
 def entity_pk(entity: str) -> str:
@@ -456,14 +462,39 @@ class Store:
 
     # ---- integrations ----------------------------------------------------------------------------
 
+    @staticmethod
+    def _webhook(item: dict[str, Any]) -> WebhookRecord:
+        alert = item.get("alert")
+        since, last = item.get("failing_since"), item.get("last_failure_at")
+        health = WebhookHealth(
+            consecutive_failures=int(item.get("failures", 0)),
+            failing_since=None if since is None else int(since),
+            last_failure_at=None if last is None else int(last),
+            last_error=item.get("last_error"),
+            alert=None if alert is None else WebhookAlert.model_validate_json(alert),
+        )
+        record = WebhookRecord.model_validate_json(item["doc"])
+        return record.model_copy(update={"revision": int(item.get("revision", 0)), "health": health})
+
     def get_webhook(self, entity: str, name: str) -> WebhookRecord | None:
-        return self._get(entity, f"WEBHOOK#{name}", WebhookRecord)
+        item = self.table.get_item(Key=self._key(entity, f"WEBHOOK#{name}"), ConsistentRead=True).get("Item")
+        return None if item is None else self._webhook(item)
 
     def list_webhooks(self, entity: str) -> list[WebhookRecord]:
-        return self._list_all(entity, "WEBHOOK#", WebhookRecord)
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("PK").eq(entity_pk(entity)) & Key("SK").begins_with("WEBHOOK#"),
+            "ConsistentRead": True,
+        }
+        while True:
+            page = self.table.query(**kwargs)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return [self._webhook(item) for item in items]
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def create_webhook(self, record: WebhookRecord) -> None:
-        item = self._item(record.entity, f"WEBHOOK#{record.name}", record, refs=0)
+        item = self._item(record.entity, f"WEBHOOK#{record.name}", record, refs=0, revision=1)
         self._transact(
             [
                 (
@@ -471,19 +502,30 @@ class Store:
                     Conflict(f"A webhook named {record.name} exists.", field="name"),
                 ),
                 *self._ref_ops(record.entity, "SECRET", record.secret_names(), set(), "secrets"),
+                *self._ref_ops(record.entity, "SLACK", record.slack_names(), set(), "alert_slack"),
             ]
         )
 
+    def _revised(self, record: WebhookRecord) -> tuple[str, dict[str, Any]]:
+        """The condition that the webhook is still at the revision it was read at."""
+        if record.revision:
+            return "revision = :revision", {":revision": record.revision}
+        return "attribute_exists(PK) AND attribute_not_exists(revision)", {}
+
     def update_webhook(self, old: WebhookRecord, new: WebhookRecord) -> None:
-        sk = f"WEBHOOK#{new.name}"
+        condition, values = self._revised(old)
+        expression = "SET doc = :doc, revision = :next"
+        if new.enabled and not old.enabled:
+            # Re-enabled: the failure run that disabled it is over; count afresh.
+            expression += " REMOVE " + ", ".join(HEALTH_ATTRIBUTES)
         self._transact(
             [
                 (
                     self._update(
-                        self._key(new.entity, sk),
-                        "SET doc = :doc",
-                        {":doc": new.model_dump_json(), ":old": old.model_dump_json()},
-                        "doc = :old",
+                        self._key(new.entity, f"WEBHOOK#{new.name}"),
+                        expression,
+                        {":doc": new.model_dump_json(), ":next": old.revision + 1, **values},
+                        condition,
                     ),
                     Conflict("The webhook changed concurrently; retry."),
                 ),
@@ -494,11 +536,104 @@ class Store:
                     old.secret_names() - new.secret_names(),
                     "secrets",
                 ),
+                *self._ref_ops(
+                    new.entity,
+                    "SLACK",
+                    new.slack_names() - old.slack_names(),
+                    old.slack_names() - new.slack_names(),
+                    "alert_slack",
+                ),
             ]
         )
 
+    def count_webhook_failure(self, entity: str, name: str, now: int, error: str) -> WebhookHealth | None:
+        """Add one failed delivery to the webhook's current run; the run as it now stands, or None if
+        the webhook is gone."""
+        try:
+            item = self.table.update_item(
+                Key=self._key(entity, f"WEBHOOK#{name}"),
+                UpdateExpression="ADD failures :one "
+                "SET failing_since = if_not_exists(failing_since, :now), last_failure_at = :now, "
+                "last_error = :error",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":one": 1, ":now": now, ":error": error[:500]},
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return self._webhook(item).health
+
+    def end_webhook_failures(self, entity: str, name: str) -> None:
+        """A delivery succeeded: the run of failures is over."""
+        try:
+            self.table.update_item(
+                Key=self._key(entity, f"WEBHOOK#{name}"),
+                UpdateExpression="REMOVE failures, failing_since, last_failure_at, last_error",
+                ConditionExpression="attribute_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
+    def disable_webhook(
+        self,
+        webhook: WebhookRecord,
+        reason: str,
+        at: str,
+        *,
+        failing: tuple[int, int] | None = None,
+        alert: WebhookAlert | None = None,
+    ) -> bool:
+        """Disable the webhook as read, unless it changed since. With `failing` (failures, since),
+        only while its run of failures is still at least that long and began no later than that.
+        Of several senders racing to disable it, exactly one gets True (and sends the alert)."""
+        if not webhook.enabled:
+            return False
+        condition, values = self._revised(webhook)
+        if failing is not None:
+            condition += " AND failures >= :limit AND failing_since <= :cutoff"
+            values |= {":limit": failing[0], ":cutoff": failing[1]}
+        disabled = webhook.model_copy(update={"enabled": False, "disabled_reason": reason, "disabled_at": at})
+        expression = "SET doc = :doc, revision = :next"
+        values |= {":doc": disabled.model_dump_json(), ":next": webhook.revision + 1}
+        if alert is not None:
+            expression += ", alert = :alert"
+            values[":alert"] = alert.model_dump_json()
+        try:
+            self.table.update_item(
+                Key=self._key(webhook.entity, f"WEBHOOK#{webhook.name}"),
+                UpdateExpression=expression,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def set_webhook_alert(self, entity: str, name: str, alert: WebhookAlert) -> None:
+        try:
+            self.table.update_item(
+                Key=self._key(entity, f"WEBHOOK#{name}"),
+                UpdateExpression="SET alert = :alert",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues={":alert": alert.model_dump_json()},
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+
     def _delete_integration(
-        self, kind: str, entity: str, name: str, secrets: set[str], in_use: Callable[[], MlhooksError]
+        self,
+        kind: str,
+        entity: str,
+        name: str,
+        secrets: set[str],
+        in_use: Callable[[], MlhooksError],
+        extra: Sequence[Op] = (),
     ) -> None:
         self._transact(
             [
@@ -511,11 +646,19 @@ class Store:
                     in_use(),
                 ),
                 *self._ref_ops(entity, "SECRET", set(), secrets, "secrets"),
+                *extra,
             ]
         )
 
     def delete_webhook(self, record: WebhookRecord, in_use: Callable[[], MlhooksError]) -> None:
-        self._delete_integration("WEBHOOK", record.entity, record.name, record.secret_names(), in_use)
+        self._delete_integration(
+            "WEBHOOK",
+            record.entity,
+            record.name,
+            record.secret_names(),
+            in_use,
+            extra=self._ref_ops(record.entity, "SLACK", set(), record.slack_names(), "alert_slack"),
+        )
 
     def get_slack(self, entity: str, name: str) -> SlackRecord | None:
         return self._get(entity, f"SLACK#{name}", SlackRecord)
@@ -778,18 +921,6 @@ class Store:
                 return False
             raise
 
-    def set_webhook_enabled(self, entity: str, name: str, enabled: bool, reason: str | None) -> None:
-        webhook = self.get_webhook(entity, name)
-        if webhook is None:
-            return
-        updated = webhook.model_copy(update={"enabled": enabled, "disabled_reason": reason})
-        self.table.update_item(
-            Key=self._key(entity, f"WEBHOOK#{name}"),
-            UpdateExpression="SET doc = :doc",
-            ExpressionAttributeValues={":doc": updated.model_dump_json()},
-            ConditionExpression="attribute_exists(PK)",
-        )
-
     # ---- executions -----------------------------------------------------------------------------
 
     @staticmethod
@@ -862,7 +993,7 @@ class Store:
 
     def save_execution(self, record: ExecutionRecord, *, owner: str | None = None) -> bool:
         """Write an execution's new state, attempts and request; with `owner`, only while its lease
-        is held. Returns False when the lease was lost."""
+        is held, and releasing it (a retry claims afresh). Returns False when the lease was lost."""
         item = self._execution_item(record)
         values: dict[str, Any] = {":doc": item["doc"], ":state": item["state"]}
         expression = "SET doc = :doc, #state = :state"
@@ -870,7 +1001,7 @@ class Store:
         if owner is not None:
             condition += " AND lease_owner = :owner"
             values[":owner"] = owner
-        if record.state is not ExecutionState.PENDING:
+        if owner is not None or record.state is not ExecutionState.PENDING:
             expression += " REMOVE lease_owner, lease_until"
         try:
             self.table.update_item(

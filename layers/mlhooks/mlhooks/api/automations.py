@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,8 +11,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 
 from mlhooks.api.context import caller_for
 from mlhooks.automations import AutomationService, etag, parse_etag
+from mlhooks.health import action_status
 from mlhooks.models.api import AutomationCreate, AutomationOut, AutomationUpdate, Page
-from mlhooks.models.records import AutomationRecord
+from mlhooks.models.records import AutomationRecord, WebhookRecord
 from mlhooks.models.vocabulary import EventType, Role, ScopeType
 from mlhooks.wiring import components
 
@@ -24,9 +26,17 @@ def _automations() -> AutomationService:
     return AutomationService(parts.store, parts.settings)
 
 
+def _view(record: AutomationRecord, webhooks: Mapping[str, WebhookRecord]) -> AutomationOut:
+    return AutomationOut.model_validate(
+        record.model_dump(by_alias=True) | {"action_status": action_status(record, webhooks)}
+    )
+
+
 def _out(record: AutomationRecord, status: int = 200) -> Response[AutomationOut]:
-    body = AutomationOut.model_validate(record.model_dump(by_alias=True))
-    return Response(status, "application/json", body, headers={"ETag": etag(record)})
+    kind, name = record.integration or ("", "")
+    webhook = components().store.get_webhook(record.entity, name) if kind == "WEBHOOK" else None
+    webhooks = {name: webhook} if webhook else {}
+    return Response(status, "application/json", _view(record, webhooks), headers={"ETag": etag(record)})
 
 
 @router.get(AUTOMATIONS, tags=["automations"], summary="List automations (filtered, paginated)")
@@ -49,7 +59,9 @@ def list_automations(
         limit=limit,
         token=next_token,
     )
-    items = [AutomationOut.model_validate(r.model_dump(by_alias=True)) for r in records]
+    # One read of the team's webhooks reports every listed automation's action status.
+    webhooks = {w.name: w for w in components().store.list_webhooks(entity)} if records else {}
+    items = [_view(r, webhooks) for r in records]
     return Page[AutomationOut](items=items, next_token=token)
 
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.api.context import caller_for
+from mlhooks.health import health_out
 from mlhooks.integrations import SlackService, WebhookService
 from mlhooks.models.api import (
     DeliveryResult,
@@ -20,6 +21,7 @@ from mlhooks.models.api import (
     WebhookTest,
     WebhookUpdate,
 )
+from mlhooks.models.records import WebhookRecord
 from mlhooks.models.vocabulary import Role
 from mlhooks.wiring import components
 
@@ -32,28 +34,36 @@ def _webhooks() -> WebhookService:
     return WebhookService(components())
 
 
+def _out(record: WebhookRecord) -> WebhookOut:
+    return WebhookOut(**record.model_dump(), health=health_out(record))
+
+
 @router.get(WEBHOOKS, tags=["webhooks"], summary="List webhook integrations")
 def list_webhooks(entity: str) -> Page[WebhookOut]:
     caller_for(router, entity)
-    return Page[WebhookOut](items=[WebhookOut(**w.model_dump()) for w in _webhooks().list(entity)])
+    return Page[WebhookOut](items=[_out(w) for w in _webhooks().list(entity)])
 
 
 @router.post(WEBHOOKS, tags=["webhooks"], summary="Create a webhook integration (admins)")
 def create_webhook(entity: str, body: Annotated[WebhookCreate, Body()]) -> Response[WebhookOut]:
     caller_for(router, entity, Role.ADMIN)
-    return Response(201, "application/json", WebhookOut(**_webhooks().create(entity, body).model_dump()))
+    return Response(201, "application/json", _out(_webhooks().create(entity, body)))
 
 
 @router.get(f"{WEBHOOKS}/<name>", tags=["webhooks"], summary="Get a webhook integration")
 def get_webhook(entity: str, name: str) -> WebhookOut:
     caller_for(router, entity)
-    return WebhookOut(**_webhooks().get(entity, name).model_dump())
+    return _out(_webhooks().get(entity, name))
 
 
-@router.patch(f"{WEBHOOKS}/<name>", tags=["webhooks"], summary="Update a webhook integration (admins)")
+@router.patch(
+    f"{WEBHOOKS}/<name>",
+    tags=["webhooks"],
+    summary="Update, disable or re-enable a webhook integration (admins)",
+)
 def update_webhook(entity: str, name: str, body: Annotated[WebhookUpdate, Body()]) -> WebhookOut:
     caller_for(router, entity, Role.ADMIN)
-    return WebhookOut(**_webhooks().update(entity, name, body).model_dump())
+    return _out(_webhooks().update(entity, name, body))
 
 
 @router.delete(

@@ -143,6 +143,9 @@ class WebhookFields(Input):
         max_length=MAX_WEBHOOK_SECRETS,
         description="Further secrets the payload may use as `${NAME}`.",
     )
+    alert_slack: IntegrationName | None = Field(
+        None, description="A Slack integration told when this webhook is disabled for failing."
+    )
 
 
 class WebhookCreate(WebhookFields):
@@ -158,12 +161,33 @@ class WebhookUpdate(Input):
     signing_secret: SecretName | None = None
     signature_encoding: SignatureEncoding | None = None
     secrets: list[SecretName] | None = Field(None, max_length=MAX_WEBHOOK_SECRETS)
-    enabled: bool | None = Field(None, description="Re-enable a webhook disabled after a 410 Gone.")
+    alert_slack: IntegrationName | None = None
+    enabled: bool | None = Field(
+        None,
+        description="`true` re-enables a webhook disabled for failing (or after a 410 Gone) and starts "
+        "its failure count afresh; `false` stops its deliveries.",
+    )
 
     @model_validator(mode="before")
     @classmethod
     def _nulls(cls, data: Any) -> Any:
         return refuse_nulls(data, ("url", "description", "signature_encoding", "secrets", "enabled"))
+
+
+class WebhookAlertOut(Output):
+    slack: str
+    state: Literal["PENDING", "SENT", "FAILED"]
+    at: str
+    error: str | None
+
+
+class WebhookHealthOut(Output):
+    state: Literal["HEALTHY", "FAILING", "DISABLED"]
+    consecutive_failures: int = Field(description="Failed deliveries since the last success.")
+    failing_since: str | None
+    last_failure_at: str | None
+    last_error: str | None
+    alert: WebhookAlertOut | None = Field(description="The Slack alert sent when it was disabled.")
 
 
 class WebhookOut(Output):
@@ -174,8 +198,11 @@ class WebhookOut(Output):
     signing_secret: str | None
     signature_encoding: SignatureEncoding
     secrets: list[str]
+    alert_slack: str | None
     enabled: bool
     disabled_reason: str | None
+    disabled_at: str | None
+    health: WebhookHealthOut
     created_at: str
     updated_at: str
 
@@ -438,6 +465,13 @@ class AutomationUpdate(Input):
         return _upgrade_legacy_event_type(value)
 
 
+class ActionStatus(Output):
+    """Whether the action can deliver: its webhook may be failing, or disabled."""
+
+    state: Literal["READY", "FAILING", "DISABLED"]
+    reason: str | None = None
+
+
 class AutomationOut(Output):
     id: str
     name: str
@@ -446,6 +480,7 @@ class AutomationOut(Output):
     scope: Scope
     event: Event
     action: Action
+    action_status: ActionStatus
     version: int
     created_by: str
     created_at: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from mlhooks.models.api import Action, Event, Scope
 from mlhooks.models.vocabulary import (
@@ -42,6 +42,26 @@ class SecretRecord(Record):
     updated_at: str
 
 
+class WebhookAlert(BaseModel):
+    """Whether the team was told, through Slack, that the webhook was disabled."""
+
+    slack: str
+    state: str  # PENDING | SENT | FAILED
+    at: str
+    error: str | None = None
+
+
+class WebhookHealth(BaseModel):
+    """The current run of failed deliveries. Kept beside the webhook's document, not in it, so
+    that counting a failure is one atomic update that never races an admin's edit."""
+
+    consecutive_failures: int = 0
+    failing_since: int | None = None  # epoch seconds of the run's first failure
+    last_failure_at: int | None = None
+    last_error: str | None = None
+    alert: WebhookAlert | None = None
+
+
 class WebhookRecord(Record):
     name: str
     url: str
@@ -50,17 +70,27 @@ class WebhookRecord(Record):
     signing_secret: str | None = None
     signature_encoding: SignatureEncoding = SignatureEncoding.HEX
     secrets: list[str] = []
+    # The Slack integration told when the webhook is disabled for failing.
+    alert_slack: str | None = None
     enabled: bool = True
-    # Why deliveries stopped (a 410 Gone); an admin re-enables the webhook to clear it.
+    # Why and when deliveries stopped (a 410 Gone, or a long run of failures); an admin
+    # re-enables the webhook to clear them.
     disabled_reason: str | None = None
+    disabled_at: str | None = None
     created_at: str
     updated_at: str
+    # Kept beside the document, not in it (see WebhookHealth); `revision` guards edits.
+    health: WebhookHealth = Field(default_factory=WebhookHealth, exclude=True)
+    revision: int = Field(0, exclude=True)
 
     def secret_names(self) -> set[str]:
         """Every secret this webhook uses, which therefore cannot be deleted while it exists."""
         names = set(self.secrets)
         names.update(n for n in (self.access_token_secret, self.signing_secret) if n)
         return names
+
+    def slack_names(self) -> set[str]:
+        return {self.alert_slack} if self.alert_slack else set()
 
 
 class SlackRecord(Record):
