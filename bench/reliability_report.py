@@ -16,11 +16,24 @@ SUITES = [
         "outbound guard",
         "Internal destinations refused at save and send time (IP forms, DNS, rebinding, schemes)",
     ),
-    ("secrets", "Recognisable secret values searched for in every response, log line and stored record"),
+    (
+        "secrets",
+        "Recognisable secret values searched for in every response, log line, stored record and queued "
+        "message, across every route and delivery path",
+    ),
     ("access", "Route x role x own/other entity, and missing, bad and revoked keys"),
     ("input", "Malformed, oversized and fuzzed requests, filters, regexes, templates: clear 4xx, never 5xx"),
-    ("faults", "Timeouts, resets, slow and refusing endpoints, AWS errors, poison messages, crashes"),
+    (
+        "faults",
+        "Timeouts, resets, slow and refusing endpoints, AWS errors (throttling, conditional-check "
+        "conflicts, duplicate jobs in flight), poison messages, crashes",
+    ),
     ("load", "Fan-out under load with failing endpoints, every execution accounted for"),
+    (
+        "webhook health",
+        "Disabled after a run of failures over a minimum time, reported on automations, Slack alert, "
+        "admin re-enable",
+    ),
 ]
 
 
@@ -55,6 +68,7 @@ def render(figures: dict) -> str:
         f"| deliveries per second (moto in-process) | {measures.get('load deliveries per second', 'n/a')} |",
         f"| fuzzed requests (schemathesis), none answered 5xx | {measures.get('fuzz requests', 'n/a')} |",
         f"| fault cases survived | {faults['passed']} of {faults['tried']} |",
+        f"| places searched for secret values | {measures.get('secrets searched', 'n/a')} |",
         f"| secret values leaked | {'0' if secrets_ok else 'see the failing secrets cases'} |",
         f"| internal addresses reached | {reached} |",
         "",

@@ -1,12 +1,21 @@
-"""No secret value in any response, log line or stored record: one test drives every route and
-error path with recognisable values and then searches everything that left or stayed."""
+"""No secret value in any response, log line or stored record: one test drives every route, every
+delivery path (webhook, Slack, job; retries, failures, a redelivery, the disabled-webhook alert), the
+error paths and the execution history with recognisable values, then searches everything that left
+or stayed: API replies (bodies and headers), logs, the table, every queue, what reached Slack and
+the run queue."""
 
 from __future__ import annotations
 
+import copy
 import logging
 
 import boto3
 import pytest
+from pipelines import Pipeline
+from samples import load_event
+
+from mlhooks import wiring
+from mlhooks.local.inbox import SLACK_PATH
 
 pytestmark = pytest.mark.suite("secrets")
 
@@ -14,13 +23,24 @@ VALUES = {
     "GITHUB_TOKEN": "LEAKCHECK-token-7f3a9c",
     "SIGNING": "LEAKCHECK-signing-51be02",
     "EXTRA": "LEAKCHECK-extra-c0ffee",
-    "SLACK_BOT": "LEAKCHECK-xoxb-d00d",
+    "SLACK_BOT": "xoxb-LEAKCHECK-d00d",  # the fake Slack wants a bot token's prefix
 }
 ROTATED = "LEAKCHECK-rotated-9e9e9e"
 
 
-def test_no_secret_value_escapes(team, allow_loopback, receiver, capfd, caplog):
+def event(detail_type_file: str, event_id: str) -> dict:
+    envelope = copy.deepcopy(load_event(detail_type_file))
+    envelope["detail"].update(entity="acme", project="p", event_id=event_id)
+    return envelope
+
+
+def test_no_secret_value_escapes(
+    aws, gateway, team, allow_loopback, receiver, slack, monkeypatch, capfd, caplog, record_figure
+):
     caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
+    wiring.reset()
+    pipeline = Pipeline(team, aws, gateway.fns, boto3.client("sqs", region_name="us-east-1"))
     receiver.reply = b"echo: " + VALUES["GITHUB_TOKEN"].encode()  # a receiver that echoes what it got
     api, base = team.admin, team.base
     replies = []
@@ -93,9 +113,52 @@ def test_no_secret_value_escapes(team, allow_loopback, receiver, capfd, caplog):
     call("GET", "/members")
     call("GET", "/api-keys")
 
-    # The receiver did get the real values: the leak check below is not vacuous.
+    # Every delivery path: a webhook, a Slack notification and a job for each event.
+    run_queue = pipeline.sqs.create_queue(QueueName="leakcheck-runs")["QueueUrl"]
+    for name, action in [
+        ("s", {"type": "NOTIFICATION", "slack": "alerts", "title": "${event_type}", "message": "${alias}"}),
+        ("j", {"type": "QUEUE_JOB", "queue_url": run_queue, "job": "eval", "overrides": {"k": "v"}}),
+    ]:
+        body = {
+            "name": name,
+            "scope": {"type": "PROJECT", "project": "p"},
+            "event": {"type": "CREATE_ARTIFACT"},
+        }
+        assert call("POST", "/automations", {**body, "action": action}).status == 201
+    call("PATCH", "/webhooks/gh", {"alert_slack": "alerts"})
+
+    def deliver(event_id: str) -> None:
+        pipeline.match(event("platform-artifact-version-created.json", event_id))
+        for kind in ("Webhook", "Slack", "Job"):
+            pipeline.drain(kind)
+
+    deliver("leak-ok")  # delivered at once
+    receiver.statuses = [500, 500, 500]  # the echoing receiver fails until the attempts run out
+    slack.script(SLACK_PATH, [503])  # and Slack fails once
+    deliver("leak-failing")
+    failed = call("GET", "/executions", query="state=FAILED").json["items"]
+    assert [e["action_type"] for e in failed] == ["GENERIC_WEBHOOK"]
+    assert call("POST", f"/executions/{failed[0]['id']}/redeliver", {}).status == 202
+    pipeline.drain()
+    receiver.status = 410  # gone: the webhook is disabled and the team alerted through Slack
+    deliver("leak-gone")
+    assert call("GET", "/webhooks/gh").json["health"]["alert"]["state"] == "SENT"
+
+    # The execution history of every action type, every way it is listed.
+    history = call("GET", "/executions").json["items"]
+    assert {e["action_type"] for e in history} == {"GENERIC_WEBHOOK", "NOTIFICATION", "QUEUE_JOB"}
+    assert {e["state"] for e in history} == {"FINISHED", "FAILED"}
+    for execution in history:
+        call("GET", f"/executions/{execution['id']}")
+        call("GET", f"/automations/{execution['automation_id']}/executions")
+    call("GET", "/projects/p/executions")
+
+    # The receiver and Slack did get the real values: the leak check below is not vacuous.
     assert receiver.requests[0].json["extra"] == VALUES["EXTRA"]
     assert receiver.requests[0].headers["Authorization"] == f"Bearer {VALUES['GITHUB_TOKEN']}"
+    deliveries = [r for r in receiver.requests if not r.headers["webhook-id"].startswith("msg_test_")]
+    assert len(deliveries) == 1 + 3 + 1 + 1 and all(VALUES["EXTRA"] in r.body.decode() for r in deliveries)
+    assert len(slack.slack_messages) == 3 + 1  # three notifications and the alert
 
     secrets = [*VALUES.values(), ROTATED]
     for reply in replies:
@@ -108,6 +171,29 @@ def test_no_secret_value_escapes(team, allow_loopback, receiver, capfd, caplog):
     assert not [s for s in secrets if s in logs]
 
     table = boto3.resource("dynamodb", region_name="us-east-1").Table("mlhooks-local-Table")
-    stored = str(table.scan()["Items"])
-    assert "GITHUB_TOKEN" in stored
+    page = table.scan()
+    items = page["Items"]
+    while "LastEvaluatedKey" in page:
+        page = table.scan(ExclusiveStartKey=page["LastEvaluatedKey"])
+        items += page["Items"]
+    stored = str(items)
+    assert "GITHUB_TOKEN" in stored and "EXEC#" in stored
     assert not [s for s in secrets if s in stored]
+
+    # What is still queued (nothing should be, but a DLQ keeps what it gets) and what left for
+    # Slack and the run queue.
+    queued = [
+        m["Body"]
+        for url in pipeline.sqs.list_queues()["QueueUrls"]
+        for m in pipeline.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0).get(
+            "Messages", []
+        )
+    ]
+    assert any('"job": "eval"' in body for body in queued)  # the jobs sent to the run queue
+    sent = str(queued) + str(slack.slack_messages)
+    assert not [s for s in secrets if s in sent]
+    record_figure(
+        "secrets searched",
+        f"{len(replies)} API replies, {len(logs.splitlines())} log lines, {len(items)} stored items, "
+        f"{len(queued) + len(slack.slack_messages)} queued or sent messages",
+    )

@@ -22,10 +22,11 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
+from mlhooks.models.api import WebhookAction
 from mlhooks.models.records import AutomationRecord, WebhookAlert, WebhookRecord
-from mlhooks.models.vocabulary import ActionType
 from mlhooks.secrets import now_iso
 from mlhooks.slack import escape
+from mlhooks.store import Store
 from mlhooks.wiring import Components
 
 logger = Logger(service="mlhooks-health")
@@ -73,14 +74,28 @@ def action_status(
     automation: AutomationRecord, webhooks: Mapping[str, WebhookRecord]
 ) -> dict[str, str | None]:
     """Whether an automation's action can deliver; only webhooks have a health to report."""
-    if automation.action.type is not ActionType.GENERIC_WEBHOOK:
+    if not isinstance(automation.action, WebhookAction):
         return {"state": "READY", "reason": None}
-    name = automation.action.webhook  # type: ignore[union-attr]
+    name = automation.action.webhook
     webhook = webhooks.get(name)
     if webhook is None:
         return {"state": "DISABLED", "reason": f"webhook {name} no longer exists"}
     state, reason = webhook_state(webhook)
     return {"state": "READY" if state == "HEALTHY" else state, "reason": reason}
+
+
+def action_statuses(
+    store: Store, entity: str, automations: list[AutomationRecord]
+) -> list[dict[str, str | None]]:
+    """Each automation's action status, reading only the webhooks needed: none, one, or the list."""
+    names = {a.action.webhook for a in automations if isinstance(a.action, WebhookAction)}
+    if len(names) == 1:
+        [name] = names
+        found = store.get_webhook(entity, name)
+        webhooks = {name: found} if found else {}
+    else:
+        webhooks = {w.name: w for w in store.list_webhooks(entity)} if names else {}
+    return [action_status(a, webhooks) for a in automations]
 
 
 def health_out(webhook: WebhookRecord) -> dict[str, Any]:

@@ -42,6 +42,8 @@ RETRYABLE_STATUS = frozenset({408, 429})
 # Longer than one delivery can take (connect + read timeouts, secret reads), short enough that a
 # crashed sender's job is picked up again soon.
 LEASE_SECONDS = 120
+# What SQS answers a visibility change for a message already deleted (by another copy's success).
+GONE = frozenset({"ReceiptHandleIsInvalid", "InvalidParameterValue", "MessageNotInflight"})
 
 
 class Job(BaseModel):
@@ -194,7 +196,9 @@ class Sender:
             self.parts.sqs.change_message_visibility(
                 QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=int(seconds)
             )
-        except ClientError:
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in GONE:
+                raise  # the whole batch comes back: nothing is deleted on a guess
             return True  # the copy holding the lease finished and deleted the message meanwhile
         return False
 

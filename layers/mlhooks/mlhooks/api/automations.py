@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,9 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 
 from mlhooks.api.context import caller_for
 from mlhooks.automations import AutomationService, etag, parse_etag
-from mlhooks.health import action_status
+from mlhooks.health import action_statuses
 from mlhooks.models.api import AutomationCreate, AutomationOut, AutomationUpdate, Page
-from mlhooks.models.records import AutomationRecord, WebhookRecord
+from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import EventType, Role, ScopeType
 from mlhooks.wiring import components
 
@@ -26,17 +25,16 @@ def _automations() -> AutomationService:
     return AutomationService(parts.store, parts.settings)
 
 
-def _view(record: AutomationRecord, webhooks: Mapping[str, WebhookRecord]) -> AutomationOut:
-    return AutomationOut.model_validate(
-        record.model_dump(by_alias=True) | {"action_status": action_status(record, webhooks)}
-    )
+def _view(records: list[AutomationRecord]) -> list[AutomationOut]:
+    statuses = action_statuses(components().store, records[0].entity, records) if records else []
+    return [
+        AutomationOut.model_validate(record.model_dump(by_alias=True) | {"action_status": status})
+        for record, status in zip(records, statuses, strict=True)
+    ]
 
 
 def _out(record: AutomationRecord, status: int = 200) -> Response[AutomationOut]:
-    kind, name = record.integration or ("", "")
-    webhook = components().store.get_webhook(record.entity, name) if kind == "WEBHOOK" else None
-    webhooks = {name: webhook} if webhook else {}
-    return Response(status, "application/json", _view(record, webhooks), headers={"ETag": etag(record)})
+    return Response(status, "application/json", _view([record])[0], headers={"ETag": etag(record)})
 
 
 @router.get(AUTOMATIONS, tags=["automations"], summary="List automations (filtered, paginated)")
@@ -59,10 +57,7 @@ def list_automations(
         limit=limit,
         token=next_token,
     )
-    # One read of the team's webhooks reports every listed automation's action status.
-    webhooks = {w.name: w for w in components().store.list_webhooks(entity)} if records else {}
-    items = [_view(r, webhooks) for r in records]
-    return Page[AutomationOut](items=items, next_token=token)
+    return Page[AutomationOut](items=_view(records), next_token=token)
 
 
 @router.post(AUTOMATIONS, tags=["automations"], summary="Create an automation (members)")
