@@ -125,10 +125,8 @@ class WebhookHealthMonitor:
     def failed(self, webhook: WebhookRecord, error: str) -> None:
         now = int(self.clock())
         health = self.store.count_webhook_failure(webhook.entity, webhook.name, now, error)
-        limit, seconds = (
-            self.settings.webhook_disable_after_failures,
-            self.settings.webhook_disable_after_seconds,
-        )
+        limit = self.settings.webhook_disable_after_failures
+        seconds = self.settings.webhook_disable_after_seconds
         if health is None or limit <= 0 or health.failing_since is None:
             return
         if health.consecutive_failures >= limit and now - health.failing_since >= seconds:
