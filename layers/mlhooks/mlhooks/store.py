@@ -139,6 +139,20 @@ class Store:
             raise Conflict("A concurrent change touched the same resources; retry the request.") from None
 
     @staticmethod
+    def _conditional(write: Callable[..., dict[str, Any]], **request: Any) -> dict[str, Any] | None:
+        """One conditional write: its answer, or None when its condition did not hold."""
+        try:
+            return write(**request)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+
+    def _written(self, write: Callable[..., dict[str, Any]], **request: Any) -> bool:
+        """One conditional write: whether its condition held (and so it was written)."""
+        return self._conditional(write, **request) is not None
+
+    @staticmethod
     def _key(entity: str, sk: str) -> dict[str, str]:
         return {"PK": entity_pk(entity), "SK": sk}
 
@@ -549,33 +563,26 @@ class Store:
     def count_webhook_failure(self, entity: str, name: str, now: int, error: str) -> WebhookHealth | None:
         """Add one failed delivery to the webhook's current run; the run as it now stands, or None if
         the webhook is gone."""
-        try:
-            item = self.table.update_item(
-                Key=self._key(entity, f"WEBHOOK#{name}"),
-                UpdateExpression="ADD failures :one "
-                "SET failing_since = if_not_exists(failing_since, :now), last_failure_at = :now, "
-                "last_error = :error",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={":one": 1, ":now": now, ":error": error[:500]},
-                ReturnValues="ALL_NEW",
-            )["Attributes"]
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise
-        return self._webhook(item).health
+        answer = self._conditional(
+            self.table.update_item,
+            Key=self._key(entity, f"WEBHOOK#{name}"),
+            UpdateExpression="ADD failures :one "
+            "SET failing_since = if_not_exists(failing_since, :now), last_failure_at = :now, "
+            "last_error = :error",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":one": 1, ":now": now, ":error": error[:500]},
+            ReturnValues="ALL_NEW",
+        )
+        return None if answer is None else self._webhook(answer["Attributes"]).health
 
     def end_webhook_failures(self, entity: str, name: str) -> None:
         """A delivery succeeded: the run of failures is over."""
-        try:
-            self.table.update_item(
-                Key=self._key(entity, f"WEBHOOK#{name}"),
-                UpdateExpression="REMOVE failures, failing_since, last_failure_at, last_error",
-                ConditionExpression="attribute_exists(PK)",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        self._conditional(
+            self.table.update_item,
+            Key=self._key(entity, f"WEBHOOK#{name}"),
+            UpdateExpression="REMOVE failures, failing_since, last_failure_at, last_error",
+            ConditionExpression="attribute_exists(PK)",
+        )
 
     def disable_webhook(
         self,
@@ -601,30 +608,22 @@ class Store:
         if alert is not None:
             expression += ", alert = :alert"
             values[":alert"] = alert.model_dump_json()
-        try:
-            self.table.update_item(
-                Key=self._key(webhook.entity, f"WEBHOOK#{webhook.name}"),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeValues=values,
-            )
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._written(
+            self.table.update_item,
+            Key=self._key(webhook.entity, f"WEBHOOK#{webhook.name}"),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeValues=values,
+        )
 
     def set_webhook_alert(self, entity: str, name: str, alert: WebhookAlert) -> None:
-        try:
-            self.table.update_item(
-                Key=self._key(entity, f"WEBHOOK#{name}"),
-                UpdateExpression="SET alert = :alert",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues={":alert": alert.model_dump_json()},
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
+        self._conditional(
+            self.table.update_item,
+            Key=self._key(entity, f"WEBHOOK#{name}"),
+            UpdateExpression="SET alert = :alert",
+            ConditionExpression="attribute_exists(PK)",
+            ExpressionAttributeValues={":alert": alert.model_dump_json()},
+        )
 
     def _delete_integration(
         self,
@@ -908,18 +907,13 @@ class Store:
         self, entity: str, automation_id: str, window: str, limit: int, expires_at: int
     ) -> bool:
         """Count one execution in the automation's current window; False once the window is full."""
-        try:
-            self.table.update_item(
-                Key={"PK": f"RATE#{entity}#{automation_id}", "SK": window},
-                UpdateExpression="ADD executions :one SET expires_at = :exp",
-                ConditionExpression="attribute_not_exists(executions) OR executions < :limit",
-                ExpressionAttributeValues={":one": 1, ":limit": limit, ":exp": expires_at},
-            )
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._written(
+            self.table.update_item,
+            Key={"PK": f"RATE#{entity}#{automation_id}", "SK": window},
+            UpdateExpression="ADD executions :one SET expires_at = :exp",
+            ConditionExpression="attribute_not_exists(executions) OR executions < :limit",
+            ExpressionAttributeValues={":one": 1, ":limit": limit, ":exp": expires_at},
+        )
 
     # ---- executions -----------------------------------------------------------------------------
 
@@ -943,15 +937,11 @@ class Store:
 
     def create_execution(self, record: ExecutionRecord) -> bool:
         """Write a new execution; False if it exists (the same event seen again)."""
-        try:
-            self.table.put_item(
-                Item=self._execution_item(record), ConditionExpression="attribute_not_exists(PK)"
-            )
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._written(
+            self.table.put_item,
+            Item=self._execution_item(record),
+            ConditionExpression="attribute_not_exists(PK)",
+        )
 
     def get_execution(self, entity: str, execution_id: str) -> ExecutionRecord | None:
         return self._get(entity, f"EXEC#{execution_id}", ExecutionRecord)
@@ -971,25 +961,20 @@ class Store:
     def claim_execution(self, entity: str, execution_id: str, owner: str, now: int, until: int) -> bool:
         """Take the delivery lease of a PENDING execution, so that two copies of one job in flight
         (SQS delivers at least once) never both deliver."""
-        try:
-            self.table.update_item(
-                Key=self._key(entity, f"EXEC#{execution_id}"),
-                UpdateExpression="SET lease_owner = :owner, lease_until = :until",
-                ConditionExpression="#state = :pending AND (attribute_not_exists(lease_until) OR "
-                "lease_until < :now OR lease_owner = :owner)",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":owner": owner,
-                    ":until": until,
-                    ":now": now,
-                    ":pending": ExecutionState.PENDING.value,
-                },
-            )
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._written(
+            self.table.update_item,
+            Key=self._key(entity, f"EXEC#{execution_id}"),
+            UpdateExpression="SET lease_owner = :owner, lease_until = :until",
+            ConditionExpression="#state = :pending AND (attribute_not_exists(lease_until) OR "
+            "lease_until < :now OR lease_owner = :owner)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":owner": owner,
+                ":until": until,
+                ":now": now,
+                ":pending": ExecutionState.PENDING.value,
+            },
+        )
 
     def save_execution(self, record: ExecutionRecord, *, owner: str | None = None) -> bool:
         """Write an execution's new state, attempts and request; with `owner`, only while its lease
@@ -1003,42 +988,32 @@ class Store:
             values[":owner"] = owner
         if owner is not None or record.state is not ExecutionState.PENDING:
             expression += " REMOVE lease_owner, lease_until"
-        try:
-            self.table.update_item(
-                Key=self._key(record.entity, f"EXEC#{record.id}"),
-                UpdateExpression=expression,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues=values,
-            )
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._written(
+            self.table.update_item,
+            Key=self._key(record.entity, f"EXEC#{record.id}"),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values,
+        )
 
     def reopen_execution(self, record: ExecutionRecord) -> bool:
         """FAILED -> PENDING for a redelivery; False if it was not FAILED any more."""
         reopened = record.model_copy(
             update={"state": ExecutionState.PENDING, "reason": None, "deliveries": record.deliveries + 1}
         )
-        try:
-            self.table.update_item(
-                Key=self._key(record.entity, f"EXEC#{record.id}"),
-                UpdateExpression="SET doc = :doc, #state = :pending REMOVE lease_owner, lease_until",
-                ConditionExpression="#state = :failed",
-                ExpressionAttributeNames={"#state": "state"},
-                ExpressionAttributeValues={
-                    ":doc": reopened.model_dump_json(),
-                    ":pending": "PENDING",
-                    ":failed": "FAILED",
-                },
-            )
-            return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        return self._written(
+            self.table.update_item,
+            Key=self._key(record.entity, f"EXEC#{record.id}"),
+            UpdateExpression="SET doc = :doc, #state = :pending REMOVE lease_owner, lease_until",
+            ConditionExpression="#state = :failed",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={
+                ":doc": reopened.model_dump_json(),
+                ":pending": "PENDING",
+                ":failed": "FAILED",
+            },
+        )
 
     def list_executions(
         self,
