@@ -202,15 +202,24 @@ def test_two_copies_of_one_job_in_flight_deliver_once(pipeline, receiver):
     assert copies[0]["MessageId"] == copies[1]["MessageId"]
     assert copies[0]["ReceiptHandle"] != copies[1]["ReceiptHandle"]
     parts = wiring.components()
+
+    def container(message: dict) -> dict:
+        return WebhookSender(parts, url).handle_batch({"Records": [sqs_record(message, arn)]})
+
     with ThreadPoolExecutor(2) as pool:
-        answers = list(
-            pool.map(
-                lambda m: WebhookSender(parts, url).handle_batch({"Records": [sqs_record(m, arn)]}), copies
-            )
-        )
+        first = pool.submit(container, copies[0])
+        time.sleep(0.2)  # the first copy holds the lease and waits on the receiver
+        second = pool.submit(container, copies[1])
+        answers = [first.result(), second.result()]
     assert len(receiver.requests) == 1
     assert sorted(len(a["batchItemFailures"]) for a in answers) == [0, 1]  # one done, one kept
     assert [e["state"] for e in pipeline.executions()] == ["FINISHED"]
+    # The kept copy comes back (at once here, rather than after the lease) and is deleted unsent.
+    pipeline.sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=copies[1]["ReceiptHandle"], VisibilityTimeout=0
+    )
+    assert pipeline.drain() == 1 and len(receiver.requests) == 1
+    assert pipeline.queue_depth("WebhookQueue") + pipeline.invisible("WebhookQueue") == 0
     assert pipeline.queue_depth("WebhookDLQ") == 0
 
 
