@@ -1,8 +1,15 @@
 """The OpenAPI document fuzzed with schemathesis against the local runtime over HTTP: whatever the
-generated request, no 5xx. MLHOOKS_FUZZ_EXAMPLES sets the examples per operation (10 in `make test`)."""
+generated request, no 5xx, and every answer is one the document declares (status, content type,
+schema). MLHOOKS_FUZZ_EXAMPLES sets the examples per operation (10 in `make test`).
+
+`{entity}` is pinned to the runtime's own entity, whose admin key the fuzzer sends: a random entity
+only ever reaches the 404 for another entity's paths. The stateful phase follows the document's
+links (create -> get/update/delete), so generated requests reach what earlier ones created.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -15,12 +22,35 @@ pytestmark = [pytest.mark.suite("input"), pytest.mark.e2e]
 EXAMPLES = os.environ.get("MLHOOKS_FUZZ_EXAMPLES", "10")
 
 
+def schemathesis_config(path: Path, entity: str) -> Path:
+    """schemathesis.toml: path parameters named `entity` always take the runtime's entity."""
+    path.write_text(f"[parameters]\n{json.dumps('path.entity')} = {json.dumps(entity)}\n")
+    return path
+
+
+def answered(events: Path) -> dict[str, list[int]]:
+    """The status of every response the fuzzer received, by phase, from its NDJSON event log."""
+    statuses: dict[str, list[int]] = {}
+    for line in events.read_text().splitlines():
+        scenario = json.loads(line).get("ScenarioFinished")
+        if scenario is None:
+            continue
+        interactions = (scenario.get("recorder") or {}).get("interactions", {}).values()
+        statuses.setdefault(scenario["phase"], []).extend(
+            i["response"]["status_code"] for i in interactions if i.get("response")
+        )
+    return statuses
+
+
 def test_fuzzed_requests_never_get_a_server_error(private_runtime, record_figure, tmp_path):
     api = private_runtime["api_url"]
     cli = Path(sys.executable).with_name("schemathesis")
+    config = schemathesis_config(tmp_path / "schemathesis.toml", private_runtime["entity"])
     completed = subprocess.run(
         [
             str(cli),
+            "--config-file",
+            str(config),
             "run",
             f"{api}/v1/openapi.json",
             "--url",
@@ -28,13 +58,20 @@ def test_fuzzed_requests_never_get_a_server_error(private_runtime, record_figure
             "-H",
             f"Authorization: Bearer {private_runtime['admin_key']}",
             "--checks",
-            "not_a_server_error",
+            # No 5xx; and every answer is one the document declares, in the declared shape.
+            "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
             "--max-examples",
             EXAMPLES,
             "--workers",
             "2",
+            "--report",
+            "ndjson",
             "--report-dir",
             str(tmp_path),
+            "--report-ndjson-path",
+            str(tmp_path / "events.ndjson"),
             "--no-color",
         ],
         capture_output=True,
@@ -46,5 +83,13 @@ def test_fuzzed_requests_never_get_a_server_error(private_runtime, record_figure
     generated = re.search(r"(\d+) generated", output)
     assert generated, output[-3000:]
     record_figure("fuzz requests", int(generated.group(1)))
+    by_phase = answered(tmp_path / "events.ndjson")
+    statuses = [status for phase in by_phase.values() for status in phase]
+    successes = sum(200 <= status < 300 for status in statuses)
+    record_figure("fuzz 2xx", successes)
     assert completed.returncode == 0, output[-5000:]
     assert "Server error" not in output
+    assert not [status for status in statuses if status >= 500], output[-5000:]
+    assert successes > 0, output[-3000:]
+    # The stateful phase ran, and what it chained reached the API's success paths too.
+    assert any(200 <= status < 300 for status in by_phase.get("stateful", [])), output[-3000:]

@@ -1,31 +1,93 @@
-"""The REST API: one Powertools resolver, its routers, and one error mapping."""
+"""The REST API: one Powertools resolver, its routers, and one error mapping.
+
+Before any route runs, the resolver screens the request (`screen_request`): a path in another
+entity answers the same 404 the routes give, and a body must be UTF-8 JSON, bounded in size and
+nested at most `bounded_json.MAX_DEPTH` (64) levels deep. Powertools parses and validates the body
+ahead of the route, and so ahead of its entity and role checks; without this screen any key could
+reach the JSON parser of any route with any input.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import re
+from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, Server
 
-from mlhooks import __version__
-from mlhooks.api import automations, errors, executions, integrations, members, projects, secrets
+from mlhooks import __version__, bounded_json
+from mlhooks.access import Caller, require
+from mlhooks.api import (
+    automations,
+    errors,
+    executions,
+    integrations,
+    members,
+    projects,
+    run_queues,
+    secrets,
+)
 from mlhooks.errors import MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from mlhooks.models.vocabulary import Role
 from mlhooks.wiring import components
 
 TITLE = "mlhooks"
 DESCRIPTION = (
     "Self-hosted automations for ML platforms, in W&B Automations' vocabulary. "
-    "Authenticate with `Authorization: Bearer <API key>`."
+    "Authenticate with `Authorization: Bearer <API key>`. "
+    "Request bodies are UTF-8 JSON (`Content-Type: application/json`), 256 KiB at most by default, "
+    f"nested at most {bounded_json.MAX_DEPTH} levels deep. "
+    'Every error answers `{"error": {"code", "message", "field", "details"}}` (the `Error` schema).'
 )
+
+# ---- screening a request before routing ------------------------------------------------------------
+
+_ENTITY_PATH = re.compile(r"^/v1/entities/(?P<entity>[^/]+)(?:/|$)")
+
+
+def _caller(event: dict[str, Any]) -> Caller | None:
+    """The caller the authorizer established, or None (then the route fails closed with 401)."""
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
+    try:
+        return Caller(
+            entity=context["entity"],
+            member=context["member"],
+            role=Role(context["role"]),
+            key_id=context["key_id"],
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _foreign_entity(event: dict[str, Any]) -> MlhooksError | None:
+    """Another entity's paths do not exist for the caller, whatever is sent to them: the routes'
+    own rule (`access.require`), applied before the body is looked at."""
+    match = _ENTITY_PATH.match(event.get("path") or "")
+    caller = _caller(event)
+    if match is None or caller is None:
+        return None
+    try:
+        require(caller, match["entity"])
+    except MlhooksError as error:
+        return error
+    return None
+
+
+def _check_json(body: str) -> MlhooksError | None:
+    try:
+        bounded_json.loads(body)
+    except bounded_json.JsonRefused as refused:
+        return ValidationFailed(f"The request body is refused. {refused}", field="body")
+    return None
 
 
 def _accept_body(event: dict[str, Any]) -> MlhooksError | None:
-    """Bodies are UTF-8 JSON and bounded; a base64 body (binary, as API Gateway passes it) is decoded
-    in place. Checked before routing, because Powertools validates (and so parses) the body ahead of
-    any middleware."""
+    """Bodies are UTF-8 JSON, bounded in size and depth; a base64 body (binary, as API Gateway
+    passes it) is decoded in place."""
     body = event.get("body") or ""
     limit = components().settings.max_request_body_bytes
     if len(body) > limit * 4 // 3 + 4:
@@ -45,12 +107,178 @@ def _accept_body(event: dict[str, Any]) -> MlhooksError | None:
             f"Send JSON with `Content-Type: application/json` (got {content_type[:100]}).",
             field="Content-Type",
         )
-    return None
+    return _check_json(body) if body else None
+
+
+def screen_request(event: dict[str, Any]) -> MlhooksError | None:
+    """What must be refused before routing, because Powertools parses (and validates) the body
+    ahead of any middleware and of the route's own entity and role checks."""
+    return _foreign_entity(event) or _accept_body(event)
+
+
+def served_prefix(event: dict[str, Any]) -> str:
+    """What comes before the API's own paths in the URL the client called: `/<stage>` on API
+    Gateway's execute-api endpoint, a base path behind a custom domain, nothing locally
+    (`sam local start-api` and `mlhooks dev` serve without a stage). API Gateway reports the full
+    path in `requestContext.path` and the API's own in `path`."""
+    full = (event.get("requestContext") or {}).get("path") or ""
+    own = event.get("path") or ""
+    return full[: -len(own)] if own and full.endswith(own) else ""
+
+
+# ---- what the OpenAPI document says each operation answers -------------------------------------------
+# Powertools documents every route as "200 with the return annotation, or 422 with FastAPI's
+# `{"detail": [...]}`". Neither is what the API answers: routes return `Response(201, ...)`, which
+# Powertools cannot see, and every error is `{"error": {...}}` from `api/errors.py`. The real answers
+# are declared here, once, by rewriting the generated document, rather than as `responses=` on
+# each of the ~40 routes: the error statuses follow from one mapping and the same few rules, so one
+# place states them and keeps them in step; only the success statuses other than 200 are listed.
+
+# Success statuses other than 200 follow REST's conventions, which every route here keeps: a POST to a
+# path that also lists (GET) creates, 201; every DELETE answers 204 No Content; and these accept work
+# that happens after the answer (a delivery, the matching of events), 202.
+ACCEPTED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("post", "/v1/entities/{entity}/executions/{execution_id}/redeliver"),
+        ("post", "/v1/events"),
+    }
+)
+
+# Why each error status is answered (the `code`s behind it), for the document's readers.
+ERROR_REASONS: dict[int, str] = {
+    400: "The request does not have the documented shape (`validation_error`, `bad_request`).",
+    401: "No valid API key (`unauthorized`).",
+    403: "The key's role may not do this (`forbidden`).",
+    404: "No such resource, route, or entity for this key (`not_found`).",
+    409: "The resource exists, is in use, or changed concurrently (`conflict`).",
+    412: "`If-Match` (or `version`) is not the current version (`precondition_failed`).",
+    413: "The request body is too large (`payload_too_large`).",
+    415: "The request body is not JSON (`unsupported_media_type`).",
+    422: "Well-formed but not acceptable (`invalid_input`, `blocked_destination`, ...).",
+    429: "Too many requests: API Gateway's throttling; retry later.",
+    500: "Something failed on the server side (`internal_error`); retry later.",
+    503: "The event bus refused the events (`bus_unavailable`); publish again.",
+}
+
+# Which field of a created resource fills the path parameter that names it in the routes under the
+# collection it was created in: the OpenAPI links a client (or a stateful fuzzer) follows.
+NAMED_BY: dict[str, str] = {
+    "automation_id": "id",
+    "key_id": "id",
+    "name": "name",
+    "project": "name",
+    "username": "username",
+}
+
+_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_POWERTOOLS_SCHEMAS = ("HTTPValidationError", "ResponseValidationError", "ValidationError")
+
+
+def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (method, path, operation)
+        for path, item in (document.get("paths") or {}).items()
+        for method, operation in item.items()
+        if method in _METHODS
+    ]
+
+
+def success_status(method: str, path: str, listed: set[str]) -> int:
+    """`listed`: the paths that have a GET."""
+    if method == "delete":
+        return 204
+    if (method, path) in ACCEPTED:
+        return 202
+    return 201 if method == "post" and path in listed else 200
+
+
+def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses an operation can answer with. Every one: 400 (path, query or body), 401,
+    403, 404 (another entity, or nothing there), 413 and 415 (every body is screened), 429 (API
+    Gateway), 500. Writes can conflict; what takes a body can be well-formed but unacceptable; an
+    If-Match header can fail; publishing can find the bus unavailable."""
+    statuses = [400, 401, 403, 404, 413, 415, 429, 500]
+    if method != "get":
+        statuses.append(409)
+    if "requestBody" in operation:
+        statuses.append(422)
+    if any(
+        p.get("in") == "header" and p.get("name", "").lower() == "if-match"
+        for p in operation.get("parameters", [])
+    ):
+        statuses.append(412)
+    if (method, path) == ("post", "/v1/events"):
+        statuses.append(503)
+    return sorted(statuses)
+
+
+def _describe_answers(method: str, path: str, operation: dict[str, Any], listed: set[str]) -> None:
+    generated = operation.get("responses") or {}
+    success = success_status(method, path, listed)
+    answer: dict[str, Any] = {"description": HTTPStatus(success).phrase}
+    if success != 204 and "content" in generated.get("200", {}):
+        answer["content"] = generated["200"]["content"]
+    responses: dict[str, Any] = {str(success): answer}
+    for status in error_statuses(method, path, operation):
+        responses[str(status)] = {
+            "description": ERROR_REASONS[status],
+            "content": {"application/json": {"schema": _ERROR_REF}},
+        }
+    operation["responses"] = responses
+
+
+def _created_fields(document: dict[str, Any], created: dict[str, Any]) -> set[str]:
+    schema = created.get("content", {}).get("application/json", {}).get("schema", {})
+    name = schema.get("$ref", "").rpartition("/")[2]
+    return set(document["components"]["schemas"].get(name, {}).get("properties", {}))
+
+
+def _link_creates(document: dict[str, Any]) -> None:
+    """Each create's 201 links to the operations on what it created, filling the path parameter
+    from the answer (`$response.body#/id`) and the others from the request (`$request.path.entity`)."""
+    operations = _operations(document)
+    for method, path, operation in operations:
+        created = operation["responses"].get("201")
+        if method != "post" or created is None:
+            continue
+        fields = _created_fields(document, created)
+        known = set(re.findall(r"\{(\w+)\}", path))
+        links = {}
+        for _, target_path, target in operations:
+            named = re.fullmatch(re.escape(path) + r"/\{(\w+)\}(?:/.*)?", target_path)
+            if named is None or NAMED_BY.get(named[1]) not in fields:
+                continue
+            parameter, needed = named[1], set(re.findall(r"\{(\w+)\}", target_path))
+            if not needed <= known | {parameter}:
+                continue
+            values = {p: f"$request.path.{p}" for p in sorted(needed - {parameter})}
+            values[parameter] = f"$response.body#/{NAMED_BY[parameter]}"
+            links[target["operationId"]] = {"operationId": target["operationId"], "parameters": values}
+        if links:
+            created["links"] = links
+
+
+def describe_answers(document: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite Powertools' generated responses into what the API answers (see above)."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = errors.ErrorResponse.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(error_schema.pop("$defs", {}))
+    schemas["Error"] = error_schema
+    operations = _operations(document)
+    listed = {path for method, path, _ in operations if method == "get"}
+    for method, path, operation in operations:
+        _describe_answers(method, path, operation, listed)
+    _link_creates(document)
+    for name in _POWERTOOLS_SCHEMAS:  # the envelopes first, then what only they referred to
+        if f'"#/components/schemas/{name}"' not in json.dumps(document):
+            schemas.pop(name, None)
+    return document
 
 
 class MlhooksResolver(APIGatewayRestResolver):
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        rejection = _accept_body(event)
+        rejection = screen_request(event)
         if rejection is not None:
             return {
                 "statusCode": rejection.status,
@@ -60,10 +288,22 @@ class MlhooksResolver(APIGatewayRestResolver):
             }
         return super().resolve(event, context)
 
+    def _get_base_path(self) -> str:
+        # Powertools' hook for the docs page's server URL. Its own guess ("/<stage>" whenever the
+        # path starts with it) is wrong behind a custom domain and for a path that merely begins
+        # like the stage; the request says what the prefix really is.
+        return served_prefix(self.current_event.raw_event)
+
+    def get_openapi_schema(self, **options: Any) -> OpenAPI:
+        # Both /v1/openapi.json and the docs page come through here, so both tell the same truth.
+        generated = super().get_openapi_schema(**options)
+        document = generated.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return OpenAPI.model_validate(describe_answers(document))
+
 
 def build_app() -> MlhooksResolver:
     app = MlhooksResolver(enable_validation=True)
-    for module in (members, secrets, integrations, projects, automations, executions):
+    for module in (members, secrets, integrations, run_queues, projects, automations, executions):
         app.include_router(module.router)
     errors.register(app)
 
@@ -77,7 +317,8 @@ def build_app() -> MlhooksResolver:
 
     @app.get("/v1/openapi.json", include_in_schema=False)
     def openapi_document():  # no return annotation: the document is served as it is, not validated
-        document = app.get_openapi_json_schema(**openapi_options, servers=[Server(url="/")])
+        server = Server(url=served_prefix(app.current_event.raw_event) or "/")
+        document = app.get_openapi_json_schema(**openapi_options, servers=[server])
         return Response(200, "application/json", document)
 
     app.enable_swagger(path="/v1/docs", **openapi_options)

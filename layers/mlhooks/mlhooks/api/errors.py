@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import re
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from mlhooks.errors import MlhooksError, NotFound, ValidationFailed
 
 logger = Logger(service="mlhooks")
+
+
+class ErrorDetail(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    field: str | None = Field(None, description="The field at fault, e.g. `event.filter.alias`.")
+    message: str
+    type: str | None = Field(None, description="What kind of mistake, for validation errors.")
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="Stable: `validation_error`, `not_found`, `conflict`, ...")
+    message: str = Field(description="What went wrong and what to do, for people.")
+    field: str | None = Field(description="The field at fault, when there is one.")
+    details: list[ErrorDetail] = Field(description="Every mistake found, for validation errors.")
+
+
+class ErrorResponse(BaseModel):
+    """The shape of every rejection, from the API and from API Gateway itself (the
+    GatewayResponses in template.yaml)."""
+
+    model_config = ConfigDict(title="Error")
+
+    error: ErrorBody
 
 
 def error_response(error: MlhooksError) -> Response:
@@ -41,16 +68,61 @@ def field_path(loc: tuple[Any, ...]) -> str:
     return path
 
 
+# One accepted value as pydantic prints it in an error's ctx: an enum member's repr
+# (`<EventType.RUN_STATE: 'RUN_STATE'>`, whose value is the quoted part), a quoted string, or a bare
+# literal (1, True, None). The separators (", " and " or ") are what is left between matches.
+_QUOTED = r"'(?:[^'\\]|\\.)*'|" + r'"(?:[^"\\]|\\.)*"'
+_CHOICE = re.compile(rf"<[\w.]+: (?P<member>{_QUOTED}|[^>]*)>|(?P<plain>{_QUOTED}|[^\s,]+)")
+# A tag is echoed back only when it looks like the name of a type, never like a token or a secret.
+_ECHOABLE_TAG = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+def accepted_values(expected: str) -> list[str]:
+    """`<EventType.A: 'A'>, <EventType.B: 'B'>` -> [A, B]; `'A', 'B' or 'C'` -> [A, B, C]."""
+    values = []
+    for match in _CHOICE.finditer(expected):
+        text = match["member"] if match["member"] is not None else match["plain"]
+        if match["plain"] == "or":
+            continue
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        values.append(str(value))
+    return values
+
+
+def _choices(values: list[str]) -> str:
+    if not values:  # a ctx in a shape this does not know: say what is wrong, if not what is right
+        return "is not one of the accepted values"
+    return f"must be {values[0]}" if len(values) == 1 else f"must be one of {', '.join(values)}"
+
+
+def describe(error: dict[str, Any]) -> tuple[str, str]:
+    """(field, message) for one pydantic error. Choices are listed as the values a user types, not
+    as enum reprs, and the rejected `input` is never echoed: it may be a secret."""
+    field = field_path(tuple(error.get("loc", ())))
+    kind, ctx = error.get("type"), error.get("ctx") or {}
+    if kind in ("literal_error", "enum") and "expected" in ctx:
+        return field, _choices(accepted_values(str(ctx["expected"])))
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        # The discriminator is the field at fault ("event" -> "event.type"); pydantic prints it quoted.
+        discriminator = str(ctx.get("discriminator", "")).strip("'\"")
+        if discriminator.isidentifier():
+            field = f"{field}.{discriminator}" if field else discriminator
+        if kind == "union_tag_not_found":
+            return field, "is required"
+        tag = str(ctx.get("tag", ""))
+        got = f" (got {tag!r})" if _ECHOABLE_TAG.fullmatch(tag) else ""
+        return field, _choices(accepted_values(str(ctx.get("expected_tags", "")))) + got
+    return field, error.get("msg", "invalid")
+
+
 def validation_failed(errors: list[dict[str, Any]]) -> ValidationFailed:
-    # Never echo `input`: the rejected value may be a secret.
-    details = [
-        {
-            "field": field_path(tuple(e.get("loc", ()))),
-            "message": e.get("msg", "invalid"),
-            "type": e.get("type"),
-        }
-        for e in errors
-    ]
+    details = []
+    for e in errors:
+        field, message = describe(e)
+        details.append({"field": field, "message": message, "type": e.get("type")})
     if any(e.get("type") == "json_invalid" for e in errors):
         return ValidationFailed("The request body is not valid JSON.", field="body", details=details)
     first = details[0] if details else {"field": None, "message": "invalid request"}

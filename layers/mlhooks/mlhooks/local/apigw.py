@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import json
+import re
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -22,10 +24,14 @@ def proxy_event(
     query: str = "",
     body: bytes | str | None = None,
     stage: str = "dev",
+    base_path: str = "",
     resource: str = "/{proxy+}",
     authorizer: Mapping[str, Any] | None = None,
     source_ip: str = "127.0.0.1",
 ) -> dict[str, Any]:
+    """`base_path`: what precedes the API's paths in the URL the client called, which API Gateway
+    reports in `requestContext.path`: "/<stage>" on the execute-api endpoint, nothing behind a
+    custom domain or locally (`sam local start-api` serves without a stage, and so does this)."""
     headers = dict(headers or {})
     parsed_query = parse_qs(query, keep_blank_values=True)
     is_binary = isinstance(body, bytes)
@@ -48,7 +54,7 @@ def proxy_event(
         "requestContext": {
             "resourcePath": resource,
             "httpMethod": method.upper(),
-            "path": f"/{stage}{path}",
+            "path": f"{base_path}{path}",
             "stage": stage,
             "accountId": ACCOUNT_ID,
             "apiId": API_ID,
@@ -91,3 +97,46 @@ def authorizer_context(policy: Mapping[str, Any]) -> dict[str, Any] | None:
     if not any(s.get("Effect") == "Allow" for s in statements):
         return None
     return {"principalId": policy.get("principalId"), **policy.get("context", {})}
+
+
+# ---- API Gateway's own answers ------------------------------------------------------------------------
+# The status and `$context.error.message` API Gateway gives the response types it answers without
+# calling the API. A Lambda proxy integration that fails has no type of its own: API Gateway answers
+# 502 with DEFAULT_5XX's template.
+GATEWAY_ERRORS: dict[str, tuple[int, str | None]] = {
+    "MISSING_AUTHENTICATION_TOKEN": (403, "Missing Authentication Token"),
+    "UNAUTHORIZED": (401, "Unauthorized"),
+    "ACCESS_DENIED": (403, "User is not authorized to access this resource"),
+    "AUTHORIZER_CONFIGURATION_ERROR": (500, None),
+    "DEFAULT_5XX": (502, "Internal server error"),
+}
+# API Gateway's body when no GatewayResponse applies.
+_DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
+_VARIABLE = re.compile(r"\$context(?:\.[A-Za-z_][A-Za-z0-9_]*)+")
+
+
+def gateway_responses(template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The GatewayResponses of the template's REST API, by response type."""
+    for resource in template["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Api":
+            return dict(resource["Properties"].get("GatewayResponses") or {})
+    return {}
+
+
+def render_gateway_response(
+    responses: Mapping[str, Mapping[str, Any]], response_type: str, status: int, message: str | None
+) -> tuple[int, dict[str, str], bytes]:
+    """API Gateway's answer for a response type: the type's GatewayResponse, else DEFAULT_4XX or
+    DEFAULT_5XX by the status's class; its StatusCode, if set, replaces the status. The template is
+    not VTL, only substitution: `$context.error.messageString` is the message as a JSON string
+    (quotes included), `$context.error.responseType` the type; unknown variables render empty."""
+    fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+    config = responses.get(response_type) or responses.get(fallback) or {}
+    values = {
+        "$context.error.messageString": json.dumps(message),
+        "$context.error.message": message or "",
+        "$context.error.responseType": response_type,
+    }
+    body_template = (config.get("ResponseTemplates") or {}).get("application/json", _DEFAULT_TEMPLATE)
+    body = _VARIABLE.sub(lambda m: values.get(m.group(), ""), body_template)
+    return int(config.get("StatusCode", status)), {"Content-Type": "application/json"}, body.encode()
