@@ -34,6 +34,28 @@ SUITES = [
         "Disabled after a run of failures over a minimum time, reported on automations, Slack alert, "
         "admin re-enable",
     ),
+    (
+        "secret forms",
+        "Secret values removed in every form (JSON, repr, URL, base64, HTML) before any cut; values that "
+        "cannot be sent refused when set",
+    ),
+    (
+        "run queues",
+        "QUEUE_JOB reaches only queues the entity's admin registered: never another entity's, never the "
+        "stack's own",
+    ),
+    ("no 500", "Deep, huge and hostile bodies, headers, names and templates from any key: a clear 4xx"),
+    (
+        "events",
+        "Nothing lost (NaN, overflow, huge steps), nothing forged (authors, publishers recorded)",
+    ),
+    ("changes at once", "Create, edit, disable and delete govern the very next event and queued jobs"),
+    ("bounded cost", "Every list page costs a bounded number of DynamoDB calls over 10,000 items"),
+    (
+        "races",
+        "Concurrent creates of a secret, automations saved while their webhook changes: forced "
+        "interleavings and free runs",
+    ),
 ]
 
 
@@ -67,6 +89,7 @@ def render(figures: dict) -> str:
         f"| wall time, s | {measures.get('load seconds', 'n/a')} |",
         f"| deliveries per second (moto in-process) | {measures.get('load deliveries per second', 'n/a')} |",
         f"| fuzzed requests (schemathesis), none answered 5xx | {measures.get('fuzz requests', 'n/a')} |",
+        f"| fuzzed requests answered 2xx (real entity, stateful) | {measures.get('fuzz 2xx', 'n/a')} |",
         f"| fault cases survived | {faults['passed']} of {faults['tried']} |",
         f"| places searched for secret values | {measures.get('secrets searched', 'n/a')} |",
         f"| secret values leaked | {'0' if secrets_ok else 'see the failing secrets cases'} |",

@@ -131,8 +131,9 @@ def main(n: int) -> None:
                     "artifact": {"id": "a", "version_index": 3, "type": "model"},
                 }
             )
+            revision = parts.store.automations_revision("bench")
             execution = matcher._execution(
-                matcher.candidates(detail, EventType.ADD_ARTIFACT_ALIAS)[0],
+                matcher.candidates(detail, EventType.ADD_ARTIFACT_ALIAS, revision)[0],
                 detail,
                 "Artifact Alias Added",
                 EventType.ADD_ARTIFACT_ALIAS,

@@ -16,6 +16,7 @@ from pipelines import Pipeline, make_pipeline
 from samples import ROOT
 
 from mlhooks import wiring
+from mlhooks.local.atomic_dynamodb import make_moto_dynamodb_atomic
 from mlhooks.local.inbox import Inbox
 from mlhooks.local.runtime import (
     LOCAL_OVERRIDABLE,
@@ -31,6 +32,12 @@ from mlhooks.local.template import load_template
 @pytest.fixture(scope="session")
 def template() -> dict[str, Any]:
     return load_template(ROOT / "template.yaml")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def atomic_moto() -> None:
+    """In-process moto with DynamoDB's atomicity, as the local runtime has it (see atomic_dynamodb)."""
+    make_moto_dynamodb_atomic()
 
 
 @pytest.fixture
@@ -53,6 +60,8 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[S
         monkeypatch.setenv("MLHOOKS_SLACK_API_URL", "http://127.0.0.1:9/unused")
         monkeypatch.setenv("MLHOOKS_RETRY_BASE_SECONDS", "0")
         monkeypatch.setenv("MLHOOKS_MATCH_CACHE_SECONDS", "0")
+        # moto updates its indexes with the table: nothing to wait for (test_matcher_cache covers it).
+        monkeypatch.setenv("MLHOOKS_INDEX_SETTLE_SECONDS", "0")
         wiring.reset()
         yield stack
     wiring.reset()

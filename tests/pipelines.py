@@ -134,6 +134,14 @@ def make_pipeline(aws, template, receiver) -> Pipeline:
     return Pipeline(team, aws, fns, boto3.client("sqs", region_name="us-east-1"))
 
 
+def register_run_queue(team: Team, sqs: Any, name: str = "gpu") -> str:
+    """An SQS queue named as the template's RunQueueNames allows, registered by the team's admin."""
+    url = sqs.create_queue(QueueName=f"mlhooks-runs-{team.entity}-{name}")["QueueUrl"]
+    reply = team.admin.post(f"{team.base}/run-queues", {"name": name, "url": url})
+    assert reply.status == 201, reply.raw
+    return url
+
+
 def use_slack(pipeline: Pipeline, slack: Inbox, monkeypatch: pytest.MonkeyPatch, token: str) -> None:
     """Point the senders at the fake Slack and add a Slack integration `alerts` with this bot token."""
     monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)

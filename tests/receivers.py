@@ -11,6 +11,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -55,6 +56,8 @@ class Receiver:
     statuses: list[Any] = field(default_factory=list)
     extra_headers: dict[str, str] = field(default_factory=dict)
     answered: list[int] = field(default_factory=list)  # the statuses actually sent back
+    # Builds the answer from the request instead of `reply`/`extra_headers`: an echoing receiver.
+    echo: Callable[[Received], tuple[bytes, dict[str, str]]] | None = None
 
     def __post_init__(self) -> None:
         receiver = self
@@ -74,13 +77,18 @@ class Receiver:
                     time.sleep(status[1])
                     status = 200
                 receiver.answered.append(status)
+                reply, headers = (
+                    receiver.echo(receiver.requests[-1])
+                    if receiver.echo
+                    else (receiver.reply, receiver.extra_headers)
+                )
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                for name, value in receiver.extra_headers.items():
+                for name, value in headers.items():
                     self.send_header(name, value)
-                self.send_header("Content-Length", str(len(receiver.reply)))
+                self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
-                self.wfile.write(receiver.reply)
+                self.wfile.write(reply)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -36,6 +36,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
             "member": caller.member,
             "role": caller.role.value,
             "key_id": caller.key_id,
+            "service": caller.service,
         },
     )
     # Allow every route: the API function checks entity and role, and the answer may be cached.

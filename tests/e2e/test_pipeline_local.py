@@ -64,8 +64,9 @@ class Scenario:
 
     def publish(self, sample: str = "platform-alias-added.json", event_id: str | None = None) -> str:
         envelope = load_event(sample)
+        # Published with the dev admin's key, so the author is that member (the key's default).
         detail = {
-            **envelope["detail"],
+            **{k: v for k, v in envelope["detail"].items() if k != "author"},
             "project": self.project,
             "event_id": event_id or f"ev-{uuid.uuid4().hex}",
         }
@@ -123,7 +124,7 @@ def test_alias_added_fires_github_repository_dispatch(scenario, receiver):
         "client_payload": {
             "version": f"dev/{scenario.project}/resnet50:v3",
             "alias": "production",
-            "by": "alice",
+            "by": "admin",  # the dev key's member, who published the event
         },
     }
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
@@ -155,7 +156,7 @@ def test_teams_message_card_payload(scenario, receiver):
     assert body["@type"] == "MessageCard" and body["summary"] == "New production model"
     assert body["sections"][0]["facts"] == [
         {"name": "Alias", "value": "production"},
-        {"name": "By", "value": "alice"},
+        {"name": "By", "value": "admin"},
     ]
 
 
@@ -198,16 +199,30 @@ def test_queue_job_lands_on_a_run_queue(scenario, local_runtime):
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
-    run_queue = sqs.create_queue(QueueName=f"launch-{scenario.tag}")["QueueUrl"]
+    run_queue = sqs.create_queue(QueueName=f"mlhooks-runs-launch-{scenario.tag}")["QueueUrl"]
+    api = f"{local_runtime['api_url']}/v1/entities/dev"
+    registered = scenario.http.post(
+        f"{api}/run-queues", json={"name": f"launch-{scenario.tag}", "url": run_queue}
+    )
+    assert registered.status_code == 201, registered.text
     automation = scenario.automation(
-        {"type": "QUEUE_JOB", "queue_url": run_queue, "job": "retrain", "overrides": {"lr": 0.001}}
+        {"type": "QUEUE_JOB", "queue": f"launch-{scenario.tag}", "job": "retrain", "overrides": {"lr": 0.001}}
     )
     scenario.publish()
     scenario.wait(automation, "FINISHED")
-    [message] = sqs.receive_message(QueueUrl=run_queue, WaitTimeSeconds=1)["Messages"]
+    [message] = sqs.receive_message(QueueUrl=run_queue, WaitTimeSeconds=1, MessageAttributeNames=["All"])[
+        "Messages"
+    ]
     job = json.loads(message["Body"])
     assert job["job"] == "retrain" and job["overrides"] == {"lr": 0.001}
     assert job["destination_project"] == scenario.project
+    assert message["MessageAttributes"]["mlhooks.entity"]["StringValue"] == "dev"
+    assert message["MessageAttributes"]["mlhooks.automation_id"]["StringValue"] == automation
+
+
+def test_dev_comes_with_a_demo_run_queue(http, local_runtime):
+    demo = http.get(f"{local_runtime['api_url']}/v1/entities/dev/run-queues/demo", timeout=5)
+    assert demo.status_code == 200 and demo.json()["url"].endswith("/mlhooks-runs-demo")
 
 
 def test_endpoint_failing_twice_then_succeeding(scenario, receiver):

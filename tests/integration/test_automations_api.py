@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import boto3
 import pytest
+from pipelines import register_run_queue
 
 TOKEN = "automation-test-token-value"
 
@@ -114,12 +116,7 @@ def test_payload_given_as_json_text_is_stored_as_json(setup):
             alias_automation(action={"type": "NOTIFICATION", "slack": "alerts", "title": "${GITHUB_TOKEN}"}),
             "action.title",
         ),
-        (
-            alias_automation(
-                action={"type": "QUEUE_JOB", "queue_url": "https://evil.example.com/q", "job": "j"}
-            ),
-            "action.queue_url",
-        ),
+        (alias_automation(action={"type": "QUEUE_JOB", "queue": "unregistered", "job": "j"}), "action.queue"),
     ],
 )
 def test_invalid_automation_is_422_with_field_and_not_saved(setup, body, field):
@@ -236,17 +233,23 @@ def test_legacy_link_model_is_stored_as_link_artifact(setup):
     assert created["event"]["type"] == "LINK_ARTIFACT"
 
 
-def test_queue_job_and_no_op_actions(setup):
+def test_queue_job_and_no_op_actions_are_stored_as_given(setup):
+    register_run_queue(setup, boto3.client("sqs", region_name="us-east-1"), "gpu")
     job = {
         "type": "QUEUE_JOB",
-        "queue_url": "https://sqs.us-east-1.amazonaws.com/123456789012/gpu-queue",
+        "queue": "gpu",
         "job": "evaluate-model",
         "overrides": {"epochs": 3},
         "destination_project": "training",
     }
-    assert setup.member.post(f"{setup.base}/automations", alias_automation(action=job)).status == 201
-    no_op = alias_automation(name="noop", action={"type": "NO_OP"})
-    assert setup.member.post(f"{setup.base}/automations", no_op).status == 201
+    created = setup.member.post(f"{setup.base}/automations", alias_automation(action=job))
+    assert created.status == 201
+    assert created.json["action"] == {**job, "version": "latest"}
+    no_op = setup.member.post(
+        f"{setup.base}/automations", alias_automation(name="noop", action={"type": "NO_OP"})
+    )
+    stored = setup.viewer.get(f"{setup.base}/automations/{no_op.json['id']}").json
+    assert stored["action"] == {"type": "NO_OP"} and stored["action_status"]["state"] == "READY"
 
 
 def test_name_is_unique_within_scope_only(setup):

@@ -2,30 +2,58 @@
 delivery path (webhook, Slack, job; retries, failures, a redelivery, the disabled-webhook alert), the
 error paths and the execution history with recognisable values, then searches everything that left
 or stayed: API replies (bodies and headers), logs, the table, every queue, what reached Slack and
-the run queue."""
+the run queue.
+
+The values are hostile: quotes, backslashes, non-ASCII characters, a long one; a line break is tried
+and refused. The receiver echoes what it got, JSON-escaped and repr'd, placed so that the token
+crosses the cut of both excerpts (the stored attempt's and the test call's). The search looks for
+every form of every value (escaped, encoded, quoted), not only the raw one."""
 
 from __future__ import annotations
 
 import copy
+import json
 import logging
 
 import boto3
 import pytest
-from pipelines import Pipeline
+from pipelines import Pipeline, register_run_queue
+from receivers import Received
 from samples import load_event
 
 from mlhooks import wiring
 from mlhooks.local.inbox import SLACK_PATH
+from mlhooks.redaction import secret_forms
 
 pytestmark = pytest.mark.suite("secrets")
 
 VALUES = {
-    "GITHUB_TOKEN": "LEAKCHECK-token-7f3a9c",
-    "SIGNING": "LEAKCHECK-signing-51be02",
-    "EXTRA": "LEAKCHECK-extra-c0ffee",
-    "SLACK_BOT": "xoxb-LEAKCHECK-d00d",  # the fake Slack wants a bot token's prefix
+    "GITHUB_TOKEN": 'LEAKCHECK"tok\\en-7f3a9c',  # a header token: any visible ASCII
+    "SIGNING": 'LEAKCHECK-signing-é€"\\-51be02',
+    "EXTRA": 'LEAKCHECK-extra-ä"\\' + "x" * 3000 + "-c0ffee",  # long, for the payload
+    "SLACK_BOT": 'xoxb-LEAKCHECK-"d00d\\',  # the fake Slack wants a bot token's prefix
 }
-ROTATED = "LEAKCHECK-rotated-9e9e9e"
+ROTATED = 'LEAKCHECK-rotated-ü"9e9e9e'
+REFUSED = "LEAKCHECK-crlf-c0de\r\n"  # pasted from a terminal: refused, and never echoed
+
+
+def forms_of(value: str) -> set[str]:
+    """Every form of the value, and every form of its JSON-escaped form (a stored document is JSON
+    inside JSON), long enough not to match by chance."""
+    forms = secret_forms(value) | secret_forms(json.dumps(value)[1:-1])
+    return {form for form in forms if len(form) >= 8}
+
+
+def echo_across_the_cuts(received: Received) -> tuple[bytes, dict[str, str]]:
+    """An answer that quotes the request back, with the bearer token starting five characters before
+    each excerpt's cut (1,024 for a stored attempt, 4,096 for the test call)."""
+    auth = received.headers.get("Authorization", "")
+    escaped = json.dumps(auth)[1:-1]
+    reply = repr(("Authorization", auth))
+    for cut in (1024, 4096):
+        reply += "p" * (cut - 5 - len("Bearer ") - len(reply)) + escaped
+    reply += json.dumps(received.body.decode())[1:-1] + repr(dict(received.headers))
+    return reply.encode(), {"X-Echo-Authorization": auth}
 
 
 def event(detail_type_file: str, event_id: str) -> dict:
@@ -41,7 +69,7 @@ def test_no_secret_value_escapes(
     monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
     wiring.reset()
     pipeline = Pipeline(team, aws, gateway.fns, boto3.client("sqs", region_name="us-east-1"))
-    receiver.reply = b"echo: " + VALUES["GITHUB_TOKEN"].encode()  # a receiver that echoes what it got
+    receiver.echo = echo_across_the_cuts
     api, base = team.admin, team.base
     replies = []
 
@@ -52,6 +80,7 @@ def test_no_secret_value_escapes(
 
     for name, value in VALUES.items():
         assert call("POST", "/secrets", {"name": name, "value": value}).status == 201
+    assert call("POST", "/secrets", {"name": "CRLF", "value": REFUSED}).status == 400
     call("POST", "/secrets", {"name": "GITHUB_TOKEN", "value": VALUES["GITHUB_TOKEN"]})  # 409
     call("POST", "/secrets", {"name": "bad-name", "value": VALUES["EXTRA"]})  # 400
     call("POST", "/secrets", {"name": "X", "value": VALUES["EXTRA"], "oops": VALUES["SIGNING"]})  # 400
@@ -94,6 +123,7 @@ def test_no_secret_value_escapes(
     payload = {"auth": "${ACCESS_TOKEN}", "extra": "${EXTRA}", "v": "${artifact_version_string}"}
     test = call("POST", "/webhooks/gh/test", {"payload": payload})
     assert test.json["status_code"] == 200
+    assert test.json["body_excerpt"].count("[REDACTED]") >= 2  # the echo was there, and was cut after
     call("POST", "/webhooks/gh/test", {"payload": {"x": "${SLACK_BOT}"}})  # 422: not attached
     call("POST", "/projects", {"name": "p"})
     created = call(
@@ -114,10 +144,10 @@ def test_no_secret_value_escapes(
     call("GET", "/api-keys")
 
     # Every delivery path: a webhook, a Slack notification and a job for each event.
-    run_queue = pipeline.sqs.create_queue(QueueName="leakcheck-runs")["QueueUrl"]
+    register_run_queue(team, pipeline.sqs, "leakcheck")
     for name, action in [
         ("s", {"type": "NOTIFICATION", "slack": "alerts", "title": "${event_type}", "message": "${alias}"}),
-        ("j", {"type": "QUEUE_JOB", "queue_url": run_queue, "job": "eval", "overrides": {"k": "v"}}),
+        ("j", {"type": "QUEUE_JOB", "queue": "leakcheck", "job": "eval", "overrides": {"k": "v"}}),
     ]:
         body = {
             "name": name,
@@ -157,18 +187,22 @@ def test_no_secret_value_escapes(
     assert receiver.requests[0].json["extra"] == VALUES["EXTRA"]
     assert receiver.requests[0].headers["Authorization"] == f"Bearer {VALUES['GITHUB_TOKEN']}"
     deliveries = [r for r in receiver.requests if not r.headers["webhook-id"].startswith("msg_test_")]
-    assert len(deliveries) == 1 + 3 + 1 + 1 and all(VALUES["EXTRA"] in r.body.decode() for r in deliveries)
+    assert len(deliveries) == 1 + 3 + 1 + 1 and all(r.json["extra"] == VALUES["EXTRA"] for r in deliveries)
     assert len(slack.slack_messages) == 3 + 1  # three notifications and the alert
 
-    secrets = [*VALUES.values(), ROTATED]
+    searched = {value[:24]: forms_of(value) for value in [*VALUES.values(), ROTATED, REFUSED]}
+
+    def leaks(text: str) -> list[str]:
+        return [name for name, forms in searched.items() if any(form in text for form in forms)]
+
     for reply in replies:
         text = reply.raw.decode() + str(reply.headers)
-        assert not [s for s in secrets if s in text], (reply.status, text)
+        assert not leaks(text), (reply.status, leaks(text))
 
     captured = capfd.readouterr()
     logs = captured.out + captured.err + caplog.text
     assert "authorized" in logs  # logging was captured
-    assert not [s for s in secrets if s in logs]
+    assert not leaks(logs)
 
     table = boto3.resource("dynamodb", region_name="us-east-1").Table("mlhooks-local-Table")
     page = table.scan()
@@ -178,7 +212,8 @@ def test_no_secret_value_escapes(
         items += page["Items"]
     stored = str(items)
     assert "GITHUB_TOKEN" in stored and "EXEC#" in stored
-    assert not [s for s in secrets if s in stored]
+    assert not leaks(stored)
+    assert "present" in stored  # signatures are kept as "present", never their value
 
     # What is still queued (nothing should be, but a DLQ keeps what it gets) and what left for
     # Slack and the run queue.
@@ -191,7 +226,7 @@ def test_no_secret_value_escapes(
     ]
     assert any('"job": "eval"' in body for body in queued)  # the jobs sent to the run queue
     sent = str(queued) + str(slack.slack_messages)
-    assert not [s for s in secrets if s in sent]
+    assert not leaks(sent)
     record_figure(
         "secrets searched",
         f"{len(replies)} API replies, {len(logs.splitlines())} log lines, {len(items)} stored items, "

@@ -10,7 +10,7 @@ import json
 
 import pytest
 from apiclient import make_team
-from pipelines import SIGNING, TOKEN, alias_event, use_slack
+from pipelines import SIGNING, TOKEN, alias_event, register_run_queue, use_slack
 from receivers import standard_webhooks_signature, wandb_signature
 from samples import load_event
 
@@ -237,11 +237,11 @@ def test_slack_invalid_token_fails_without_retry(pipeline, slack, monkeypatch):
 
 
 def test_queue_job_lands_on_the_run_queue(pipeline):
-    run_queue = pipeline.sqs.create_queue(QueueName="gpu-launch")["QueueUrl"]
+    run_queue = register_run_queue(pipeline.team, pipeline.sqs, "gpu")
     pipeline.automation(
         action={
             "type": "QUEUE_JOB",
-            "queue_url": run_queue,
+            "queue": "gpu",
             "job": "evaluate-model",
             "version": "v2",
             "overrides": {"epochs": 1},
@@ -258,10 +258,15 @@ def test_queue_job_lands_on_the_run_queue(pipeline):
     assert pipeline.executions()[0]["state"] == "FINISHED"
 
 
-def test_publish_api_forwards_through_the_bus(pipeline, receiver):
+def published_detail(**changes):
+    """The sample alias event as a member publishes it: the author is left to default to the member."""
+    detail = {k: v for k, v in load_event("platform-alias-added.json")["detail"].items() if k != "author"}
+    return {**detail, **changes}
+
+
+def test_publish_api_forwards_through_the_bus_as_the_publishing_member(pipeline, receiver):
     pipeline.automation()
-    envelope = load_event("platform-alias-added.json")
-    events = [{"detail_type": envelope["detail-type"], "detail": envelope["detail"]}]
+    events = [{"detail_type": "Artifact Alias Added", "detail": published_detail()}]
     reply = pipeline.team.member.post("/v1/events", {"events": events})
     assert reply.status == 202, reply.raw
     assert reply.json["published"][0]["event_id"] == "evt-alias-0001"
@@ -270,7 +275,14 @@ def test_publish_api_forwards_through_the_bus(pipeline, receiver):
         == 1
     )
     pipeline.drain()
-    assert len(receiver.requests) == 1
+    assert json.loads(receiver.requests[0].body)["client_payload"]["author"] == "bob"
+    [execution] = pipeline.executions()
+    assert execution["publisher"] == {
+        "via": "api",
+        "key_id": pipeline.team.keys["MEMBER"].split("_")[1],
+        "member": "bob",
+        "service": False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -278,10 +290,7 @@ def test_publish_api_forwards_through_the_bus(pipeline, receiver):
     [
         ({"detail_type": "Model Exploded"}, "events[0].detail_type"),
         ({"detail": {"event_id": "x"}}, "events[0].detail.time"),
-        (
-            {"detail": {**load_event("platform-alias-added.json")["detail"], "entity": "someone-else"}},
-            "events[0].detail.entity",
-        ),
+        ({"detail": published_detail(entity="someone-else")}, "events[0].detail.entity"),
     ],
 )
 def test_publish_api_rejects_bad_events_whole(pipeline, change, field):

@@ -87,18 +87,25 @@ def test_failed_secrets_manager_write_leaves_no_record(team, monkeypatch):
     assert team.admin.get(f"{team.base}/secrets").json["items"] == []
 
 
-def test_value_left_by_failed_record_write_is_adopted_by_next_create(team, monkeypatch):
+def test_value_left_by_a_create_that_died_is_adopted_by_next_create(team, monkeypatch):
     store = wiring.components().store
 
     def fail(*_, **__):
         raise RuntimeError("DynamoDB is unavailable")
 
-    monkeypatch.setattr(store, "put_secret", fail)
+    # The value is written, then releasing the claim on the name fails, as if the request died.
+    monkeypatch.setattr(store, "release_secret_claim", fail)
     assert team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "first"}).status == 500
     monkeypatch.undo()
-    assert team.admin.get(f"{team.base}/secrets/A").status == 404
+    assert team.admin.get(f"{team.base}/secrets/A").status == 404  # a claimed name is invisible
+    assert team.admin.get(f"{team.base}/secrets").json["items"] == []
+    busy = team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "second"})
+    assert busy.status == 409 and "being created" in busy.error["message"]
+    # Once the claim is stale (the request that held it is surely gone), the next create adopts it.
+    monkeypatch.setattr("mlhooks.secrets.time.time", lambda: 10**10)
     assert team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "second"}).status == 201
     assert sm().get_secret_value(SecretId="mlhooks/mlhooks-local/acme/A")["SecretString"] == "second"
+    assert [s["name"] for s in team.admin.get(f"{team.base}/secrets").json["items"]] == ["A"]
 
 
 @pytest.mark.parametrize("role", ["MEMBER", "VIEWER"])

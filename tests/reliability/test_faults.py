@@ -152,11 +152,11 @@ def test_sender_failing_halfway_through_a_batch_delivers_nothing_twice(pipeline,
         )
     real, crashed = WebhookSender.deliver, {"done": False}
 
-    def crash_once(self, execution, attempt):
+    def crash_once(self, execution, attempt, redactor):
         if execution.event["event_id"] == "batch-1" and not crashed["done"]:
             crashed["done"] = True
             raise RuntimeError("the function crashed halfway through the batch")
-        return real(self, execution, attempt)
+        return real(self, execution, attempt, redactor)
 
     monkeypatch.setattr(WebhookSender, "deliver", crash_once)
     pipeline.drain()

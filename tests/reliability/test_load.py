@@ -24,7 +24,7 @@ PER_EVENT = 10  # automations matching every event: 6 webhooks (2 of them to a d
 
 
 def test_fan_out_accounts_for_every_execution_without_duplicates(pipeline, slack, monkeypatch, record_figure):
-    from pipelines import use_slack
+    from pipelines import register_run_queue, use_slack
 
     monkeypatch.setenv("MLHOOKS_RATE_LIMIT_PER_MINUTE", str(10 * EVENTS))
     monkeypatch.setenv("MLHOOKS_MATCH_CACHE_SECONDS", "60")
@@ -34,7 +34,7 @@ def test_fan_out_accounts_for_every_execution_without_duplicates(pipeline, slack
         admin, base = pipeline.team.admin, pipeline.base
         for name, receiver in (("healthy", healthy), ("dead", dead)):
             admin.post(f"{base}/webhooks", {"name": name, "url": receiver.url})
-        run_queue = pipeline.sqs.create_queue(QueueName="load-runs")["QueueUrl"]
+        run_queue = register_run_queue(pipeline.team, pipeline.sqs, "load")
         actions = (
             [
                 {
@@ -47,7 +47,7 @@ def test_fan_out_accounts_for_every_execution_without_duplicates(pipeline, slack
             + [{"type": "GENERIC_WEBHOOK", "webhook": "dead", "payload": {"v": "${artifact_version_string}"}}]
             * 2
             + [{"type": "NOTIFICATION", "slack": "alerts", "title": "${alias}"}] * 2
-            + [{"type": "QUEUE_JOB", "queue_url": run_queue, "job": "evaluate"}] * 2
+            + [{"type": "QUEUE_JOB", "queue": "load", "job": "evaluate"}] * 2
         )
         for i, action in enumerate(actions):
             pipeline.automation(name=f"load-{i}", action=action)

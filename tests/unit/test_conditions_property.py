@@ -92,3 +92,31 @@ def incremental(condition, stream):
 @given(st.one_of(thresholds, changes, zscores), streams)
 def test_incremental_state_fires_where_full_recomputation_does(condition, stream):
     assert incremental(condition, stream) == recompute(condition, stream)
+
+
+extreme_values = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([1.7976931348623157e308, -1.7976931348623157e308, 5e-324, -5e-324, 0.0, -0.0]),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(thresholds, changes, zscores), st.lists(extreme_values, min_size=1, max_size=12))
+def test_no_condition_raises_on_any_finite_values(condition, history):
+    """Values at the edges of the float range (sums overflow, differences overflow, deviations
+    vanish) never make the evaluation fail: one metric must not lose the event for every automation."""
+    verdict = evaluate(condition, {"m": history})
+    assert verdict.holds in (True, False, None)
+    if (
+        isinstance(condition, MetricThreshold)
+        and condition.agg.value == "AVERAGE"
+        and verdict.holds is not None
+    ):
+        window = history[-condition.window :]
+        assert min(window) <= evaluate_average(window) <= max(window)
+
+
+def evaluate_average(window):
+    from mlhooks.conditions import _mean
+
+    return _mean(window)

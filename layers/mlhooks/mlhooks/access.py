@@ -47,6 +47,8 @@ class Caller:
     member: str
     role: Role
     key_id: str
+    # A service key publishes events on behalf of other authors; any other key publishes as its member.
+    service: bool = False
 
     def at_least(self, role: Role) -> bool:
         return _RANK[self.role] >= _RANK[role]
@@ -67,7 +69,13 @@ def authenticate(store: Store, authorization: str | None) -> Caller | None:
     # A key older than the membership belonged to an earlier member of the same name.
     if member is None or found["created_at"] < member.created_at:
         return None
-    return Caller(entity=found["entity"], member=member.username, role=member.role, key_id=found["key_id"])
+    return Caller(
+        entity=found["entity"],
+        member=member.username,
+        role=member.role,
+        key_id=found["key_id"],
+        service=found["service"],
+    )
 
 
 def require(caller: Caller, entity: str, role: Role = Role.VIEWER) -> None:
@@ -106,7 +114,9 @@ class AccessService:
     def remove_member(self, entity: str, username: str) -> None:
         self.store.delete_member(entity, username)
 
-    def create_key(self, entity: str, member: str, name: str) -> tuple[ApiKeyRecord, str]:
+    def create_key(
+        self, entity: str, member: str, name: str, *, service: bool = False
+    ) -> tuple[ApiKeyRecord, str]:
         new = generate_api_key()
         record = ApiKeyRecord(
             entity=entity,
@@ -116,6 +126,7 @@ class AccessService:
             prefix=new.prefix,
             key_hash=new.key_hash,
             created_at=now_iso(),
+            service=service,
         )
         self.store.create_api_key(record)
         return record, new.key

@@ -28,20 +28,18 @@ from mlhooks.settings import Settings
 from mlhooks.store import Store
 from mlhooks.templating import check_variables, discover_variables, parse_template
 
-# An SQS queue URL in AWS: https://sqs.<region>.amazonaws.com/<account>/<name>
-_SQS_QUEUE_URL = re.compile(
-    r"^https://sqs\.[a-z0-9-]{1,30}\.amazonaws\.com(\.cn)?/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$"
-)
-_QUEUE_PATH = re.compile(r"^/\d{12}/[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 _COLLECTION_EVENT_TYPES = ARTIFACT_EVENT_TYPES
 
 
 def parse_etag(value: str | None) -> int | None:
-    """`If-Match: "3"`, `W/"3"` or `3` -> 3."""
+    """`If-Match: "3"`, `W/"3"` or `3` -> 3.
+
+    A version counts saves, so it is at most 18 ASCII digits: `str.isdigit` alone would let through
+    "²" and 5,000-digit numbers, on which `int()` raises (Python's int-digits limit)."""
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", text) is None:
         raise PreconditionFailed(
             'If-Match must be the ETag (version) of the automation, e.g. "3".', field="If-Match"
         )
@@ -85,8 +83,9 @@ class AutomationService:
                 field="event.type",
             )
 
-    def _check_action(self, entity: str, draft: AutomationCreate) -> Any:
-        """Returns the action, with a payload given as JSON text parsed into its JSON value."""
+    def _check_action(self, entity: str, draft: AutomationCreate) -> tuple[Any, int | None]:
+        """Returns the action, with a payload given as JSON text parsed into its JSON value, and the
+        revision of the webhook it was checked against (the write holds only while it stands)."""
         action = draft.action
         if isinstance(action, WebhookAction):
             webhook = self.store.get_webhook(entity, action.webhook)
@@ -98,7 +97,7 @@ class AutomationService:
                 secrets=set(webhook.secrets),
                 has_access_token=webhook.access_token_secret is not None,
             )
-            return action.model_copy(update={"payload": template})
+            return action.model_copy(update={"payload": template}), webhook.revision
         if isinstance(action, NotificationAction):
             if self.store.get_slack(entity, action.slack) is None:
                 raise InvalidInput(
@@ -112,13 +111,12 @@ class AutomationService:
                     has_access_token=False,
                     field=f"action.{field}",
                 )
-            return action
+            return action, None
         if isinstance(action, QueueJobAction):
-            if not self._is_queue_url(action.queue_url):
+            if self.store.get_run_queue(entity, action.queue) is None:
                 raise InvalidInput(
-                    "queue_url must be an SQS queue URL, "
-                    "https://sqs.<region>.amazonaws.com/<account>/<queue>.",
-                    field="action.queue_url",
+                    f"No run queue {action.queue} in this entity; an admin registers it under …/run-queues.",
+                    field="action.queue",
                 )
             if (
                 action.destination_project
@@ -128,29 +126,20 @@ class AutomationService:
                     f"No project {action.destination_project} in this entity.",
                     field="action.destination_project",
                 )
-        return action
+        return action, None
 
-    def _is_queue_url(self, url: str) -> bool:
-        if _SQS_QUEUE_URL.match(url):
-            return True
-        # Locally the run queues live on moto's server, under the configured endpoint.
-        endpoint = (self.settings.aws_endpoint_url or "").rstrip("/")
-        return (
-            bool(endpoint)
-            and url.startswith(endpoint + "/")
-            and bool(_QUEUE_PATH.match(url[len(endpoint) :]))
-        )
-
-    def validate(self, entity: str, draft: AutomationCreate) -> AutomationCreate:
+    def validate(self, entity: str, draft: AutomationCreate) -> tuple[AutomationCreate, int | None]:
+        """The draft as it will be stored, and the revision of the webhook it was checked against."""
         self._check_scope(entity, draft)
         if draft.event.filter is not None:
             parse_filter(draft.event.filter, EventType(draft.event.type))
-        return draft.model_copy(update={"action": self._check_action(entity, draft)})
+        action, webhook_revision = self._check_action(entity, draft)
+        return draft.model_copy(update={"action": action}), webhook_revision
 
     # ---- use cases ---------------------------------------------------------------------------------
 
     def create(self, entity: str, data: AutomationCreate, author: str) -> AutomationRecord:
-        data = self.validate(entity, data)
+        data, webhook_revision = self.validate(entity, data)
         stamp = now_iso()
         record = AutomationRecord(
             entity=entity,
@@ -161,7 +150,7 @@ class AutomationService:
             version=1,
             **data.model_dump(by_alias=True),
         )
-        self.store.create_automation(record)
+        self.store.create_automation(record, webhook_revision)
         return record
 
     def get(self, entity: str, automation_id: str) -> AutomationRecord:
@@ -192,10 +181,10 @@ class AutomationService:
                 **changes,
             }
         )
-        merged = self.validate(entity, merged)
+        merged, webhook_revision = self.validate(entity, merged)
         new = old.model_copy(update={**dict(merged), "version": old.version + 1, "updated_at": now_iso()})
         new = AutomationRecord.model_validate(new.model_dump(by_alias=True))
-        self.store.update_automation(old, new)
+        self.store.update_automation(old, new, webhook_revision)
         return new
 
     def set_enabled(self, entity: str, automation_id: str, enabled: bool) -> AutomationRecord:

@@ -18,7 +18,9 @@ from mlhooks.settings import Settings, get_settings
 # AWS SDK and HTTP wire logs at DEBUG carry request bodies, Secrets Manager values included. Lambda
 # sets the root logger to the function's ApplicationLogLevel, so a DEBUG stack would write them to
 # CloudWatch: these loggers stay at WARNING whatever the level.
-for _name in ("botocore", "boto3", "urllib3", "s3transfer"):
+# For the same reason Powertools' resolver stays quiet at DEBUG: it logs every route's parsed arguments,
+# which are whole request bodies (up to 256 KB) of user data.
+for _name in ("botocore", "boto3", "urllib3", "s3transfer", "aws_lambda_powertools.event_handler"):
     logging.getLogger(_name).setLevel(logging.WARNING)
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=3, read_timeout=10)

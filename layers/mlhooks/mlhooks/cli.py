@@ -46,6 +46,7 @@ def dev(args: argparse.Namespace) -> int:
     )
     runtime.start()
     _, key = AccessService(components().store).bootstrap(args.entity, args.username)
+    demo_queue = register_demo_run_queue(args.entity)
     state_file = Path(args.state_file) if args.state_file else root / STATE_FILE
     inbox_url = runtime.inbox.url if runtime.inbox else ""
     _write_state(
@@ -68,6 +69,7 @@ mlhooks local runtime is up: API, event bus, matcher, queues and senders
   API docs     {runtime.api_url}/v1/docs
   inbox        {inbox_url}/<any path>  (webhook receiver; GET {inbox_url}/ lists what landed)
   event bus    {os.environ["MLHOOKS_EVENT_BUS_NAME"]}  (publish: .venv/bin/mlhooks publish events/<file>.json)
+  run queue    {DEMO_RUN_QUEUE}  (QUEUE_JOB jobs land in {demo_queue})
   entity       {args.entity}
   admin key    {key}
                (a dev key for this throwaway runtime; also saved in {state_file})
@@ -90,6 +92,26 @@ Press Ctrl-C to stop.""",
         runtime.stop()
         state_file.unlink(missing_ok=True)
     return 0
+
+
+DEMO_RUN_QUEUE = "demo"
+
+
+def register_demo_run_queue(entity: str) -> str:
+    """A run queue for QUEUE_JOB walk-throughs: the SQS queue `mlhooks-runs-demo`, registered as
+    `demo` for the dev entity, so no queue has to be made by hand."""
+    from mlhooks.errors import Conflict
+    from mlhooks.models.api import RunQueueCreate
+    from mlhooks.run_queues import RunQueueService
+    from mlhooks.wiring import components
+
+    parts = components()
+    url = parts.sqs.create_queue(QueueName="mlhooks-runs-demo")["QueueUrl"]
+    with contextlib.suppress(Conflict):  # registered by an earlier start
+        RunQueueService(parts.store, parts.sqs, parts.settings).create(
+            entity, RunQueueCreate(name=DEMO_RUN_QUEUE, url=url, description="created by mlhooks dev")
+        )
+    return url
 
 
 def _running_endpoint(root: Path) -> str | None:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -76,13 +75,36 @@ def values_needed(condition: Condition) -> dict[str, int]:
     return need
 
 
+def _mean(values: Sequence[float]) -> float:
+    # Scaled by the largest magnitude first: the sum of values near the largest float overflows,
+    # their mean does not. fsum keeps the scaled sum exact.
+    scale = max(abs(v) for v in values)
+    if scale == 0:
+        return 0.0
+    return scale * (math.fsum(v / scale for v in values) / len(values))
+
+
+def _z_score(history: Sequence[float], newest: float) -> float | None:
+    """(newest - mean) / population standard deviation, None without variance. Computed on values
+    scaled by the largest magnitude, so that huge values neither overflow nor lose their variance."""
+    scale = max(abs(v) for v in history)
+    if scale == 0:
+        return None
+    scaled = [v / scale for v in history]
+    mean = _mean(scaled)
+    deviation = math.sqrt(_mean([(v - mean) ** 2 for v in scaled]))
+    if deviation == 0:
+        return None
+    return (newest / scale - mean) / deviation
+
+
 def _aggregate(values: Sequence[float], agg: Aggregation) -> float:
     if agg is Aggregation.MIN:
         return min(values)
     if agg is Aggregation.MAX:
         return max(values)
     if agg is Aggregation.AVERAGE:
-        return math.fsum(values) / len(values)
+        return _mean(values)
     return values[-1]
 
 
@@ -132,11 +154,9 @@ def _evaluate_part(part: MetricThreshold | MetricChange | MetricZScore, values: 
     if len(values) < part.window + 1:
         return Verdict(None, {})
     decided = list(values[-(part.window + 1) :])
-    history, newest = decided[:-1], decided[-1]
-    deviation = statistics.pstdev(history)
-    if deviation == 0:
+    z = _z_score(decided[:-1], decided[-1])
+    if z is None:
         return Verdict(None, {part.name: decided})  # no variance: the z-score is undefined
-    z = (newest - statistics.fmean(history)) / deviation
     return Verdict(_directed(z, part.change_dir, part.threshold), {part.name: decided})
 
 

@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlhooks import __version__
+from mlhooks.errors import UnsendableSecret
 from mlhooks.models.records import WebhookRecord
+from mlhooks.models.secret_values import header_token_problem
 from mlhooks.outbound import HttpOutcome, OutboundClient
-from mlhooks.secrets import redact, redact_mapping
+from mlhooks.redaction import REDACTED, Redactor
 from mlhooks.signing import (
     WANDB_SIGNATURE_HEADER,
     WEBHOOK_ID_HEADER,
@@ -26,6 +28,11 @@ from mlhooks.signing import (
 from mlhooks.templating import ACCESS_TOKEN, render_payload
 
 USER_AGENT = f"mlhooks/{__version__} (+webhooks; W&B-compatible)"
+AUTHORIZATION_HEADER = "Authorization"
+# Kept as "present" in stored requests: with the exact body, a signature would let anyone who can
+# read executions guess a weak signing secret offline.
+SIGNATURE_HEADERS = frozenset({WANDB_SIGNATURE_HEADER, WEBHOOK_SIGNATURE_HEADER})
+PRESENT = "present"
 
 
 @dataclass(frozen=True)
@@ -33,8 +40,36 @@ class WebhookRequest:
     url: str
     body: bytes
     headers: dict[str, str]
-    # Values to scrub from anything about this request that we store or return.
-    secret_values: tuple[str, ...]
+    # Knows every secret value in this request: anything about it that is kept or shown goes through it.
+    redactor: Redactor
+
+    def for_record(self) -> dict[str, Any]:
+        """The request as executions keep it: no token, no signature, no secret in the body."""
+        headers = {
+            name: REDACTED
+            if name == AUTHORIZATION_HEADER
+            else PRESENT
+            if name in SIGNATURE_HEADERS
+            else value
+            for name, value in self.headers.items()
+        }
+        body = self.redactor.redact(self.body.decode("utf-8"))
+        return {"url": self.url, "headers": headers, "body": body}
+
+
+def bearer_token(webhook: WebhookRecord, secret_values: Mapping[str, str]) -> str | None:
+    """The access token to send, refused (without quoting it) if it cannot go in a header."""
+    if not webhook.access_token_secret:
+        return None
+    token = secret_values[webhook.access_token_secret]
+    problem = header_token_problem(token)
+    if problem:
+        raise UnsendableSecret(
+            f"The access token secret {webhook.access_token_secret} cannot be sent: {problem} "
+            "Rotate the secret.",
+            field="access_token_secret",
+        )
+    return token
 
 
 def prepare_webhook_request(
@@ -49,7 +84,7 @@ def prepare_webhook_request(
     """Render, then sign the exact bytes. `secret_values` maps secret names to values."""
     values = dict(variables)
     values.update({name: value for name, value in secret_values.items() if name in webhook.secrets})
-    access_token = secret_values.get(webhook.access_token_secret) if webhook.access_token_secret else None
+    access_token = bearer_token(webhook, secret_values)
     if access_token is not None:
         values[ACCESS_TOKEN] = access_token
     body = render_payload(template, values)
@@ -61,7 +96,7 @@ def prepare_webhook_request(
         WEBHOOK_TIMESTAMP_HEADER: str(timestamp),
     }
     if access_token is not None:
-        headers["Authorization"] = f"Bearer {access_token}"
+        headers[AUTHORIZATION_HEADER] = f"Bearer {access_token}"
     if webhook.signing_secret:
         signing_secret = secret_values[webhook.signing_secret]
         headers[WANDB_SIGNATURE_HEADER] = sign_wandb(signing_secret, body, webhook.signature_encoding)
@@ -69,18 +104,20 @@ def prepare_webhook_request(
             signing_secret, message_id, timestamp, body
         )
     return WebhookRequest(
-        url=webhook.url, body=body, headers=headers, secret_values=tuple(secret_values.values())
+        url=webhook.url, body=body, headers=headers, redactor=Redactor(secret_values.values())
     )
 
 
 def send(client: OutboundClient, request: WebhookRequest) -> HttpOutcome:
-    """POST the request; the outcome comes back with every secret value scrubbed from it."""
-    outcome = client.post(request.url, request.body, request.headers)
+    """POST the request; the outcome comes back with every secret value, in every form, scrubbed
+    from it, before the answer's excerpt is cut to size."""
+    redactor = request.redactor
+    outcome = client.post(request.url, request.body, request.headers, read_margin=redactor.margin)
     return HttpOutcome(
         status_code=outcome.status_code,
-        headers=redact_mapping(outcome.headers, request.secret_values),
-        body_excerpt=redact(outcome.body_excerpt, request.secret_values),
-        error=redact(outcome.error, request.secret_values) if outcome.error else None,
+        headers=redactor.redact_mapping(outcome.headers),
+        body_excerpt=redactor.excerpt(outcome.body_excerpt, client.excerpt_bytes),
+        error=redactor.redact(outcome.error) if outcome.error else None,
         error_class=outcome.error_class,
         duration_ms=outcome.duration_ms,
     )

@@ -93,3 +93,9 @@ class BusUnavailable(MlhooksError):
     """EventBridge refused events; the publisher should publish again (events dedupe on their id)."""
 
     status, code = 503, "bus_unavailable"
+
+
+class UnsendableSecret(InvalidInput):
+    """A secret's value cannot be sent where it is used (a token that is not visible ASCII)."""
+
+    code = "unsendable_secret"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pydantic import ValidationError
 
-from mlhooks.errors import BusUnavailable, Conflict, InvalidInput, NotFound
+from mlhooks.access import Caller
+from mlhooks.errors import BusUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from mlhooks.matcher import job_body
 from mlhooks.models.api import ExecutionOut, ExecutionSummary, PublishedEvent, PublishResult
-from mlhooks.models.events import DETAIL_TYPES, SOURCE
+from mlhooks.models.events import API_SOURCE, DETAIL_TYPES, Publisher
 from mlhooks.models.records import ExecutionRecord
 from mlhooks.models.vocabulary import ActionType, ExecutionState
 from mlhooks.wiring import Components
@@ -21,6 +23,29 @@ def summary(record: ExecutionRecord) -> ExecutionSummary:
 
 def detail(record: ExecutionRecord) -> ExecutionOut:
     return ExecutionOut(**record.model_dump(), attempt_count=len(record.attempts))
+
+
+def as_published_by(caller: Caller, detail: dict[str, Any], index: int) -> dict[str, Any]:
+    """The event's detail as `caller` may publish it: a member's key publishes as that member (the
+    author, and the user of a run event, default to the member and may not name anyone else); a
+    service key may name any author. The publisher is always recorded, never taken from the body."""
+    detail = {**detail, "author": detail.get("author", caller.member)}
+    if isinstance(detail.get("run"), dict):
+        detail["run"] = {"user": caller.member, **detail["run"]}
+    if not caller.service:
+        run = detail.get("run")
+        named = [("author", detail["author"])]
+        if isinstance(run, dict) and "user" in run:
+            named.append(("run.user", run["user"]))
+        for field, who in named:
+            if who != caller.member:
+                raise Forbidden(
+                    f"Your key publishes as {caller.member}; only a service key (an admin makes one with "
+                    '"service": true) may publish for another author.',
+                    field=f"events[{index}].detail.{field}",
+                )
+    publisher = Publisher(via="api", key_id=caller.key_id, member=caller.member, service=caller.service)
+    return {**detail, "publisher": publisher.model_dump()}
 
 
 class ExecutionService:
@@ -65,8 +90,10 @@ class ExecutionService:
             raise
         return self.get(entity, execution_id)
 
-    def publish(self, entity: str, events: list[PublishedEvent]) -> list[PublishResult]:
-        """Validate every event (all or nothing), then put them on the bus."""
+    def publish(self, caller: Caller, events: list[PublishedEvent]) -> list[PublishResult]:
+        """Validate every event (all or nothing), then put them on the bus, each recording the key
+        and member that published it."""
+        entity = caller.entity
         entries = []
         for index, event in enumerate(events):
             model = DETAIL_TYPES.get(event.detail_type)
@@ -76,7 +103,7 @@ class ExecutionService:
                     field=f"events[{index}].detail_type",
                 )
             try:
-                parsed = model.model_validate(event.detail)
+                parsed = model.model_validate(as_published_by(caller, event.detail, index))
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"])
@@ -90,7 +117,7 @@ class ExecutionService:
                 )
             entries.append(
                 {
-                    "Source": SOURCE,
+                    "Source": API_SOURCE,
                     "DetailType": event.detail_type,
                     "Detail": parsed.model_dump_json(),
                     "EventBusName": self.parts.settings.event_bus_name,

@@ -87,14 +87,10 @@ def action_status(
 def action_statuses(
     store: Store, entity: str, automations: list[AutomationRecord]
 ) -> list[dict[str, str | None]]:
-    """Each automation's action status, reading only the webhooks needed: none, one, or the list."""
+    """Each automation's action status, reading only the webhooks the page uses (one batch read,
+    whatever the entity holds)."""
     names = {a.action.webhook for a in automations if isinstance(a.action, WebhookAction)}
-    if len(names) == 1:
-        [name] = names
-        found = store.get_webhook(entity, name)
-        webhooks = {name: found} if found else {}
-    else:
-        webhooks = {w.name: w for w in store.list_webhooks(entity)} if names else {}
+    webhooks = store.get_webhooks(entity, names) if names else {}
     return [action_status(a, webhooks) for a in automations]
 
 

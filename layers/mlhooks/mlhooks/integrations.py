@@ -9,8 +9,9 @@ from mlhooks.delivery import prepare_webhook_request, send
 from mlhooks.errors import Conflict, InvalidInput, NotFound
 from mlhooks.models.api import SlackCreate, WebhookCreate, WebhookUpdate
 from mlhooks.models.records import SlackRecord, WebhookRecord
+from mlhooks.models.secret_values import header_token_problem
 from mlhooks.outbound import HttpOutcome
-from mlhooks.secrets import now_iso
+from mlhooks.secrets import SecretVault, now_iso
 from mlhooks.templating import check_variables, discover_variables, parse_template, sample_variables
 from mlhooks.wiring import Components
 
@@ -24,6 +25,15 @@ SAMPLE_TEMPLATE = {
     "automation_name": "${automation_name}",
     "message": "Test delivery from mlhooks",
 }
+
+
+def check_header_token(vault: SecretVault, entity: str, secret: str, field: str) -> None:
+    """A secret chosen as a token must be sendable in a header; say so now, not at every delivery."""
+    problem = header_token_problem(vault.read(entity, secret))
+    if problem:
+        raise InvalidInput(
+            f"Secret {secret} cannot be used as a token: {problem} Rotate it first.", field=field
+        )
 
 
 class WebhookService:
@@ -40,15 +50,21 @@ class WebhookService:
         for field, name in fields:
             if name and self.store.get_secret(record.entity, name) is None:
                 raise InvalidInput(f"No secret named {name} in this entity; create it first.", field=field)
+        if record.access_token_secret:
+            check_header_token(
+                self.parts.vault, record.entity, record.access_token_secret, "access_token_secret"
+            )
 
     def create(self, entity: str, data: WebhookCreate) -> WebhookRecord:
-        self.parts.guard.check(data.url)
+        # Stored canonical: the host checked now is exactly the host every delivery connects to.
+        url = self.parts.guard.check(data.url).url
         stamp = now_iso()
         record = WebhookRecord(
             entity=entity,
             created_at=stamp,
             updated_at=stamp,
-            **data.model_dump(exclude={"secrets"}),
+            **data.model_dump(exclude={"secrets", "url"}),
+            url=url,
             secrets=sorted(set(data.secrets)),
         )
         self._check_secrets_exist(record)
@@ -74,9 +90,9 @@ class WebhookService:
             changes |= {"disabled_reason": None, "disabled_at": None}
         elif changes.get("enabled") is False and old.enabled:
             changes |= {"disabled_reason": f"disabled by an admin on {stamp}", "disabled_at": stamp}
+        if "url" in changes:
+            changes["url"] = self.parts.guard.check(changes["url"]).url
         new = old.model_copy(update={**changes, "updated_at": stamp})
-        if new.url != old.url:
-            self.parts.guard.check(new.url)
         self._check_secrets_exist(new)
         self._check_automations_still_valid(new)
         self.store.update_webhook(old, new)
@@ -135,6 +151,7 @@ class WebhookService:
 class SlackService:
     def __init__(self, parts: Components):
         self.store = parts.store
+        self.vault = parts.vault
 
     def create(self, entity: str, data: SlackCreate) -> SlackRecord:
         if self.store.get_secret(entity, data.bot_token_secret) is None:
@@ -142,6 +159,7 @@ class SlackService:
                 f"No secret named {data.bot_token_secret} in this entity; create it first.",
                 field="bot_token_secret",
             )
+        check_header_token(self.vault, entity, data.bot_token_secret, "bot_token_secret")
         record = SlackRecord(entity=entity, created_at=now_iso(), **data.model_dump())
         self.store.create_slack(record)
         return record

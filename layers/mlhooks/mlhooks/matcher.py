@@ -1,9 +1,15 @@
 """The matcher: one platform event in, one execution per matching automation, one job per action.
 
-Look-ups go by (entity, event type, scope) on the sparse GSI of enabled automations, through a
-short-lived in-memory cache, so an event costs the same whether the account has a hundred
-automations or ten thousand. The execution id is derived from the event id and the automation id:
-EventBridge delivering an event twice creates each execution once.
+Look-ups go by (entity, event type, scope) on the sparse GSI of enabled automations, through an
+in-memory cache, so an event costs the same whether the account has a hundred automations or ten
+thousand. Every change to an entity's automations (create, edit, enable, disable, delete) bumps the
+entity's automations revision in the same transaction; the matcher reads it with each event (one
+consistent GetItem) and keeps its cache only while it is unchanged, so a change governs the very
+next event. (The look-up itself reads an index, which DynamoDB updates a moment after the table;
+the senders re-read the automation before delivering, so a disabled one never delivers.)
+
+The execution id is derived from the event id and the automation id: EventBridge delivering an
+event twice creates each execution once.
 """
 
 from __future__ import annotations
@@ -23,11 +29,20 @@ from mlhooks.conditions import metric_variables
 from mlhooks.filters import Matcher as FilterMatcher
 from mlhooks.filters import parse_filter
 from mlhooks.models.api import RunStateEvent
-from mlhooks.models.events import DETAIL_TYPES, SOURCE, EventDetail, RunMetricsLogged, filter_fields
+from mlhooks.models.events import (
+    API_SOURCE,
+    BUS_PUBLISHER,
+    DETAIL_TYPES,
+    SOURCE,
+    EventDetail,
+    RunMetricsLogged,
+    filter_fields,
+)
 from mlhooks.models.records import AutomationRecord, ExecutionRecord
 from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState, RunState
 from mlhooks.runs import RunConditions
 from mlhooks.secrets import now_iso
+from mlhooks.store import AutomationsRevision
 from mlhooks.wiring import Components
 
 logger = Logger(service="mlhooks-matcher")
@@ -54,27 +69,47 @@ class MatchReport:
     enqueued: int = 0
 
 
+Compiled = list[tuple[AutomationRecord, FilterMatcher | None]]
+
+
 class AutomationCache:
-    """Enabled automations per (entity, event type, scopes), with their filters compiled."""
+    """Enabled automations per (entity, event type, scopes), with their filters compiled, valid while
+    the entity's automations revision is the one they were read at (and at most `ttl` seconds, a
+    bound in case a revision write were ever lost).
 
-    def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic):
+    The revision is read consistently, the automations from an index, which DynamoDB updates a
+    moment after the table: a set read within `settle` seconds of the last change may predate it,
+    so it is used for this event but not kept."""
+
+    def __init__(
+        self,
+        ttl: float,
+        settle: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ):
         self.ttl = ttl
+        self.settle = settle
         self.clock = clock
-        self._entries: dict[
-            tuple[str, ...], tuple[float, list[tuple[AutomationRecord, FilterMatcher | None]]]
-        ] = {}
+        self.wall_clock = wall_clock
+        self._entries: dict[tuple[str, ...], tuple[int, float, Compiled]] = {}
 
-    def get(self, key: tuple[str, ...], load: Callable[[], list[AutomationRecord]]):  # type: ignore[no-untyped-def]
+    def get(
+        self, key: tuple[str, ...], revision: AutomationsRevision, load: Callable[[], list[AutomationRecord]]
+    ) -> Compiled:
         now = self.clock()
         hit = self._entries.get(key)
-        if hit and hit[0] > now:
-            return hit[1]
+        if hit and hit[0] == revision.number and hit[1] > now:
+            return hit[2]
         compiled = [
             (a, parse_filter(a.event.filter, a.event.type) if a.event.filter else None) for a in load()
         ]
+        if self.wall_clock() < revision.changed_at + self.settle:
+            self._entries.pop(key, None)  # read too soon after a change to be trusted beyond this event
+            return compiled
         if len(self._entries) >= MAX_CACHED_SCOPES:
             self._entries.clear()  # crude, bounded: a cold cache only costs look-ups
-        self._entries[key] = (now + self.ttl, compiled)
+        self._entries[key] = (revision.number, now + self.ttl, compiled)
         return compiled
 
 
@@ -103,7 +138,9 @@ class EventMatcher:
         self.parts = parts
         self.store = parts.store
         self.settings = parts.settings
-        self.cache = cache or AutomationCache(parts.settings.match_cache_seconds)
+        self.cache = cache or AutomationCache(
+            parts.settings.match_cache_seconds, parts.settings.index_settle_seconds, wall_clock=wall_clock
+        )
         self.runs = RunConditions(parts.store, parts.settings.run_refire_seconds)
         self.wall_clock = wall_clock
         self.queues = {
@@ -115,13 +152,17 @@ class EventMatcher:
     # ---- parsing -------------------------------------------------------------------------------
 
     def parse(self, event: dict[str, Any]) -> tuple[str, EventDetail]:
-        if event.get("source") != SOURCE:
+        source = event.get("source")
+        if source not in (SOURCE, API_SOURCE):
             raise ValueError(f"source must be {SOURCE!r}")
         detail_type = event.get("detail-type")
         model = DETAIL_TYPES.get(detail_type)  # type: ignore[arg-type]
         if model is None:
             raise ValueError(f"unknown detail-type {detail_type!r}; known: {', '.join(DETAIL_TYPES)}")
-        return detail_type, model.model_validate(event.get("detail"))  # type: ignore[return-value]
+        detail = model.model_validate(event.get("detail"))
+        # Who published it is the API's word alone; anyone else on the bus is EventBridge's publisher.
+        publisher = detail.publisher if source == API_SOURCE and detail.publisher else BUS_PUBLISHER
+        return detail_type, detail.model_copy(update={"publisher": publisher})
 
     def dead_letter(self, event: dict[str, Any], reason: str, errors: list[dict[str, Any]]) -> None:
         body = {"reason": reason, "errors": errors, "event": event, "rejected_at": now_iso()}
@@ -131,10 +172,13 @@ class EventMatcher:
 
     # ---- matching ------------------------------------------------------------------------------
 
-    def candidates(self, detail: EventDetail, event_type: EventType) -> list[AutomationRecord]:
+    def candidates(
+        self, detail: EventDetail, event_type: EventType, revision: AutomationsRevision
+    ) -> list[AutomationRecord]:
         keys = scope_keys(detail)
         cached = self.cache.get(
             (detail.entity, event_type.value, *keys),
+            revision,
             lambda: self.store.enabled_automations(detail.entity, event_type.value, keys),
         )
         fields = filter_fields(detail)
@@ -158,12 +202,13 @@ class EventMatcher:
             logger.warning("event rejected to the dead-letter queue", extra={"reason": reason})
             return MatchReport(rejected=reason)
         report = MatchReport(event_id=detail.event_id)
+        revision = self.store.automations_revision(detail.entity)
         if isinstance(detail, RunMetricsLogged):
-            matches = self._run_metric_matches(detail)
+            matches = self._run_metric_matches(detail, revision)
         else:
             event_type = type(detail).event_type
             assert event_type is not None
-            matches = [(a, event_type, {}) for a in self.candidates(detail, event_type)]
+            matches = [(a, event_type, {}) for a in self.candidates(detail, event_type, revision)]
         jobs: list[ExecutionRecord] = []
         for automation, event_type, variables in matches:
             execution = self._execution(automation, detail, detail_type, event_type, variables)
@@ -183,12 +228,14 @@ class EventMatcher:
         return report
 
     def _run_metric_matches(
-        self, detail: RunMetricsLogged
+        self, detail: RunMetricsLogged, revision: AutomationsRevision
     ) -> list[tuple[AutomationRecord, EventType, dict[str, str]]]:
-        """Run automations whose condition becomes true with this step (issue-4 semantics, conditions.py)."""
+        """Run automations whose condition becomes true with this step (W&B's semantics, conditions.py)."""
         if detail.run.state is RunState.KILLED:
             return []  # killed runs never trigger
-        watching = [a for event_type in METRIC_EVENT_TYPES for a in self.candidates(detail, event_type)]
+        watching = [
+            a for event_type in METRIC_EVENT_TYPES for a in self.candidates(detail, event_type, revision)
+        ]
         firings = self.runs.apply(detail, watching, self.wall_clock())
         return [
             (f.automation, f.automation.event.type, metric_variables(f.automation.event.metric, f.verdict))  # type: ignore[union-attr]
@@ -235,9 +282,7 @@ class EventMatcher:
         event = detail.model_dump(mode="json")
         if isinstance(detail, RunMetricsLogged):
             # NaN and infinities are not JSON; the conditions ignored them, so the record leaves them out.
-            event["run"]["metrics"] = {
-                k: v for k, v in event["run"]["metrics"].items() if v is not None and math.isfinite(v)
-            }
+            event["run"]["metrics"] = {k: v for k, v in detail.run.metrics.items() if math.isfinite(v)}
         return ExecutionRecord(
             entity=detail.entity,
             id=execution_id(detail.event_id, automation.id),
@@ -248,6 +293,7 @@ class EventMatcher:
             detail_type=detail_type,
             event=event,
             variables=variables or {},
+            publisher=(detail.publisher or BUS_PUBLISHER).model_dump(),
             action_type=automation.action.type,
             state=ExecutionState.FINISHED if no_op else ExecutionState.PENDING,
             reason="NO_OP: nothing to deliver" if no_op else None,

@@ -1,27 +1,29 @@
 """Team secrets. Values live only in Secrets Manager, under the stack's prefix; DynamoDB keeps the
 names and timestamps. Nothing here logs, returns or stores a value anywhere else.
 
-Ordering rule, so that no failure leaves a record without a value: the value is written first and
-the record second; a value left behind by a failed attempt is invisible and is adopted (overwritten)
-by the next create of that name. Deletion removes the record first (refused while in use) and the
-value second, for the same reason.
+Ordering rule, so that no failure leaves a record without a value and no race stores the value of a
+request that was refused: a create claims the name (the record, invisible while claimed), writes the
+value, then releases the claim; a value left behind by a crashed attempt is adopted (overwritten) by
+the next create of that name. A delete claims the record (refused while in use), erases the value,
+then removes the record.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import time
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
-from mlhooks.errors import Conflict, NotFound
+from mlhooks.errors import Conflict, InvalidInput, NotFound
 from mlhooks.models.records import SecretRecord
+from mlhooks.models.secret_values import header_token_problem
 from mlhooks.store import Store
-
-REDACTED = "[REDACTED]"
 
 
 def now_iso() -> str:
@@ -94,39 +96,47 @@ class SecretVault:
                 raise
 
 
-def redact(text: str, secret_values: Iterable[str]) -> str:
-    """Remove every secret value from text that leaves the service (answers we relay, errors)."""
-    # Longest first, so that a value containing another is removed whole.
-    for value in sorted({v for v in secret_values if v}, key=len, reverse=True):
-        text = text.replace(value, REDACTED)
-    return text
-
-
-def redact_mapping(values: Mapping[str, str], secret_values: Iterable[str]) -> dict[str, str]:
-    secrets = list(secret_values)
-    return {redact(k, secrets): redact(v, secrets) for k, v in values.items()}
-
-
 class SecretsService:
     def __init__(self, store: Store, vault: SecretVault):
         self.store = store
         self.vault = vault
 
     def create(self, entity: str, name: str, value: str) -> SecretRecord:
-        if self.store.get_secret(entity, name) is not None:
-            raise Conflict(f"A secret named {name} exists; rotate it to change its value.", field="name")
-        self.vault.write(entity, name, value)
-        stamp = now_iso()
+        stamp, token = now_iso(), uuid.uuid4().hex
         record = SecretRecord(entity=entity, name=name, created_at=stamp, updated_at=stamp)
-        self.store.put_secret(record, create=True)
+        self.store.claim_secret_create(record, token, int(time.time()))
+        try:
+            self.vault.write(entity, name, value)
+        except Exception:
+            self.store.release_secret_claim(entity, name, token, keep=False)
+            raise
+        if not self.store.release_secret_claim(entity, name, token, keep=True):
+            raise Conflict(
+                f"Another request took secret {name} over meanwhile; check it and retry.", field="name"
+            )
         return record
 
     def rotate(self, entity: str, name: str, value: str) -> SecretRecord:
         record = self.get(entity, name)
+        self._check_sendable_as_token(entity, name, value)
         self.vault.write(entity, name, value)
         record = record.model_copy(update={"updated_at": now_iso()})
-        self.store.put_secret(record, create=False)
+        self.store.touch_secret(record)
         return record
+
+    def _check_sendable_as_token(self, entity: str, name: str, value: str) -> None:
+        """A secret that is some integration's token must stay sendable in a header."""
+        problem = header_token_problem(value)
+        if problem is None:
+            return
+        users = [
+            f"webhook {w.name}" for w in self.store.list_webhooks(entity) if w.access_token_secret == name
+        ]
+        users += [
+            f"Slack integration {s.name}" for s in self.store.list_slack(entity) if s.bot_token_secret == name
+        ]
+        if users:
+            raise InvalidInput(f"{problem} This secret is the token of {', '.join(users)}.", field="value")
 
     def get(self, entity: str, name: str) -> SecretRecord:
         record = self.store.get_secret(entity, name)
@@ -154,5 +164,12 @@ class SecretsService:
                 field="name",
             )
 
-        self.store.delete_secret(entity, name, in_use)
-        self.vault.erase(entity, name)
+        token = uuid.uuid4().hex
+        self.store.claim_secret_delete(entity, name, token, int(time.time()), in_use)
+        try:
+            self.vault.erase(entity, name)
+        except Exception:
+            # The value is still there: give the secret back rather than hide a value nobody can reach.
+            self.store.release_secret_claim(entity, name, token, keep=True)
+            raise
+        self.store.release_secret_claim(entity, name, token, keep=False)

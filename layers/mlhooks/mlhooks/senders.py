@@ -14,6 +14,7 @@ import email.utils
 import json
 import random
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,17 +27,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 
 from mlhooks.delivery import USER_AGENT, prepare_webhook_request, send
-from mlhooks.errors import MlhooksError
+from mlhooks.errors import MlhooksError, UnsendableSecret
 from mlhooks.health import DisabledAlert, WebhookHealthMonitor, alert_message
 from mlhooks.models.api import NotificationAction, QueueJobAction, WebhookAction
 from mlhooks.models.events import DETAIL_TYPES, template_variables
 from mlhooks.models.records import Attempt, AutomationRecord, ExecutionRecord, WebhookAlert
+from mlhooks.models.secret_values import header_token_problem
 from mlhooks.models.vocabulary import ExecutionState
-from mlhooks.secrets import REDACTED, now_iso, redact
+from mlhooks.redaction import Redactor
+from mlhooks.run_queues import RunQueueService
+from mlhooks.secrets import now_iso
 from mlhooks.slack import RETRYABLE_ERRORS, build_message
 from mlhooks.wiring import Components
 
 logger = Logger(service="mlhooks-sender")
+# Message attributes of a queued job: `mlhooks.entity`, `mlhooks.automation_id`, ...
+JOB_ATTRIBUTE_PREFIX = "mlhooks."
 MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS's ceiling for a visibility timeout
 RETRYABLE_STATUS = frozenset({408, 429})
 # Longer than one delivery can take (connect + read timeouts, secret reads), short enough that a
@@ -60,10 +66,17 @@ class Result:
     retry_after: float | None = None
     request: dict[str, Any] | None = None
     permanent_reason: str | None = None
+    # Nothing to deliver any more (the automation was disabled or deleted): SKIPPED, not FAILED.
+    skipped_reason: str | None = None
 
     @property
     def delivered(self) -> bool:
-        return self.attempt.error is None and self.permanent_reason is None and not self.retryable
+        return (
+            self.attempt.error is None
+            and self.permanent_reason is None
+            and self.skipped_reason is None
+            and not self.retryable
+        )
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -137,28 +150,38 @@ class Sender:
             # Another copy holds the lease. Come back when it ends rather than delete this one:
             # should that copy die before it finishes, this message is what brings the job back.
             return self._postpone(record, LEASE_SECONDS)
+        # Every secret value read for this delivery is known here, so no text about it (an exception
+        # quoting a header, a log line) can be kept without passing through it.
+        redactor = Redactor()
         try:
-            result = self.deliver(execution, attempt)
+            result = self.deliver(execution, attempt, redactor)
         except Exception as exc:
             # Our side failed (a throttled secret read, a table hiccup, a bug): record it and try again
             # later, like a failed delivery, so one bad job never takes its batch down with it.
             if not isinstance(exc, MlhooksError | ClientError | BotoCoreError | requests.RequestException):
-                logger.exception("delivery crashed", extra={"execution_id": execution.id})
+                logger.error(
+                    "delivery crashed",
+                    extra={"execution_id": execution.id, "error": redactor.redact(traceback.format_exc())},
+                )
             code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
+            error = redactor.excerpt(str(exc), 500)
             result = Result(
-                Attempt(number=attempt, at=now_iso(), error=str(exc)[:500], error_class=code), retryable=True
+                Attempt(number=attempt, at=now_iso(), error=error, error_class=code), retryable=True
             )
         return self._settle(execution, result, attempt, owner, record)
 
     def _settle(
         self, execution: ExecutionRecord, result: Result, attempt: int, owner: str, record: dict[str, Any]
     ) -> bool:
-        attempts = [*execution.attempts, result.attempt]
+        # A skipped job made no attempt: nothing was sent.
+        attempts = [*execution.attempts] if result.skipped_reason else [*execution.attempts, result.attempt]
         update: dict[str, Any] = {"attempts": attempts, "updated_at": now_iso()}
         if result.request is not None:
             update["request"] = result.request
         if result.delivered:
             update["state"] = ExecutionState.FINISHED
+        elif result.skipped_reason:
+            update |= {"state": ExecutionState.SKIPPED, "reason": result.skipped_reason}
         elif result.permanent_reason or not result.retryable:
             update |= {
                 "state": ExecutionState.FAILED,
@@ -211,11 +234,30 @@ class Sender:
 
     # ---- one delivery ----------------------------------------------------------------------------
 
-    def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:  # pragma: no cover - interface
+    def deliver(
+        self, execution: ExecutionRecord, attempt: int, redactor: Redactor
+    ) -> Result:  # pragma: no cover - interface
         raise NotImplementedError
 
     def automation(self, execution: ExecutionRecord) -> AutomationRecord | None:
         return self.store.get_automation(execution.entity, execution.automation_id)
+
+    @staticmethod
+    def not_deliverable(automation: AutomationRecord | None, attempt: int) -> Result | None:
+        """A job whose automation was deleted or disabled after the event matched is not sent: the
+        automation's current state governs every delivery, not the one it had when the event came."""
+        if automation is None:
+            reason = "the automation was deleted after the event matched"
+        elif not automation.enabled:
+            reason = f"the automation was disabled on {automation.updated_at}, after the event matched"
+        else:
+            return None
+        return Result(Attempt(number=attempt, at=now_iso(), error_class="skipped"), skipped_reason=reason)
+
+    def secret_values(self, entity: str, names: set[str], redactor: Redactor) -> dict[str, str]:
+        values = self.parts.vault.read_cached(entity, names, self.settings.secret_cache_seconds)
+        redactor.add(*values.values())
+        return values
 
     def variables(self, execution: ExecutionRecord, automation_name: str) -> dict[str, str]:
         detail = DETAIL_TYPES[execution.detail_type].model_validate(execution.event)
@@ -234,33 +276,36 @@ class WebhookSender(Sender):
         super().__init__(parts, queue_url, **kwargs)
         self.health = WebhookHealthMonitor(parts, self.clock)
 
-    def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:
+    def deliver(self, execution: ExecutionRecord, attempt: int, redactor: Redactor) -> Result:
         automation = self.automation(execution)
-        if automation is None or not isinstance(automation.action, WebhookAction):
-            return self.failed(attempt, "the automation was deleted or no longer sends a webhook")
+        if (skipped := self.not_deliverable(automation, attempt)) is not None:
+            return skipped
+        assert automation is not None
+        if not isinstance(automation.action, WebhookAction):
+            return self.failed(attempt, "the automation no longer sends a webhook")
         webhook = self.store.get_webhook(execution.entity, automation.action.webhook)
         if webhook is None:
             return self.failed(attempt, f"webhook {automation.action.webhook} no longer exists")
         if not webhook.enabled:
             return self.failed(attempt, f"webhook {webhook.name} is disabled: {webhook.disabled_reason}")
-        secrets = self.parts.vault.read_cached(
-            execution.entity, webhook.secret_names(), self.settings.secret_cache_seconds
-        )
-        request = prepare_webhook_request(
-            webhook,
-            automation.action.payload,
-            self.variables(execution, automation.name),
-            secrets,
-            message_id=execution.id,
-            timestamp=int(self.clock()),
-        )
+        secrets = self.secret_values(execution.entity, webhook.secret_names(), redactor)
+        try:
+            request = prepare_webhook_request(
+                webhook,
+                automation.action.payload,
+                self.variables(execution, automation.name),
+                secrets,
+                message_id=execution.id,
+                timestamp=int(self.clock()),
+            )
+        except UnsendableSecret as exc:
+            # Our configuration, not the endpoint: no retry can help, and the webhook's health is not
+            # the receiver's fault.
+            return self.failed(attempt, exc.message)
         outcome = send(self.parts.outbound, request)
         ok, retryable = classify_status(outcome.status_code)
         if outcome.error_class in ("blocked_destination", "unresolvable_destination"):
             retryable = outcome.error_class == "unresolvable_destination"
-        shown = {
-            name: (REDACTED if name == "Authorization" else value) for name, value in request.headers.items()
-        }
         result = Result(
             Attempt(
                 number=attempt,
@@ -273,11 +318,7 @@ class WebhookSender(Sender):
             ),
             retryable=retryable,
             retry_after=parse_retry_after(outcome.headers.get("Retry-After"), self.clock()),
-            request={
-                "url": request.url,
-                "headers": shown,
-                "body": redact(request.body.decode("utf-8"), request.secret_values),
-            },
+            request=request.for_record(),
         )
         if outcome.status_code == 410:
             # 410 Gone: the receiver says it is gone for good; stop calling it.
@@ -314,8 +355,11 @@ class SlackSender(Sender):
         alert = DisabledAlert.parse(record.get("body") or "")
         return super().process(record) if alert is None else self.send_alert(alert, record)
 
-    def post(self, token: str, message: dict[str, Any]) -> SlackAnswer:
+    def post(self, token: str, message: dict[str, Any], redactor: Redactor) -> SlackAnswer:
         started = time.monotonic()
+        problem = header_token_problem(token)
+        if problem:
+            return SlackAnswer(error=f"The bot token cannot be sent: {problem} Rotate the secret.")
         try:
             answer = self.http.post(
                 f"{self.settings.slack_api_url.rstrip('/')}/chat.postMessage",
@@ -326,7 +370,7 @@ class SlackSender(Sender):
             )
         except requests.RequestException as exc:
             return SlackAnswer(
-                error=redact(str(exc), [token])[:500],
+                error=redactor.excerpt(str(exc), 500),
                 error_class=type(exc).__name__,
                 retryable=True,
                 duration_ms=int((time.monotonic() - started) * 1000),
@@ -344,25 +388,28 @@ class SlackSender(Sender):
             error_class="slack_error" if slack_error else None,
             retryable=bool(slack_error) and retryable,
             status_code=answer.status_code,
-            excerpt=redact(answer.text[:1024], [token]),
+            excerpt=redactor.excerpt(answer.text[: 1024 + redactor.margin], 1024),
             retry_after=parse_retry_after(answer.headers.get("Retry-After"), self.clock()),
             duration_ms=int((time.monotonic() - started) * 1000),
         )
 
-    def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:
+    def deliver(self, execution: ExecutionRecord, attempt: int, redactor: Redactor) -> Result:
         automation = self.automation(execution)
-        if automation is None or not isinstance(automation.action, NotificationAction):
-            return self.failed(attempt, "the automation was deleted or no longer notifies Slack")
+        if (skipped := self.not_deliverable(automation, attempt)) is not None:
+            return skipped
+        assert automation is not None
+        if not isinstance(automation.action, NotificationAction):
+            return self.failed(attempt, "the automation no longer notifies Slack")
         integration = self.store.get_slack(execution.entity, automation.action.slack)
         if integration is None:
             return self.failed(attempt, f"Slack integration {automation.action.slack} no longer exists")
-        token = self.parts.vault.read_cached(
-            execution.entity, [integration.bot_token_secret], self.settings.secret_cache_seconds
-        )[integration.bot_token_secret]
+        token = self.secret_values(execution.entity, {integration.bot_token_secret}, redactor)[
+            integration.bot_token_secret
+        ]
         message = build_message(
             automation.action, integration.channel_id, self.variables(execution, automation.name)
         )
-        answer = self.post(token, message)
+        answer = self.post(token, message, redactor)
         return Result(
             Attempt(
                 number=attempt,
@@ -383,16 +430,17 @@ class SlackSender(Sender):
         outcome is kept on the webhook. True when the message may be deleted."""
         attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
         integration = self.store.get_slack(alert.entity, alert.slack)
+        redactor = Redactor()
         if integration is None:
             answer = SlackAnswer(error=f"Slack integration {alert.slack} no longer exists")
         else:
             try:
-                token = self.parts.vault.read_cached(
-                    alert.entity, [integration.bot_token_secret], self.settings.secret_cache_seconds
-                )[integration.bot_token_secret]
-                answer = self.post(token, alert_message(alert, integration.channel_id))
+                name = integration.bot_token_secret
+                token = self.secret_values(alert.entity, {name}, redactor)[name]
+                answer = self.post(token, alert_message(alert, integration.channel_id), redactor)
             except (MlhooksError, ClientError, BotoCoreError) as exc:
-                answer = SlackAnswer(error=str(exc)[:500], error_class=type(exc).__name__, retryable=True)
+                error = redactor.excerpt(str(exc), 500)
+                answer = SlackAnswer(error=error, error_class=type(exc).__name__, retryable=True)
         if answer.retryable and attempt < self.settings.max_attempts:
             return self._postpone(record, self._retry_delay(attempt, answer.retry_after))
         state = "SENT" if answer.error is None else "FAILED"
@@ -417,11 +465,21 @@ class JobSender(Sender):
         }
     )
 
-    def deliver(self, execution: ExecutionRecord, attempt: int) -> Result:
+    def __init__(self, parts: Components, queue_url: str, **kwargs: Any):
+        super().__init__(parts, queue_url, **kwargs)
+        self.run_queues = RunQueueService(parts.store, parts.sqs, parts.settings)
+
+    def deliver(self, execution: ExecutionRecord, attempt: int, redactor: Redactor) -> Result:
         automation = self.automation(execution)
-        if automation is None or not isinstance(automation.action, QueueJobAction):
-            return self.failed(attempt, "the automation was deleted or no longer queues a job")
+        if (skipped := self.not_deliverable(automation, attempt)) is not None:
+            return skipped
+        assert automation is not None
+        if not isinstance(automation.action, QueueJobAction):
+            return self.failed(attempt, "the automation no longer queues a job")
         action = automation.action
+        run_queue, problem = self.run_queues.destination(execution.entity, action.queue)
+        if run_queue is None:
+            return self.failed(attempt, problem or "no run queue")
         variables = self.variables(execution, automation.name)
         body = {
             "job": action.job,
@@ -435,10 +493,25 @@ class JobSender(Sender):
                 **{k: v for k, v in variables.items() if k != "automation_name"},
             },
         }
-        started = time.monotonic()
-        message: dict[str, Any] = {"QueueUrl": action.queue_url, "MessageBody": json.dumps(body)}
-        if action.queue_url.endswith(".fifo"):
+        # Who sent it travels with the job, so a launch agent can tell one team's jobs from another's.
+        attributes = {
+            JOB_ATTRIBUTE_PREFIX + name: {"DataType": "String", "StringValue": value}
+            for name, value in (
+                ("entity", execution.entity),
+                ("automation_id", automation.id),
+                ("automation_name", automation.name),
+                ("execution_id", execution.id),
+            )
+        }
+        message: dict[str, Any] = {
+            "QueueUrl": run_queue.url,
+            "MessageBody": json.dumps(body),
+            "MessageAttributes": attributes,
+        }
+        if run_queue.url.endswith(".fifo"):
             message |= {"MessageGroupId": execution.project, "MessageDeduplicationId": execution.id}
+        request = {"queue": run_queue.name, "queue_url": run_queue.url, "body": body}
+        started = time.monotonic()
         try:
             answer = self.parts.sqs.send_message(**message)
         except ClientError as exc:
@@ -452,7 +525,7 @@ class JobSender(Sender):
                     duration_ms=int((time.monotonic() - started) * 1000),
                 ),
                 retryable=code not in self.FINAL,
-                request={"queue_url": action.queue_url, "body": body},
+                request=request,
             )
         return Result(
             Attempt(
@@ -461,5 +534,5 @@ class JobSender(Sender):
                 response_excerpt=f"MessageId {answer['MessageId']}",
                 duration_ms=int((time.monotonic() - started) * 1000),
             ),
-            request={"queue_url": action.queue_url, "body": body},
+            request=request,
         )

@@ -45,8 +45,12 @@ class Settings(BaseModel):
     # Backoff between attempts: exponential from the base, capped, with jitter.
     retry_base_seconds: float = 10.0
     retry_max_seconds: float = 3600.0
-    # How long the matcher trusts its in-memory copy of the enabled automations.
-    match_cache_seconds: float = 30.0
+    # The longest the matcher keeps its copy of the enabled automations; any change to an entity's
+    # automations ends it sooner (the automations revision), so this is only a safety bound.
+    match_cache_seconds: float = 300.0
+    # DynamoDB updates an index a moment after the table (well under a second, usually): automations
+    # read from the index within this long of a change are used but not kept.
+    index_settle_seconds: float = 10.0
     # Executions per automation per minute; more are recorded as SKIPPED.
     rate_limit_per_minute: int = 120
     secret_cache_seconds: float = 60.0
@@ -58,10 +62,14 @@ class Settings(BaseModel):
     # outage never disables it, and neither does one slow failure a day.
     webhook_disable_after_failures: int = 20
     webhook_disable_after_seconds: float = 24 * 60 * 60
+    # Run queues (QUEUE_JOB): names must match this IAM resource-name pattern (`*` and `?`), the one
+    # the job sender's policy allows; and none of the stack's own queues is ever a run queue.
+    run_queue_names: str = "mlhooks-runs-*"
+    own_queue_urls: tuple[str, ...] = ()
 
-    @field_validator("outbound_allow", mode="before")
+    @field_validator("outbound_allow", "own_queue_urls", mode="before")
     @classmethod
-    def _split_ranges(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
@@ -89,12 +97,15 @@ class Settings(BaseModel):
             "retry_base_seconds": "MLHOOKS_RETRY_BASE_SECONDS",
             "retry_max_seconds": "MLHOOKS_RETRY_MAX_SECONDS",
             "match_cache_seconds": "MLHOOKS_MATCH_CACHE_SECONDS",
+            "index_settle_seconds": "MLHOOKS_INDEX_SETTLE_SECONDS",
             "rate_limit_per_minute": "MLHOOKS_RATE_LIMIT_PER_MINUTE",
             "secret_cache_seconds": "MLHOOKS_SECRET_CACHE_SECONDS",
             "run_refire_seconds": "MLHOOKS_RUN_REFIRE_SECONDS",
             "slack_api_url": "MLHOOKS_SLACK_API_URL",
             "webhook_disable_after_failures": "MLHOOKS_WEBHOOK_DISABLE_AFTER_FAILURES",
             "webhook_disable_after_seconds": "MLHOOKS_WEBHOOK_DISABLE_AFTER_SECONDS",
+            "run_queue_names": "MLHOOKS_RUN_QUEUE_NAMES",
+            "own_queue_urls": "MLHOOKS_OWN_QUEUE_URLS",
         }
         return cls(**{field: env[var] for field, var in names.items() if env.get(var)})
 

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
+import random
+import time
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
@@ -38,6 +41,7 @@ from mlhooks.models.records import (
     ExecutionRecord,
     MemberRecord,
     ProjectRecord,
+    RunQueueRecord,
     SecretRecord,
     SlackRecord,
     WebhookAlert,
@@ -47,12 +51,28 @@ from mlhooks.models.records import (
 from mlhooks.models.vocabulary import ExecutionState, Role
 
 R = TypeVar("R", bound=BaseModel)
+
+
+class AutomationsRevision(NamedTuple):
+    """How many changes an entity's automations have had, and when (epoch seconds) the last was."""
+
+    number: int
+    changed_at: int
+
+
 Op = tuple[dict[str, Any], MlhooksError | None]
 
 ENTITY_SK = "#ENTITY"
+AUTOMATIONS_SK = "#AUTOMATIONS"  # the entity's automations revision
 GSI1 = "GSI1"
 # A webhook's current run of failed deliveries and the alert about it, beside its document.
 HEALTH_ATTRIBUTES = ("failures", "failing_since", "last_failure_at", "last_error", "alert")
+TRANSACTION_ATTEMPTS = 4
+# What one page of a list may cost: queries, and items each query evaluates when a filter applies.
+MAX_QUERY_CALLS = 2
+FILTERED_PAGE_ITEMS = 200
+# A claim on a secret's name older than this was left by a request that died: it may be taken over.
+SECRET_CLAIM_SECONDS = 120
 
 
 def entity_pk(entity: str) -> str:
@@ -125,18 +145,28 @@ class Store:
         }
 
     def _transact(self, ops: Sequence[Op]) -> None:
-        """Write all or nothing; a failed condition raises the error registered with its operation."""
-        try:
-            self.client.transact_write_items(TransactItems=[op for op, _ in ops])
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = exc.response.get("CancellationReasons") or []
+        """Write all or nothing; a failed condition raises the error registered with its operation.
+        A transaction that only collided with another one in flight (TransactionConflict) is tried
+        again: it says nothing about the conditions, and writes that share an item (the automations
+        revision) collide under load."""
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                self.client.transact_write_items(TransactItems=[op for op, _ in ops])
+                return
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = exc.response.get("CancellationReasons") or []
             for (_, error), reason in zip(ops, reasons, strict=False):
                 if reason.get("Code") == "ConditionalCheckFailed" and error is not None:
                     raise error from None
-            # A condition without an error of its own, or a transaction conflict: a concurrent change.
-            raise Conflict("A concurrent change touched the same resources; retry the request.") from None
+            if attempt == TRANSACTION_ATTEMPTS or not any(
+                r.get("Code") == "TransactionConflict" for r in reasons
+            ):
+                break
+            time.sleep(random.uniform(0, 0.05 * 2**attempt))  # noqa: S311 - jitter, not cryptography
+        # A condition without an error of its own, or conflicts that kept coming: a concurrent change.
+        raise Conflict("A concurrent change touched the same resources; retry the request.")
 
     @staticmethod
     def _conditional(write: Callable[..., dict[str, Any]], **request: Any) -> dict[str, Any] | None:
@@ -184,35 +214,52 @@ class Store:
         index_pk: str | None = None,
         newest_first: bool = False,
     ) -> tuple[list[R], str | None]:
-        """A page of one kind of item; keeps reading until `limit` items passed the filter.
+        """One kind of item: a page of at most `limit` (then a bounded cost, whatever the partition
+        holds), or with no limit all of them (for an entity's configuration, never its history).
+
+        A page costs at most MAX_QUERY_CALLS queries of at most FILTERED_PAGE_ITEMS items evaluated
+        each. A filtered page may therefore hold fewer than `limit` items, or none, and still carry a
+        next_token: the caller follows it, as with DynamoDB itself. The token points just past the
+        last item evaluated for this page, so no item is skipped or returned twice.
 
         With `index`, reads that GSI's partition `index_pk` (eventually consistent, as GSIs are)."""
         pk = entity_pk(entity)
+        if index:
+            kwargs: dict[str, Any] = {
+                "IndexName": index,
+                "KeyConditionExpression": Key(f"{index}PK").eq(index_pk),
+                "ScanIndexForward": not newest_first,
+            }
+            key_names = ("PK", "SK", f"{index}PK", f"{index}SK")
+        else:
+            kwargs = {
+                "KeyConditionExpression": Key("PK").eq(pk) & Key("SK").begins_with(prefix),
+                "ConsistentRead": True,
+                "ScanIndexForward": not newest_first,
+            }
+            key_names = ("PK", "SK")
+        if filter_condition is not None:
+            kwargs["FilterExpression"] = filter_condition
         start = self._decode_token(token, pk, prefix, index, index_pk)
         records: list[R] = []
+        calls = 0
         while True:
-            if index:
-                kwargs: dict[str, Any] = {
-                    "IndexName": index,
-                    "KeyConditionExpression": Key(f"{index}PK").eq(index_pk),
-                    "ScanIndexForward": not newest_first,
-                }
-            else:
-                kwargs = {
-                    "KeyConditionExpression": Key("PK").eq(pk) & Key("SK").begins_with(prefix),
-                    "ConsistentRead": True,
-                    "ScanIndexForward": not newest_first,
-                }
             if start:
                 kwargs["ExclusiveStartKey"] = start
-            if filter_condition is not None:
-                kwargs["FilterExpression"] = filter_condition
             if limit:
-                kwargs["Limit"] = limit - len(records)
+                # Limit counts items evaluated: without a filter each is returned, with one a fixed page
+                # is read so that a rare match costs the same as a common one.
+                kwargs["Limit"] = limit - len(records) if filter_condition is None else FILTERED_PAGE_ITEMS
             page = self.table.query(**kwargs)
-            records.extend(self._record(item, model) for item in page["Items"])
+            calls += 1
+            for item in page["Items"]:
+                records.append(self._record(item, model))
+                if limit and len(records) == limit:
+                    return records, _page_token({name: item[name] for name in key_names})
             start = page.get("LastEvaluatedKey")
-            if not start or (limit and len(records) >= limit):
+            if not start:
+                return records, None
+            if limit and calls == MAX_QUERY_CALLS:
                 return records, _page_token(start)
 
     @staticmethod
@@ -371,6 +418,7 @@ class Store:
                             "key_id": key.id,
                             "member": key.member,
                             "created_at": key.created_at,
+                            "service": key.service,
                         },
                         "attribute_not_exists(PK)",
                     ),
@@ -379,11 +427,16 @@ class Store:
             ]
         )
 
-    def find_api_key(self, key_hash: str) -> dict[str, str] | None:
+    def find_api_key(self, key_hash: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"PK": f"KEY#{key_hash}", "SK": "KEY"}, ConsistentRead=True).get(
             "Item"
         )
-        return None if item is None else {k: item[k] for k in ("entity", "key_id", "member", "created_at")}
+        if item is None:
+            return None
+        return {
+            **{k: item[k] for k in ("entity", "key_id", "member", "created_at")},
+            "service": bool(item.get("service")),
+        }
 
     def get_api_key(self, entity: str, key_id: str) -> ApiKeyRecord | None:
         return self._get(entity, f"APIKEY#{key_id}", ApiKeyRecord)
@@ -404,58 +457,100 @@ class Store:
         )
 
     # ---- secrets -----------------------------------------------------------------------------------
+    # A secret's record is claimed before its value is written and released after, so that of two
+    # requests racing on one name exactly one writes a value, and it is the one that is answered
+    # 201 (create) or 204 (delete). A claimed record (`pending`) is invisible to readers and cannot
+    # be referenced; a claim left by a crashed request goes stale after SECRET_CLAIM_SECONDS.
 
     def get_secret(self, entity: str, name: str) -> SecretRecord | None:
-        return self._get(entity, f"SECRET#{name}", SecretRecord)
+        item = self.table.get_item(Key=self._key(entity, f"SECRET#{name}"), ConsistentRead=True).get("Item")
+        return None if item is None or "pending" in item else self._record(item, SecretRecord)
 
     def list_secrets(self, entity: str) -> list[SecretRecord]:
-        return self._list_all(entity, "SECRET#", SecretRecord)
+        return self._query(entity, "SECRET#", SecretRecord, filter_condition=Attr("pending").not_exists())[0]
 
-    def put_secret(self, record: SecretRecord, *, create: bool) -> None:
-        condition = "attribute_not_exists(PK)" if create else "attribute_exists(PK)"
-        error = (
-            Conflict(f"A secret named {record.name} exists.", field="name")
-            if create
-            else NotFound(f"No secret {record.name}.")
+    def claim_secret_create(self, record: SecretRecord, token: str, now: int) -> None:
+        """Claim the name for a new secret: Conflict if it exists, or another create holds a fresh claim."""
+        item = self._item(record.entity, f"SECRET#{record.name}", record, refs=0)
+        claimed = self._written(
+            self.table.put_item,
+            Item={**item, "pending": f"CREATE#{token}", "pending_at": now},
+            ConditionExpression="attribute_not_exists(PK) "
+            "OR (attribute_exists(pending) AND pending_at < :stale)",
+            ExpressionAttributeValues={":stale": now - SECRET_CLAIM_SECONDS},
         )
-        item = self._item(record.entity, f"SECRET#{record.name}", record)
-        if create:
-            self._transact([(self._put({**item, "refs": 0}, condition), error)])
-        else:
-            self._transact(
-                [
-                    (
-                        self._update(
-                            self._key(record.entity, f"SECRET#{record.name}"),
-                            "SET doc = :doc",
-                            {":doc": item["doc"]},
-                            condition,
-                        ),
-                        error,
-                    )
-                ]
+        if not claimed:
+            raise Conflict(
+                f"A secret named {record.name} exists (or is being created right now); "
+                "rotate it to change its value.",
+                field="name",
             )
 
-    def delete_secret(self, entity: str, name: str, in_use: Callable[[], MlhooksError]) -> None:
+    def release_secret_claim(self, entity: str, name: str, token: str, *, keep: bool) -> bool:
+        """End a claim. `keep` makes the record visible again (a finished create, or a delete that
+        could not erase the value); otherwise the record goes (a finished delete, a failed create).
+        False if the claim was no longer ours."""
+        key = self._key(entity, f"SECRET#{name}")
+        ours = {
+            "ConditionExpression": "pending IN (:creating, :deleting)",
+            "ExpressionAttributeValues": {":creating": f"CREATE#{token}", ":deleting": f"DELETE#{token}"},
+        }
+        if keep:
+            return self._written(
+                self.table.update_item, Key=key, UpdateExpression="REMOVE pending, pending_at", **ours
+            )
+        return self._written(self.table.delete_item, Key=key, **ours)
+
+    def claim_secret_delete(
+        self, entity: str, name: str, token: str, now: int, in_use: Callable[[], MlhooksError]
+    ) -> None:
+        """Claim an unused secret for deletion; NotFound, or `in_use()` while anything references it."""
         try:
-            self.table.delete_item(
+            self.table.update_item(
                 Key=self._key(entity, f"SECRET#{name}"),
-                ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(refs) OR refs = :zero)",
-                ExpressionAttributeValues={":zero": 0},
+                UpdateExpression="SET pending = :claim, pending_at = :now",
+                ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(refs) OR refs = :zero) "
+                "AND (attribute_not_exists(pending) "
+                "OR (begins_with(pending, :deleting) AND pending_at < :stale))",
+                ExpressionAttributeValues={
+                    ":claim": f"DELETE#{token}",
+                    ":now": now,
+                    ":zero": 0,
+                    ":deleting": "DELETE#",
+                    ":stale": now - SECRET_CLAIM_SECONDS,
+                },
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            if "Item" not in exc.response:
+            item = exc.response.get("Item")
+            if item is None or "pending" in item:
                 raise NotFound(f"No secret {name}.") from None
             raise in_use() from None
+
+    def touch_secret(self, record: SecretRecord) -> None:
+        """A rotation: the record's new timestamps, unless it is gone or claimed meanwhile."""
+        written = self._written(
+            self.table.update_item,
+            Key=self._key(record.entity, f"SECRET#{record.name}"),
+            UpdateExpression="SET doc = :doc",
+            ConditionExpression="attribute_exists(PK) AND attribute_not_exists(pending)",
+            ExpressionAttributeValues={":doc": record.model_dump_json()},
+        )
+        if not written:
+            raise NotFound(f"No secret {record.name}.")
 
     def _ref_ops(self, entity: str, kind: str, added: set[str], removed: set[str], field: str) -> list[Op]:
         """Count references from a webhook to its secrets (kind SECRET) or from an automation to its
         integration (WEBHOOK/SLACK). An added reference requires the target to exist."""
         ops: list[Op] = []
-        label = {"SECRET": "secret", "WEBHOOK": "webhook", "SLACK": "Slack integration"}[kind]
+        label = {
+            "SECRET": "secret",
+            "WEBHOOK": "webhook",
+            "SLACK": "Slack integration",
+            "RUNQUEUE": "run queue",
+        }[kind]
         for name in sorted(added):
             ops.append(
                 (
@@ -463,7 +558,8 @@ class Store:
                         self._key(entity, f"{kind}#{name}"),
                         "ADD refs :one",
                         {":one": 1},
-                        "attribute_exists(PK)",
+                        # A secret being created or deleted (claimed) cannot be referenced yet.
+                        "attribute_exists(PK) AND attribute_not_exists(pending)",
                     ),
                     InvalidInput(f"No {label} named {name} in this entity; create it first.", field=field),
                 )
@@ -488,7 +584,13 @@ class Store:
             alert=None if alert is None else WebhookAlert.model_validate_json(alert),
         )
         record = WebhookRecord.model_validate_json(item["doc"])
-        return record.model_copy(update={"revision": int(item.get("revision", 0)), "health": health})
+        return record.model_copy(
+            update={
+                "revision": int(item.get("revision", 0)),
+                "users": int(item.get("users", 0)),
+                "health": health,
+            }
+        )
 
     def get_webhook(self, entity: str, name: str) -> WebhookRecord | None:
         item = self.table.get_item(Key=self._key(entity, f"WEBHOOK#{name}"), ConsistentRead=True).get("Item")
@@ -527,7 +629,14 @@ class Store:
         return "attribute_exists(PK) AND attribute_not_exists(revision)", {}
 
     def update_webhook(self, old: WebhookRecord, new: WebhookRecord) -> None:
+        """Replace the webhook as read, unless it changed since or an automation using it was saved
+        since (its automations were checked against this version: see `_webhook_use_op`)."""
         condition, values = self._revised(old)
+        if old.users:
+            condition += " AND #users = :users"
+            values[":users"] = old.users
+        else:
+            condition += " AND attribute_not_exists(#users)"
         expression = "SET doc = :doc, revision = :next"
         if new.enabled and not old.enabled:
             # Re-enabled: the failure run that disabled it is over; count afresh.
@@ -540,8 +649,9 @@ class Store:
                         expression,
                         {":doc": new.model_dump_json(), ":next": old.revision + 1, **values},
                         condition,
+                        names={"#users": "users"},
                     ),
-                    Conflict("The webhook changed concurrently; retry."),
+                    Conflict("The webhook or an automation using it changed concurrently; retry."),
                 ),
                 *self._ref_ops(
                     new.entity,
@@ -680,6 +790,63 @@ class Store:
     def delete_slack(self, record: SlackRecord, in_use: Callable[[], MlhooksError]) -> None:
         self._delete_integration("SLACK", record.entity, record.name, record.secret_names(), in_use)
 
+    # ---- run queues --------------------------------------------------------------------------------
+    # A queue belongs to one entity: a marker keyed by the queue itself (account and name) is written
+    # with the entity's record, so no other entity can register it and send jobs there.
+
+    def get_run_queue(self, entity: str, name: str) -> RunQueueRecord | None:
+        return self._get(entity, f"RUNQUEUE#{name}", RunQueueRecord)
+
+    def list_run_queues(self, entity: str) -> list[RunQueueRecord]:
+        return self._list_all(entity, "RUNQUEUE#", RunQueueRecord)
+
+    def create_run_queue(self, record: RunQueueRecord, queue_key: str) -> None:
+        self._transact(
+            [
+                (
+                    self._put(
+                        self._item(record.entity, f"RUNQUEUE#{record.name}", record, refs=0, queue=queue_key),
+                        "attribute_not_exists(PK)",
+                    ),
+                    Conflict(f"A run queue named {record.name} exists.", field="name"),
+                ),
+                (
+                    self._put(
+                        {"PK": f"QUEUE#{queue_key}", "SK": "OWNER", "entity": record.entity},
+                        "attribute_not_exists(PK)",
+                    ),
+                    Conflict(
+                        "This queue is already registered as a run queue (a queue belongs to one entity).",
+                        field="url",
+                    ),
+                ),
+            ]
+        )
+
+    def delete_run_queue(
+        self, record: RunQueueRecord, queue_key: str, in_use: Callable[[], MlhooksError]
+    ) -> None:
+        self._transact(
+            [
+                (
+                    self._delete(
+                        self._key(record.entity, f"RUNQUEUE#{record.name}"),
+                        "attribute_exists(PK) AND (attribute_not_exists(refs) OR refs = :zero)",
+                        {":zero": 0},
+                    ),
+                    in_use(),
+                ),
+                (
+                    self._delete(
+                        {"PK": f"QUEUE#{queue_key}", "SK": "OWNER"},
+                        "entity = :entity",
+                        {":entity": record.entity},
+                    ),
+                    None,
+                ),
+            ]
+        )
+
     # ---- projects ----------------------------------------------------------------------------------
 
     def create_project(self, record: ProjectRecord) -> None:
@@ -746,17 +913,85 @@ class Store:
 
     @staticmethod
     def _name_marker_sk(record: AutomationRecord) -> str:
-        return f"AUTONAME#{record.scope_key}#{record.name.casefold()}"
+        # Hashed: `casefold()` can triple a name's length (ΐ), and a sort key holds at most 1,024 bytes.
+        folded = hashlib.sha256(record.name.casefold().encode("utf-8")).hexdigest()
+        return f"AUTONAME#{record.scope_key}#{folded}"
+
+    def _revision_op(self, entity: str) -> Op:
+        """Counts every change to the entity's automations, and says when the last one was made: the
+        matcher keeps its cache while the count stands (see AutomationCache)."""
+        return (
+            self._update(
+                self._key(entity, AUTOMATIONS_SK),
+                "ADD revision :one SET changed_at = :now",
+                {":one": 1, ":now": int(time.time())},
+            ),
+            None,
+        )
+
+    def automations_revision(self, entity: str) -> AutomationsRevision:
+        item = self.table.get_item(
+            Key=self._key(entity, AUTOMATIONS_SK),
+            ConsistentRead=True,
+            ProjectionExpression="revision, changed_at",
+        ).get("Item")
+        if not item:
+            return AutomationsRevision(0, 0)
+        return AutomationsRevision(int(item["revision"]), int(item.get("changed_at", 0)))
+
+    def get_webhooks(self, entity: str, names: set[str]) -> dict[str, WebhookRecord]:
+        """The named webhooks that exist, in one BatchGetItem per 100 names."""
+        found: dict[str, WebhookRecord] = {}
+        keys = [self._key(entity, f"WEBHOOK#{name}") for name in sorted(names)]
+        for start in range(0, len(keys), 100):
+            request = {self.table.name: {"Keys": keys[start : start + 100], "ConsistentRead": True}}
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer["Responses"].get(self.table.name, []):
+                    webhook = self._webhook(item)
+                    found[webhook.name] = webhook
+                request = answer.get("UnprocessedKeys") or {}
+        return found
+
+    def _webhook_use_op(self, entity: str, name: str, revision: int, delta: int) -> Op:
+        """An automation's payload was checked against this revision of its webhook (secrets, token):
+        it is written only while the webhook is still at it, and it counts as a use (`users`), so a
+        webhook edit that checked the automations before this one was written fails rather than
+        breaks it."""
+        if revision:
+            condition, values = "revision = :revision", {":revision": revision}
+        else:
+            condition, values = "attribute_exists(PK) AND attribute_not_exists(revision)", {}
+        return (
+            self._update(
+                self._key(entity, f"WEBHOOK#{name}"),
+                "ADD refs :delta, #users :one",
+                {":delta": delta, ":one": 1, **values},
+                condition,
+                names={"#users": "users"},
+            ),
+            Conflict(
+                f"Webhook {name} changed or was deleted meanwhile; check it and retry.",
+                field="action.webhook",
+            ),
+        )
 
     def _automation_reference_ops(
-        self, old: AutomationRecord | None, new: AutomationRecord | None
+        self, old: AutomationRecord | None, new: AutomationRecord | None, webhook_revision: int | None = None
     ) -> list[Op]:
         ops: list[Op] = []
         old_ref, new_ref = (old.integration if old else None), (new.integration if new else None)
         entity = (new or old).entity  # type: ignore[union-attr]
-        if old_ref != new_ref:
+        if new_ref and new_ref[0] == "WEBHOOK" and webhook_revision is not None:
+            ops.append(self._webhook_use_op(entity, new_ref[1], webhook_revision, int(old_ref != new_ref)))
+            if old_ref and old_ref != new_ref:
+                ops += self._ref_ops(entity, old_ref[0], set(), {old_ref[1]}, "action")
+        elif old_ref != new_ref:
             if new_ref:
-                ops += self._ref_ops(entity, new_ref[0], {new_ref[1]}, set(), f"action.{new_ref[0].lower()}")
+                field = {"WEBHOOK": "action.webhook", "SLACK": "action.slack", "RUNQUEUE": "action.queue"}[
+                    new_ref[0]
+                ]
+                ops += self._ref_ops(entity, new_ref[0], {new_ref[1]}, set(), field)
             if old_ref:
                 ops += self._ref_ops(entity, old_ref[0], set(), {old_ref[1]}, "action")
         if new is not None:
@@ -776,9 +1011,9 @@ class Store:
                         InvalidInput("The automation's scope does not exist in this entity.", field="scope"),
                     )
                 )
-        return ops
+        return [*ops, self._revision_op(entity)]
 
-    def create_automation(self, record: AutomationRecord) -> None:
+    def create_automation(self, record: AutomationRecord, webhook_revision: int | None = None) -> None:
         marker = {
             "PK": entity_pk(record.entity),
             "SK": self._name_marker_sk(record),
@@ -802,7 +1037,7 @@ class Store:
                     self._put(marker, "attribute_not_exists(PK)"),
                     Conflict(f"An automation named {record.name!r} exists in this scope.", field="name"),
                 ),
-                *self._automation_reference_ops(None, record),
+                *self._automation_reference_ops(None, record, webhook_revision),
             ]
         )
 
@@ -840,7 +1075,9 @@ class Store:
         )
         return records
 
-    def update_automation(self, old: AutomationRecord, new: AutomationRecord) -> None:
+    def update_automation(
+        self, old: AutomationRecord, new: AutomationRecord, webhook_revision: int | None = None
+    ) -> None:
         """Replace an automation if it is still at `old.version`; `new.version` must be old + 1."""
         item = self._item(new.entity, f"AUTOMATION#{new.id}", new, **self._automation_attributes(new))
         ops: list[Op] = [
@@ -866,7 +1103,7 @@ class Store:
                     Conflict(f"An automation named {new.name!r} exists in this scope.", field="name"),
                 )
             )
-        ops += self._automation_reference_ops(old, new)
+        ops += self._automation_reference_ops(old, new, webhook_revision)
         self._transact(ops)
 
     def delete_automation(self, record: AutomationRecord) -> None:

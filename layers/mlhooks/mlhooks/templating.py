@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from mlhooks import bounded_json
 from mlhooks.errors import InvalidInput
 
 MAX_TEMPLATE_BYTES = 64 * 1024
@@ -48,35 +49,27 @@ def parse_template(payload: Any, *, field: str = "action.payload") -> Any:
     """Accept a JSON value, or JSON text, and return the JSON value; refuse anything else."""
     if isinstance(payload, str):
         try:
-            payload = json.loads(payload)
-        except json.JSONDecodeError as exc:
+            payload = bounded_json.loads(payload, max_depth=MAX_TEMPLATE_DEPTH)
+        except bounded_json.JsonRefused as exc:
             raise InvalidInput(
-                f"The payload template is not valid JSON ({exc.msg} at line {exc.lineno}, "
-                f"column {exc.colno}). "
+                f"The payload template is not usable JSON: {exc} "
                 'Put placeholders inside strings: {"version": "${artifact_version_string}"}.',
                 field=field,
             ) from None
     if payload is None:
         raise InvalidInput("The payload template is required.", field=field)
-    try:
-        size = len(json.dumps(payload, allow_nan=False).encode())
-    except (ValueError, RecursionError):
-        raise InvalidInput("The payload template must be finite, plain JSON.", field=field) from None
-    if size > MAX_TEMPLATE_BYTES:
-        raise InvalidInput(f"The payload template is larger than {MAX_TEMPLATE_BYTES} bytes.", field=field)
-    if _depth(payload) > MAX_TEMPLATE_DEPTH:
+    # Depth first, without recursion: serialising a value nested thousands deep would exhaust the stack.
+    if bounded_json.nesting_depth(payload) > MAX_TEMPLATE_DEPTH:
         raise InvalidInput(
             f"The payload template nests deeper than {MAX_TEMPLATE_DEPTH} levels.", field=field
         )
+    try:
+        size = len(json.dumps(payload, allow_nan=False).encode())
+    except ValueError:
+        raise InvalidInput("The payload template must be finite, plain JSON.", field=field) from None
+    if size > MAX_TEMPLATE_BYTES:
+        raise InvalidInput(f"The payload template is larger than {MAX_TEMPLATE_BYTES} bytes.", field=field)
     return payload
-
-
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
 
 
 def _strings(value: Any) -> Iterator[str]:

@@ -19,6 +19,8 @@ def caller_for(router: Router, entity: str | None, role: Role = Role.VIEWER) -> 
             member=context["member"],
             role=Role(context["role"]),
             key_id=context["key_id"],
+            # API Gateway hands context values on as strings.
+            service=str(context.get("service", "false")).lower() == "true",
         )
     except (KeyError, ValueError):
         # Only reachable if the API is deployed without its authorizer: fail closed.

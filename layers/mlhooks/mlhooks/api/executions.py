@@ -89,5 +89,5 @@ def redeliver(entity: str, execution_id: str) -> Response[ExecutionOut]:
 )
 def publish(body: Annotated[PublishRequest, Body()]) -> Response[PublishResponse]:
     caller = caller_for(router, None, Role.MEMBER)
-    published = _executions().publish(caller.entity, body.events)
+    published = _executions().publish(caller, body.events)
     return Response(202, "application/json", PublishResponse(published=published))

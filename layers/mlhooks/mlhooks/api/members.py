@@ -71,7 +71,9 @@ def create_key(entity: str, body: Annotated[ApiKeyCreate, Body()]) -> Response[A
     member = body.member or caller.member
     if member != caller.member and not caller.at_least(Role.ADMIN):
         raise Forbidden("Only admins create keys for other members.", field="member")
-    record, key = _access().create_key(entity, member, body.name)
+    if body.service and not caller.at_least(Role.ADMIN):
+        raise Forbidden("Only admins create service keys.", field="service")
+    record, key = _access().create_key(entity, member, body.name, service=body.service)
     return Response(201, "application/json", ApiKeyCreated(**record.model_dump(), key=key))
 
 

@@ -27,6 +27,7 @@ import boto3
 
 from mlhooks import wiring
 from mlhooks.local import apigw
+from mlhooks.local.atomic_dynamodb import make_moto_dynamodb_atomic
 from mlhooks.local.inbox import Inbox
 from mlhooks.local.template import (
     Route,
@@ -81,7 +82,10 @@ class Stack:
     environment: dict[str, Any] = field(default_factory=dict)  # as written in the template
 
     def resolve(self, value: Any) -> Any:
-        """Resolve the intrinsics the template uses in values: Ref, Fn::Sub, Fn::GetAtt."""
+        """Resolve the intrinsics the template uses in values: Ref, Fn::Sub, Fn::GetAtt, Fn::Join."""
+        if isinstance(value, dict) and "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(self.resolve(part)) for part in parts)
         if isinstance(value, dict) and "Ref" in value:
             name = value["Ref"]
             return self.refs.get(name) if name in self.refs else self.parameters.get(name, "")
@@ -118,6 +122,9 @@ def local_environment(endpoint_url: str, stack: Stack | None = None) -> dict[str
     }
     if stack is not None:
         env.update({name: str(stack.resolve(value)) for name, value in stack.environment.items()})
+        # The local stand-ins for EventBridge's rule targets are the stack's own queues too.
+        own = [env.get("MLHOOKS_OWN_QUEUE_URLS", ""), *stack.rule_taps.values()]
+        env["MLHOOKS_OWN_QUEUE_URLS"] = ",".join(url for url in own if url)
     # Local development calls receivers on this machine; the caller may say otherwise.
     env["MLHOOKS_OUTBOUND_ALLOW"] = os.environ.get("MLHOOKS_OUTBOUND_ALLOW") or LOCAL_ALLOW
     for name in LOCAL_OVERRIDABLE:
@@ -138,6 +145,7 @@ LOCAL_OVERRIDABLE = (
     "MLHOOKS_RETRY_BASE_SECONDS",
     "MLHOOKS_RETRY_MAX_SECONDS",
     "MLHOOKS_MATCH_CACHE_SECONDS",
+    "MLHOOKS_INDEX_SETTLE_SECONDS",
     "MLHOOKS_RATE_LIMIT_PER_MINUTE",
     "MLHOOKS_SLACK_API_URL",
     "MLHOOKS_HTTP_READ_TIMEOUT_SECONDS",
@@ -264,23 +272,32 @@ def _error_body(code: str, message: str, field: str | None = None) -> bytes:
 
 
 class LocalApiGateway:
-    """`sam local start-api`, with the template's authorizer: HTTP request -> proxy event -> handler."""
+    """`sam local start-api`, with the template's authorizer: HTTP request -> proxy event -> handler.
+
+    What API Gateway answers itself (no route, no key, a denied key, a failing function) is rendered
+    from the template's GatewayResponses, so those templates run locally as they run on AWS."""
 
     def __init__(self, fns: Functions, template: dict[str, Any], stage: str = "dev"):
         self.fns = fns
         self.routes = api_routes(template)
         self.authorizer = authorizer_function(template)
+        self.responses = apigw.gateway_responses(template)
         self.stage = stage
 
     def route(self, method: str, path: str) -> Route | None:
         return next((r for r in self.routes if r.matches(method, path)), None)
+
+    def gateway_error(self, response_type: str) -> tuple[int, dict[str, str], bytes]:
+        status, message = apigw.GATEWAY_ERRORS[response_type]
+        return apigw.render_gateway_response(self.responses, response_type, status, message)
 
     def handle(
         self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
         route = self.route(method, path)
         if route is None:
-            return 404, {"Content-Type": "application/json"}, _error_body("not_found", "No such route.")
+            # What API Gateway answers for a path and method no resource takes.
+            return self.gateway_error("MISSING_AUTHENTICATION_TOKEN")
         event = apigw.proxy_event(
             method,
             path,
@@ -294,7 +311,11 @@ class LocalApiGateway:
             denied = self._authorize(event, headers)
             if denied:
                 return denied
-        result = self.fns.invoke(route.function, event)
+        try:
+            result = self.fns.invoke(route.function, event)
+        except Exception:
+            logging.getLogger(__name__).exception("%s failed on %s %s", route.function, method, path)
+            return self.gateway_error("DEFAULT_5XX")
         response_headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
             response_headers[name] = ", ".join(values)
@@ -305,26 +326,18 @@ class LocalApiGateway:
     def _authorize(
         self, event: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, str], bytes] | None:
-        json_type = {"Content-Type": "application/json"}
-        unauthorized = (
-            401,
-            json_type,
-            _error_body(
-                "unauthorized", "Send a valid API key: Authorization: Bearer <key>.", "Authorization"
-            ),
-        )
         # Like API Gateway: no identity source header, no authorizer call.
         if not any(k.lower() == "authorization" for k in headers):
-            return unauthorized
+            return self.gateway_error("UNAUTHORIZED")
         try:
             policy = self.fns.invoke(self.authorizer, apigw.authorizer_request_event(event))
         except Exception as exc:  # the authorizer says "Unauthorized" by raising, as on AWS
             if str(exc) == "Unauthorized":
-                return unauthorized
-            return 500, json_type, _error_body("internal_error", "The authorizer failed.")
+                return self.gateway_error("UNAUTHORIZED")
+            return self.gateway_error("AUTHORIZER_CONFIGURATION_ERROR")
         context = apigw.authorizer_context(policy)
         if context is None:
-            return 403, json_type, _error_body("forbidden", "This API key may not call this route.")
+            return self.gateway_error("ACCESS_DENIED")
         event["requestContext"]["authorizer"] = context
         return None
 
@@ -505,6 +518,8 @@ class LocalRuntime:
 
     def start_aws(self) -> None:
         from moto.server import ThreadedMotoServer  # dev dependency: only the local runtime needs it
+
+        make_moto_dynamodb_atomic()
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
         self.moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)

@@ -11,9 +11,10 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
-    SecretStr,
     StringConstraints,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -27,6 +28,7 @@ from mlhooks.models.names import (
     SecretName,
     Username,
 )
+from mlhooks.models.secret_values import SecretValue
 from mlhooks.models.vocabulary import (
     LEGACY_EVENT_TYPES,
     ActionType,
@@ -43,7 +45,6 @@ from mlhooks.models.vocabulary import (
     SignatureEncoding,
 )
 
-MAX_SECRET_VALUE_CHARS = 16 * 1024
 MAX_WEBHOOK_SECRETS = 20
 MAX_URL_CHARS = 2048
 
@@ -92,12 +93,18 @@ class MemberOut(Output):
 class ApiKeyCreate(Input):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     member: Username | None = Field(None, description="Whose key; admins may name another member.")
+    service: bool = Field(
+        False,
+        description="A service key (admins only), for a platform that publishes events on behalf of "
+        "its users: its events may name any `author`. Other keys publish as their member.",
+    )
 
 
 class ApiKeyOut(Output):
     id: str
     name: str
     member: str
+    service: bool
     prefix: str = Field(description="The key's first characters, to recognise it; never the key.")
     created_at: str
 
@@ -107,9 +114,6 @@ class ApiKeyCreated(ApiKeyOut):
 
 
 # ---- secrets ------------------------------------------------------------------------------------------
-
-
-SecretValue = Annotated[SecretStr, Field(min_length=1, max_length=MAX_SECRET_VALUE_CHARS)]
 
 
 class SecretCreate(Input):
@@ -239,6 +243,22 @@ class SlackOut(Output):
     created_at: str
 
 
+class RunQueueCreate(Input):
+    name: IntegrationName
+    url: Annotated[str, StringConstraints(min_length=1, max_length=1024)] = Field(
+        description="The SQS queue's URL, in this stack's account and region, with a name the stack's "
+        "`RunQueueNames` pattern allows."
+    )
+    description: Description = ""
+
+
+class RunQueueOut(Output):
+    name: str
+    url: str
+    description: str
+    created_at: str
+
+
 # ---- projects -----------------------------------------------------------------------------------------
 
 
@@ -313,6 +333,29 @@ class MetricThresholdAny(Input):
     any_of: list[MetricThreshold] = Field(alias="$or", min_length=1, max_length=10)
 
 
+def _threshold_shape(value: Any) -> str:
+    """Which shape a threshold condition is, from its keys: a list under `$and` or `$or`, or one
+    condition. Deciding first means a mistake is reported in the shape meant, not in all three."""
+    if isinstance(value, dict):
+        return (
+            "MetricThresholdAll"
+            if "$and" in value
+            else "MetricThresholdAny"
+            if "$or" in value
+            else "MetricThreshold"
+        )
+    return type(value).__name__
+
+
+# Tags are the class names: the error renderer leaves capitalised location parts out of field paths.
+ThresholdCondition = Annotated[
+    Annotated[MetricThreshold, Tag("MetricThreshold")]
+    | Annotated[MetricThresholdAll, Tag("MetricThresholdAll")]
+    | Annotated[MetricThresholdAny, Tag("MetricThresholdAny")],
+    Discriminator(_threshold_shape),
+]
+
+
 class MetricChange(Input):
     """W&B `MetricChangeFilter`: current tumbling window against the one before it."""
 
@@ -357,7 +400,7 @@ class ArtifactEvent(Input):
 class RunMetricThresholdEvent(Input):
     type: Literal[EventType.RUN_METRIC_THRESHOLD]
     filter: Filter | None = Field(None, description="Run filter (`display_name`, `user`).")
-    metric: MetricThreshold | MetricThresholdAll | MetricThresholdAny
+    metric: ThresholdCondition
 
 
 class RunMetricChangeEvent(Input):
@@ -411,13 +454,21 @@ class NotificationAction(Input):
 
 class QueueJobAction(Input):
     type: Literal[ActionType.QUEUE_JOB]
-    queue_url: Annotated[str, StringConstraints(max_length=1024)] = Field(
-        description="The run queue: an SQS queue URL."
-    )
+    queue: IntegrationName = Field(description="A run queue of the entity (`…/run-queues`), by name.")
     job: Annotated[str, StringConstraints(min_length=1, max_length=256)]
     version: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "latest"
     overrides: dict[str, Any] = Field(default_factory=dict, description="Run config overrides.")
     destination_project: ProjectName | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _queue_by_name(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "queue_url" in data:
+            raise ValueError(
+                "queue_url is no longer accepted: an admin registers the queue under …/run-queues, "
+                "and the action names it with `queue`"
+            )
+        return data
 
 
 class NoOpAction(Input):
@@ -452,7 +503,7 @@ class AutomationUpdate(Input):
     scope: Scope | None = None
     event: Event | None = None
     action: Action | None = None
-    version: int | None = Field(None, description="Optimistic concurrency, like `If-Match`.")
+    version: int | None = Field(None, ge=1, le=10**18, description="Optimistic concurrency, like `If-Match`.")
 
     @model_validator(mode="before")
     @classmethod
@@ -511,6 +562,9 @@ class ExecutionSummary(Output):
     reason: str | None
     attempt_count: int
     deliveries: int
+    publisher: dict[str, Any] | None = Field(
+        description="Who published the event: `via` api (with the key id and member) or eventbridge."
+    )
     created_at: str
     updated_at: str
 

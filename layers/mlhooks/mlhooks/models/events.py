@@ -9,40 +9,101 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
+from mlhooks.bounded_json import nesting_depth
 from mlhooks.models.api import Input
 from mlhooks.models.names import CollectionName, EntityName, ProjectName
 from mlhooks.models.vocabulary import EventType, RunState
 
 SOURCE = "mlhooks.platform"
+# Events published through the API. Only the API's role may put events with this source on the bus
+# (the bus policy in template.yaml denies everyone else), so only for it is `publisher` believed.
+API_SOURCE = "mlhooks.api"
 
 EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 MAX_METADATA_KEYS = 100
+MAX_METADATA_DEPTH = 16
 MAX_METRICS = 1000
+# W&B's steps are 64-bit, but a step far beyond any real run would make every later step look out of
+# order and freeze the run's conditions for good: steps stay within what JSON numbers hold exactly.
+MAX_STEP = 2**53 - 1
+
+
+NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _metric_value(value: Any) -> float:
+    """A number as logged. JSON cannot hold NaN and the infinities as numbers: they travel as the
+    strings "NaN", "Infinity" and "-Infinity", or as null (what most JSON writers make of NaN)."""
+    if value is None:
+        return math.nan
+    if isinstance(value, str) and value in NON_FINITE:
+        return NON_FINITE[value]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError('a metric value is a number, or "NaN", "Infinity", "-Infinity" or null')
+    try:
+        return float(value)
+    except OverflowError:
+        raise ValueError("the metric value is too large for a float") from None
+
+
+# Conditions ignore the non-finite values and count them; the step's other metrics still count.
+MetricValue = Annotated[float, BeforeValidator(_metric_value)]
+Step = Annotated[int, Field(strict=True, ge=0, le=MAX_STEP)]
 
 
 class Artifact(Input):
     id: ShortText
-    version_index: Annotated[int, Field(ge=0)]
+    version_index: Annotated[int, Field(ge=0, le=MAX_STEP)]
     type: Annotated[str, StringConstraints(min_length=1, max_length=64)]
     aliases: list[ShortText] = Field(default_factory=list, max_length=100)
     tags: list[ShortText] = Field(default_factory=list, max_length=100)
     metadata: dict[str, Any] = Field(default_factory=dict, max_length=MAX_METADATA_KEYS)
 
+    @field_validator("metadata")
+    @classmethod
+    def _bounded(cls, metadata: dict[str, Any]) -> dict[str, Any]:
+        if nesting_depth(metadata) > MAX_METADATA_DEPTH:
+            raise ValueError(f"metadata nests deeper than {MAX_METADATA_DEPTH} levels")
+        try:
+            json.dumps(metadata, allow_nan=False)
+        except ValueError:
+            raise ValueError("metadata must be plain JSON: finite numbers, strings, lists, objects") from None
+        return metadata
+
 
 class Run(Input):
+    # Non-finite metrics leave as strings, so that re-serialising an event never turns them into null.
+    model_config = ConfigDict(extra="forbid", ser_json_inf_nan="strings")
+
     id: ShortText
     display_name: ShortText
     user: ShortText
     state: RunState | None = None
-    step: Annotated[int, Field(ge=0)] | None = None
-    # Values may be NaN or infinite (a diverging loss); they are kept, and judged by conditions.
-    metrics: dict[ShortText, float] = Field(default_factory=dict, max_length=MAX_METRICS)
+    step: Step | None = None
+    # Values may be NaN or infinite (a diverging loss); they are kept, and ignored (and counted) by
+    # conditions, so the other metrics of the step still count.
+    metrics: dict[ShortText, MetricValue] = Field(default_factory=dict, max_length=MAX_METRICS)
+
+
+class Publisher(Input):
+    """Who put an event on the bus: through the API, an API key and its member (a member's key
+    publishes as that member; a service key may publish for others); else EventBridge itself, where
+    only the account's IAM principals can publish."""
+
+    via: Literal["api", "eventbridge"]
+    key_id: str | None = None
+    member: str | None = None
+    service: bool = False
+
+
+BUS_PUBLISHER = Publisher(via="eventbridge")
 
 
 class EventDetail(Input):
@@ -55,6 +116,9 @@ class EventDetail(Input):
     entity: EntityName
     project: ProjectName
     author: ShortText = Field(description="Who caused the event (a username).")
+    publisher: Publisher | None = Field(
+        None, description="Set by mlhooks when the event is published through the API; not yours to set."
+    )
 
 
 class ArtifactEventDetail(EventDetail):

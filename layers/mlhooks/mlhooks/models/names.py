@@ -24,7 +24,12 @@ CollectionName = Annotated[str, StringConstraints(pattern=PROJECT_PATTERN)]
 IntegrationName = Annotated[str, StringConstraints(pattern=INTEGRATION_PATTERN)]
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 SecretName = Annotated[str, StringConstraints(pattern=SECRET_PATTERN)]
-AutomationName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+# Shown in Slack, headers of queued jobs and the console: any text but control characters.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]+$"
+AutomationName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=NO_CONTROL_CHARACTERS),
+]
 Description = Annotated[str, StringConstraints(max_length=1024)]
 
 

@@ -34,6 +34,8 @@ class ApiKeyRecord(Record):
     prefix: str
     key_hash: str
     created_at: str
+    # A service key (made by an admin, for a platform) may publish events on behalf of other authors.
+    service: bool = False
 
 
 class SecretRecord(Record):
@@ -82,6 +84,8 @@ class WebhookRecord(Record):
     # Kept beside the document, not in it (see WebhookHealth); `revision` guards edits.
     health: WebhookHealth = Field(default_factory=WebhookHealth, exclude=True)
     revision: int = Field(0, exclude=True)
+    # How many times automations using it were saved: a webhook edit checks them at one count.
+    users: int = Field(0, exclude=True)
 
     def secret_names(self) -> set[str]:
         """Every secret this webhook uses, which therefore cannot be deleted while it exists."""
@@ -102,6 +106,15 @@ class SlackRecord(Record):
 
     def secret_names(self) -> set[str]:
         return {self.bot_token_secret}
+
+
+class RunQueueRecord(Record):
+    """An SQS queue an admin registered for QUEUE_JOB actions; one entity owns a queue."""
+
+    name: str
+    url: str
+    description: str = ""
+    created_at: str
 
 
 class ProjectRecord(Record):
@@ -149,6 +162,8 @@ class AutomationRecord(Record):
             return ("WEBHOOK", self.action.webhook)  # type: ignore[union-attr]
         if self.action.type is ActionType.NOTIFICATION:
             return ("SLACK", self.action.slack)  # type: ignore[union-attr]
+        if self.action.type is ActionType.QUEUE_JOB:
+            return ("RUNQUEUE", self.action.queue)  # type: ignore[union-attr]
         return None
 
 
@@ -181,5 +196,7 @@ class ExecutionRecord(Record):
     deliveries: int = 1
     # Variables the match itself decided (a run condition's metric values), added to the event's.
     variables: dict[str, str] = {}
+    # Who published the event: the API key and member, or EventBridge.
+    publisher: dict[str, Any] | None = None
     created_at: str
     updated_at: str
