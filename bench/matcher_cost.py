@@ -99,17 +99,17 @@ def run(events, lookup, meter):  # type: ignore[no-untyped-def]
 
 
 def measure(events_per_size: int) -> list[list[object]]:
+    from mlhooks.components import get_components
     from mlhooks.matcher import AutomationCache, EventMatcher
-    from mlhooks.wiring import components
 
     rows = []
     for count in (100, 10_000):
         with local_aws():
-            parts = components()
-            load(parts.store, count)
-            meter = DynamoMeter(parts.store.client)
-            cold = EventMatcher(parts)  # cache lifetime 0: every event does its look-ups
-            warm = EventMatcher(parts, cache=AutomationCache(ttl=3600))  # a warm container
+            components = get_components()
+            load(components.store, count)
+            meter = DynamoMeter(components.store.client)
+            cold = EventMatcher(components)  # cache lifetime 0: every event does its look-ups
+            warm = EventMatcher(components, cache=AutomationCache(ttl=3600))  # a warm container
 
             def look_up(matcher: EventMatcher, detail: Any) -> list:
                 # What the matcher does per event: the automations revision, then the candidates.
@@ -122,7 +122,7 @@ def measure(events_per_size: int) -> list[list[object]]:
             for detail in events:
                 look_up(warm, detail)  # fills the warm container's cache
             cached = run(events, lambda d: look_up(warm, d), meter)
-            scan = run(events[: max(3, len(events) // 10)], lambda d: full_scan(parts.store, d), meter)
+            scan = run(events[: max(3, len(events) // 10)], lambda d: full_scan(components.store, d), meter)
             rows_by_name = (
                 ("index (mlhooks), cold", indexed),
                 ("index (mlhooks), warm", cached),

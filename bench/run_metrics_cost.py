@@ -84,30 +84,30 @@ def event(step: int, rng: random.Random) -> dict:
 
 
 def measure(events: int) -> list[list[object]]:
+    from mlhooks.components import get_components
     from mlhooks.matcher import EventMatcher
-    from mlhooks.wiring import components
 
     rows = []
     for cache_seconds, label in ((0.0, "cold (look-ups every event)"), (30.0, "warm (cached look-ups)")):
         with local_aws():
-            parts = components()
-            with parts.store.table.batch_writer() as batch:
+            components = get_components()
+            with components.store.table.batch_writer() as batch:
                 for record in automations(50):
                     batch.put_item(
-                        Item=parts.store._item(
+                        Item=components.store._item(
                             "bench",
                             f"AUTOMATION#{record.id}",
                             record,
-                            **parts.store._automation_attributes(record),
+                            **components.store._automation_attributes(record),
                         )
                     )
-            matcher = EventMatcher(parts)
+            matcher = EventMatcher(components)
             matcher.cache.ttl = cache_seconds
             rng = random.Random(1)
             matcher.handle(event(0, rng))
-            meter = DynamoMeter(parts.store.client)
+            meter = DynamoMeter(components.store.client)
             operations: collections.Counter[str] = collections.Counter()
-            parts.store.client.meta.events.register(
+            components.store.client.meta.events.register(
                 "before-call.dynamodb.*",
                 lambda event_name, **_: operations.update([event_name.rsplit(".", 1)[1]]),
             )

@@ -45,12 +45,12 @@ def per_call(n: int, action) -> float:  # type: ignore[no-untyped-def]
 
 
 def main(n: int) -> None:
+    from mlhooks.components import get_components
     from mlhooks.delivery import prepare_webhook_request, send
     from mlhooks.local.runtime import sqs_record
     from mlhooks.matcher import EventMatcher
     from mlhooks.models.records import WebhookRecord
     from mlhooks.senders import WebhookSender
-    from mlhooks.wiring import components
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -69,7 +69,7 @@ def main(n: int) -> None:
     secrets = {"T": "token-value", "S": "signing-value"}
     rows = []
     with local_aws() as stack:
-        parts = components()
+        components = get_components()
         body = prepare_webhook_request(webhook, template, variables, secrets, message_id="m").body
         bare = requests.Session()
         baseline = per_call(
@@ -79,7 +79,7 @@ def main(n: int) -> None:
 
         def mlhooks_delivery(i: int) -> None:
             request = prepare_webhook_request(webhook, template, variables, secrets, message_id=f"m{i}")
-            assert send(parts.outbound, request).status_code == 200
+            assert send(components.outbound, request).status_code == 200
 
         delivery = per_call(n, mlhooks_delivery)
         rows.append(
@@ -96,14 +96,14 @@ def main(n: int) -> None:
         from mlhooks.projects import ProjectService
         from mlhooks.secrets import SecretsService
 
-        AccessService(parts.store).bootstrap("bench", "admin")
-        SecretsService(parts.store, parts.vault).create("bench", "T", "token-value")
-        SecretsService(parts.store, parts.vault).create("bench", "S", "signing-value")
-        WebhookService(parts).create(
+        AccessService(components.store).bootstrap("bench", "admin")
+        SecretsService(components.store, components.vault).create("bench", "T", "token-value")
+        SecretsService(components.store, components.vault).create("bench", "S", "signing-value")
+        WebhookService(components).create(
             "bench", WebhookCreate(name="w", url=url, access_token_secret="T", signing_secret="S")
         )
-        ProjectService(parts.store).create("bench", ProjectCreate(name="p"))
-        AutomationService(parts.store, parts.settings).create(
+        ProjectService(components.store).create("bench", ProjectCreate(name="p"))
+        AutomationService(components.store, components.settings).create(
             "bench",
             AutomationCreate.model_validate(
                 {
@@ -115,7 +115,10 @@ def main(n: int) -> None:
             ),
             "admin",
         )
-        matcher, sender = EventMatcher(parts), WebhookSender(parts, parts.settings.webhook_queue_url)
+        matcher, sender = (
+            EventMatcher(components),
+            WebhookSender(components, components.settings.webhook_queue_url),
+        )
         queue_arn = stack.arns["WebhookQueue"]
 
         def full_job(i: int) -> None:
@@ -131,14 +134,14 @@ def main(n: int) -> None:
                     "artifact": {"id": "a", "version_index": 3, "type": "model"},
                 }
             )
-            revision = parts.store.automations_revision("bench")
+            revision = components.store.automations_revision("bench")
             execution = matcher._execution(
                 matcher.candidates(detail, EventType.ADD_ARTIFACT_ALIAS, revision)[0],
                 detail,
                 "Artifact Alias Added",
                 EventType.ADD_ARTIFACT_ALIAS,
             )
-            parts.store.create_execution(execution)
+            components.store.create_execution(execution)
             message = {
                 "MessageId": f"msg-{i}",
                 "ReceiptHandle": "r",

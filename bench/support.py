@@ -16,7 +16,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the tables, not the 
 def local_aws():
     from moto import mock_aws
 
-    from mlhooks import wiring
+    from mlhooks.components import reset_components
     from mlhooks.local.runtime import local_environment, provision
     from mlhooks.local.template import load_template
 
@@ -28,7 +28,7 @@ def local_aws():
         os.environ.pop("AWS_ENDPOINT_URL")
         os.environ["MLHOOKS_MATCH_CACHE_SECONDS"] = "0"
         os.environ["MLHOOKS_OUTBOUND_ALLOW"] = "127.0.0.0/8"
-        wiring.reset()
+        reset_components()
         yield stack
 
 

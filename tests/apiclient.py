@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mlhooks import wiring
 from mlhooks.access import AccessService
+from mlhooks.components import get_components
 from mlhooks.local.runtime import LocalApiGateway
 from mlhooks.models.vocabulary import Role
 
@@ -84,7 +84,7 @@ class Team:
 
 
 def make_team(gateway: LocalApiGateway, entity: str) -> Team:
-    access = AccessService(wiring.components().store)
+    access = AccessService(get_components().store)
     _, admin_key = access.bootstrap(entity, "alice")
     access.add_member(entity, "bob", Role.MEMBER)
     access.add_member(entity, "carol", Role.VIEWER)

@@ -15,7 +15,7 @@ from moto import mock_aws
 from pipelines import Pipeline, make_pipeline
 from samples import ROOT
 
-from mlhooks import wiring
+from mlhooks.components import reset_components
 from mlhooks.local.atomic_dynamodb import make_moto_dynamodb_atomic
 from mlhooks.local.inbox import Inbox
 from mlhooks.local.runtime import (
@@ -62,9 +62,9 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[S
         monkeypatch.setenv("MLHOOKS_MATCH_CACHE_SECONDS", "0")
         # moto updates its indexes with the table: nothing to wait for (test_matcher_cache covers it).
         monkeypatch.setenv("MLHOOKS_INDEX_SETTLE_SECONDS", "0")
-        wiring.reset()
+        reset_components()
         yield stack
-    wiring.reset()
+    reset_components()
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def other_team(gateway: LocalApiGateway) -> Team:
 def allow_loopback(aws: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     """Let webhooks reach receivers on 127.0.0.1, as local development configures it."""
     monkeypatch.setenv("MLHOOKS_OUTBOUND_ALLOW", "127.0.0.0/8")
-    wiring.reset()
+    reset_components()
 
 
 @pytest.fixture

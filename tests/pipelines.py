@@ -12,7 +12,7 @@ import pytest
 from apiclient import Team, make_team
 from samples import load_event
 
-from mlhooks import wiring
+from mlhooks.components import reset_components
 from mlhooks.local.inbox import Inbox
 from mlhooks.local.runtime import Functions, LocalApiGateway, Stack, run_batch
 
@@ -145,7 +145,7 @@ def register_run_queue(team: Team, sqs: Any, name: str = "gpu") -> str:
 def use_slack(pipeline: Pipeline, slack: Inbox, monkeypatch: pytest.MonkeyPatch, token: str) -> None:
     """Point the senders at the fake Slack and add a Slack integration `alerts` with this bot token."""
     monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
-    wiring.reset()
+    reset_components()
     pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)  # a fresh container with the setting
     pipeline.team.admin.post(f"{pipeline.base}/secrets", {"name": "SLACK_BOT", "value": token})
     pipeline.team.admin.post(

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlhooks.access import authenticate
-from mlhooks.wiring import components
+from mlhooks.components import get_components
 
 logger = Logger(service="mlhooks-authorizer")
 
@@ -20,7 +20,7 @@ logger = Logger(service="mlhooks-authorizer")
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     request = APIGatewayAuthorizerRequestEvent(event)
-    caller = authenticate(components().store, request.headers.get("authorization"))
+    caller = authenticate(get_components().store, request.headers.get("authorization"))
     if caller is None:
         logger.info("rejected request: no valid API key")
         raise Exception("Unauthorized")

@@ -3,11 +3,11 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mlhooks.components import get_components
 from mlhooks.matcher import EventMatcher
-from mlhooks.wiring import components
 
 logger = Logger(service="mlhooks-matcher")
-matcher = EventMatcher(components())  # keeps its automation cache across invocations
+matcher = EventMatcher(get_components())  # keeps its automation cache across invocations
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -3,11 +3,11 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mlhooks.components import get_components
 from mlhooks.senders import SlackSender
-from mlhooks.wiring import components
 
 logger = Logger(service="mlhooks-slack-sender")
-sender = SlackSender(components(), components().settings.slack_queue_url)
+sender = SlackSender(get_components(), get_components().settings.slack_queue_url)
 
 
 @logger.inject_lambda_context(log_event=False)

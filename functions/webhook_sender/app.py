@@ -3,11 +3,11 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mlhooks.components import get_components
 from mlhooks.senders import WebhookSender
-from mlhooks.wiring import components
 
 logger = Logger(service="mlhooks-webhook-sender")
-sender = WebhookSender(components(), components().settings.webhook_queue_url)
+sender = WebhookSender(get_components(), get_components().settings.webhook_queue_url)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -159,7 +159,7 @@ def test_duplicate_member_is_409_and_bad_role_is_400(team):
 
 
 def test_keys_of_a_removed_member_do_not_return_with_the_name(team, monkeypatch):
-    from mlhooks import wiring
+    from mlhooks.components import get_components
 
     old_key = team.keys["VIEWER"]
 
@@ -167,7 +167,7 @@ def test_keys_of_a_removed_member_do_not_return_with_the_name(team, monkeypatch)
         raise RuntimeError("DynamoDB throttled")
 
     # The member goes, but removing their key items fails: the keys must stay dead anyway.
-    monkeypatch.setattr(wiring.components().store, "delete_api_key", housekeeping_fails)
+    monkeypatch.setattr(get_components().store, "delete_api_key", housekeeping_fails)
     assert team.admin.delete(f"{team.base}/members/carol").status == 500
     monkeypatch.undo()
     assert team.admin.as_key(old_key).get(f"{team.base}/members").status == 401

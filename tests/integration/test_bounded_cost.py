@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import pytest
 from apiclient import Api, Team
 
-from mlhooks import wiring
+from mlhooks.components import get_components
 from mlhooks.models.records import AutomationRecord, ExecutionRecord
 from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState
 from mlhooks.store import FILTERED_PAGE_ITEMS, MAX_QUERY_CALLS, Store
@@ -38,7 +38,7 @@ START = datetime(2026, 1, 1, tzinfo=UTC)
 @contextmanager
 def sent(operation: str) -> Iterator[list[dict[str, Any]]]:
     """Every DynamoDB `operation` call made meanwhile, as its request body went on the wire."""
-    events = wiring.components().store.client.meta.events
+    events = get_components().store.client.meta.events
     calls: list[dict[str, Any]] = []
 
     def record(params: dict[str, Any], **_: Any) -> None:
@@ -113,7 +113,7 @@ def write_executions(entity: str, count: int, failed: set[int]) -> list[Executio
         execution(entity, n, ExecutionState.FAILED if n in failed else ExecutionState.FINISHED)
         for n in range(count)
     ]
-    with wiring.components().store.table.batch_writer() as batch:
+    with get_components().store.table.batch_writer() as batch:
         for record in records:
             batch.put_item(Item=Store._execution_item(record))
     return records
@@ -138,7 +138,7 @@ def automation(entity: str, n: int, **shape: Any) -> AutomationRecord:
 
 
 def write_automations(records: list[AutomationRecord]) -> None:
-    with wiring.components().store.table.batch_writer() as batch:
+    with get_components().store.table.batch_writer() as batch:
         for record in records:
             batch.put_item(
                 Item=Store._item(

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from pipelines import Pipeline, alias_event, register_run_queue, use_slack
 
-from mlhooks import wiring
+from mlhooks.components import get_components, reset_components
 from mlhooks.local.runtime import Functions
 from mlhooks.matcher import execution_id
 
@@ -32,9 +32,9 @@ TO_STAGING = {"type": "ADD_ARTIFACT_ALIAS", "filter": {"$and": [{"alias": {"$reg
 def warm(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
     """The pipeline in a fresh set of containers whose matcher keeps its automations an hour."""
     monkeypatch.setenv("MLHOOKS_MATCH_CACHE_SECONDS", CACHE_SECONDS)
-    wiring.reset()
+    reset_components()
     pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
-    assert wiring.components().settings.match_cache_seconds == float(CACHE_SECONDS)
+    assert get_components().settings.match_cache_seconds == float(CACHE_SECONDS)
     return pipeline
 
 
@@ -60,7 +60,7 @@ def delete(pipeline: Pipeline, automation: dict[str, Any]) -> None:
 @contextmanager
 def dynamodb_calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Every DynamoDB call made meanwhile on the containers' client: (operation, request body)."""
-    events = wiring.components().store.client.meta.events
+    events = get_components().store.client.meta.events
     calls: list[tuple[str, dict[str, Any]]] = []
 
     def record(event_name: str, params: dict[str, Any], **_: Any) -> None:

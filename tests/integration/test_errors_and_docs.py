@@ -297,9 +297,9 @@ def invoke(gateway, function, event):
 
 def test_sample_list_members_event(gateway, team):
     from mlhooks.access import AccessService
-    from mlhooks.wiring import components
+    from mlhooks.components import get_components
 
-    AccessService(components().store).bootstrap("dev", "admin")
+    AccessService(get_components().store).bootstrap("dev", "admin")
     result = invoke(gateway, "ApiFunction", load_event("api-list-members.json"))
     assert result["statusCode"] == 200
     assert [m["username"] for m in json.loads(result["body"])["items"]] == ["admin"]

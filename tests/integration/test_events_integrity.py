@@ -22,7 +22,7 @@ import pytest
 from pipelines import Pipeline, alias_event
 from samples import load_event
 
-from mlhooks import wiring
+from mlhooks.components import get_components
 from mlhooks.conditions import RunConditionState
 from mlhooks.local.runtime import run_rule
 from mlhooks.models.events import MAX_STEP
@@ -131,7 +131,7 @@ def fired(pipeline: Pipeline) -> list[str]:
 
 
 def run_state(automation_id: str, run_id: str = "run-1") -> RunConditionState | None:
-    found = wiring.components().store.get_run_states("dev", run_id, [automation_id])
+    found = get_components().store.get_run_states("dev", run_id, [automation_id])
     if automation_id not in found:
         return None
     return RunConditionState.model_validate_json(found[automation_id][0])

@@ -21,7 +21,7 @@ from pipelines import Pipeline, register_run_queue
 from receivers import Received
 from samples import load_event
 
-from mlhooks import wiring
+from mlhooks.components import reset_components
 from mlhooks.local.inbox import SLACK_PATH
 from mlhooks.redaction import secret_forms
 
@@ -67,7 +67,7 @@ def test_no_secret_value_escapes(
 ):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
-    wiring.reset()
+    reset_components()
     pipeline = Pipeline(team, aws, gateway.fns, boto3.client("sqs", region_name="us-east-1"))
     receiver.echo = echo_across_the_cuts
     api, base = team.admin, team.base

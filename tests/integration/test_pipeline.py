@@ -14,7 +14,7 @@ from pipelines import SIGNING, TOKEN, alias_event, register_run_queue, use_slack
 from receivers import standard_webhooks_signature, wandb_signature
 from samples import load_event
 
-from mlhooks import wiring
+from mlhooks.components import get_components, reset_components
 from mlhooks.local.runtime import Functions, LocalApiGateway, run_rule
 
 
@@ -84,7 +84,7 @@ def test_no_op_finishes_without_a_job(pipeline):
 
 def test_rate_limit_records_skipped(pipeline, monkeypatch):
     monkeypatch.setenv("MLHOOKS_RATE_LIMIT_PER_MINUTE", "2")
-    wiring.reset()
+    reset_components()
     pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)  # a fresh container with the setting
     pipeline.automation()
     for i in range(4):
@@ -144,10 +144,13 @@ def test_dlq_redrive_sends_jobs_again(pipeline, receiver):
     pipeline.match(load_event("platform-alias-added.json"))
     pipeline.drain()
     receiver.status = 200
-    parts = wiring.components()
+    components = get_components()
     assert (
         redrive(
-            pipeline.sqs, parts.store, pipeline.stack.refs["WebhookDLQ"], pipeline.stack.refs["WebhookQueue"]
+            pipeline.sqs,
+            components.store,
+            pipeline.stack.refs["WebhookDLQ"],
+            pipeline.stack.refs["WebhookQueue"],
         )
         == 1
     )
@@ -356,7 +359,7 @@ def test_slack_rate_limit_is_retried_after_retry_after(pipeline, slack, monkeypa
 
 def test_matcher_failing_to_enqueue_is_completed_by_the_retry(pipeline, receiver, monkeypatch):
     pipeline.automation()
-    sqs = wiring.components().sqs
+    sqs = get_components().sqs
     real = sqs.send_message_batch
 
     def unavailable(**_):
@@ -383,7 +386,7 @@ def test_redelivery_that_cannot_be_queued_stays_failed(pipeline, receiver, monke
     def unavailable(**_):
         raise RuntimeError("SQS is unavailable")
 
-    monkeypatch.setattr(wiring.components().sqs, "send_message", unavailable)
+    monkeypatch.setattr(get_components().sqs, "send_message", unavailable)
     reply = pipeline.team.member.post(f"{pipeline.base}/executions/{summary['id']}/redeliver")
     assert reply.status == 500
     assert pipeline.execution(summary["id"])["state"] == "FAILED"

@@ -16,7 +16,7 @@ import pytest
 from apiclient import Api
 from samples import ROOT
 
-from mlhooks import wiring
+from mlhooks.components import get_components
 from mlhooks.local.runtime import Functions, LocalApiGateway
 
 pytestmark = pytest.mark.suite("races")
@@ -54,7 +54,7 @@ def hold(monkeypatch, target: Any, method: str, when) -> tuple[threading.Event, 
 def test_a_create_held_while_writing_its_value_keeps_the_name_and_its_value(
     team, second_container, monkeypatch
 ):
-    vault = wiring.components().vault
+    vault = get_components().vault
     reached, release = hold(monkeypatch, vault, "write", lambda entity, name, value: value == "first-value")
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(team.admin.post, f"{team.base}/secrets", {"name": "RACE", "value": "first-value"})
@@ -84,7 +84,7 @@ def test_of_two_creates_of_one_name_the_one_answered_201_is_the_one_stored(team,
 
 def test_a_create_cannot_reuse_a_name_whose_delete_is_erasing_its_value(team, second_container, monkeypatch):
     team.admin.post(f"{team.base}/secrets", {"name": "GOING", "value": "old-value"})
-    vault = wiring.components().vault
+    vault = get_components().vault
     reached, release = hold(monkeypatch, vault, "erase", lambda entity, name: name == "GOING")
     with ThreadPoolExecutor(1) as pool:
         deleting = pool.submit(team.admin.delete, f"{team.base}/secrets/GOING")
@@ -134,7 +134,7 @@ def consistent(team) -> bool:
 def test_an_automation_checked_before_the_webhook_lost_its_secret_is_not_stored(
     team, webhook, second_container, monkeypatch
 ):
-    store = wiring.components().store
+    store = get_components().store
     reached, release = hold(monkeypatch, store, "create_automation", lambda record, revision=None: True)
     with ThreadPoolExecutor(1) as pool:
         saving = pool.submit(team.member.post, f"{team.base}/automations", automation_body())
@@ -150,7 +150,7 @@ def test_an_automation_checked_before_the_webhook_lost_its_secret_is_not_stored(
 def test_a_webhook_edit_that_checked_its_automations_before_one_was_saved_is_refused(
     team, webhook, second_container, monkeypatch
 ):
-    store = wiring.components().store
+    store = get_components().store
     reached, release = hold(monkeypatch, store, "update_webhook", lambda old, new: True)
     with ThreadPoolExecutor(1) as pool:
         editing = pool.submit(second_container.patch, f"{team.base}/webhooks/gh", {"secrets": []})

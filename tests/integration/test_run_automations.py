@@ -11,7 +11,7 @@ import pytest
 from pipelines import Pipeline, use_slack
 from samples import load_event
 
-from mlhooks import wiring
+from mlhooks.components import get_components
 from mlhooks.conditions import RunConditionState
 from mlhooks.matcher import EventMatcher
 
@@ -143,9 +143,9 @@ def test_two_matchers_on_interleaved_events_of_one_run_fire_once(pipeline, recei
         pipeline, {"type": "RUN_METRIC_THRESHOLD", "metric": {"name": "loss", "cmp": "$lt", "threshold": 0.1}}
     )
     pipeline.match(metrics_event(1, loss=0.5))
-    parts = wiring.components()
-    first, second = EventMatcher(parts), EventMatcher(parts)
-    store = parts.store
+    components = get_components()
+    first, second = EventMatcher(components), EventMatcher(components)
+    store = components.store
     read_done, b_committed = threading.Event(), threading.Event()
     original = store.get_run_states
     calls = {"A": 0}
@@ -192,12 +192,12 @@ def test_metrics_event_costs_a_bounded_number_of_dynamodb_calls(pipeline):
             },
             name=f"watch-{i}",
         )
-    parts = wiring.components()
-    matcher = EventMatcher(parts)
+    components = get_components()
+    matcher = EventMatcher(components)
     matcher.cache.ttl = 60
     matcher.handle(metrics_event(1, **metrics))  # warms the automation look-ups (cache)
     calls: list[str] = []
-    parts.store.client.meta.events.register(
+    components.store.client.meta.events.register(
         "before-call.dynamodb.*", lambda event_name, **_: calls.append(event_name.rsplit(".", 1)[1])
     )
     matcher.handle(metrics_event(2, **metrics))

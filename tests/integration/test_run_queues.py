@@ -18,7 +18,7 @@ import pytest
 from apiclient import Api, Team
 from pipelines import Pipeline, alias_event, register_run_queue
 
-from mlhooks import wiring
+from mlhooks.components import get_components, reset_components
 from mlhooks.local.runtime import Functions, LocalApiGateway
 
 pytestmark = pytest.mark.suite("run queues")
@@ -99,7 +99,7 @@ def reconfigure(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, **environme
     the team calling the API through them."""
     for name, value in environment.items():
         monkeypatch.setenv(name, value)
-    wiring.reset()
+    reset_components()
     pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
     gateway = LocalApiGateway(pipeline.fns, pipeline.fns.template)
     team = pipeline.team
@@ -122,7 +122,7 @@ def publish_and_send(pipeline: Pipeline, event_id: str = "evt-alias-0001") -> No
 def test_the_own_queues_are_every_queue_the_template_declares(aws, template):
     declared = {name for name, spec in template["Resources"].items() if spec["Type"] == "AWS::SQS::Queue"}
     assert declared == set(OWN_QUEUES)
-    own = set(wiring.components().settings.own_queue_urls)
+    own = set(get_components().settings.own_queue_urls)
     # Locally, the stand-ins for EventBridge's rule targets are the stack's own queues too.
     assert own == {aws.refs[name] for name in OWN_QUEUES} | set(aws.rule_taps.values())
 
@@ -390,7 +390,7 @@ def test_a_queue_the_pattern_no_longer_allows_fails_the_job_at_once_and_sends_no
 def test_a_queue_that_became_one_of_the_stacks_own_fails_the_job_and_sends_nothing(pipeline, monkeypatch):
     url = register_run_queue(pipeline.team, pipeline.sqs, "gpu")
     job_automation(pipeline)
-    own = wiring.components().settings.own_queue_urls
+    own = get_components().settings.own_queue_urls
     reconfigure(pipeline, monkeypatch, MLHOOKS_OWN_QUEUE_URLS=",".join((*own, url)))
     publish_and_send(pipeline)
     [summary] = pipeline.executions()

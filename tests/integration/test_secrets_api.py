@@ -5,7 +5,7 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from mlhooks import wiring
+from mlhooks.components import get_components
 
 VALUE = "s3cr3t-value-for-secrets-api-test"
 
@@ -75,7 +75,7 @@ def test_delete_secret_used_by_webhook_is_409_naming_it(team, allow_loopback):
 
 
 def test_failed_secrets_manager_write_leaves_no_record(team, monkeypatch):
-    client = wiring.components().vault.client
+    client = get_components().vault.client
 
     def refuse(**_):
         raise RuntimeError("Secrets Manager is unavailable")
@@ -88,7 +88,7 @@ def test_failed_secrets_manager_write_leaves_no_record(team, monkeypatch):
 
 
 def test_value_left_by_a_create_that_died_is_adopted_by_next_create(team, monkeypatch):
-    store = wiring.components().store
+    store = get_components().store
 
     def fail(*_, **__):
         raise RuntimeError("DynamoDB is unavailable")

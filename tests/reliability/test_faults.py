@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 from pipelines import use_slack
 from samples import load_event
 
-from mlhooks import wiring
+from mlhooks.components import get_components, reset_components
 
 pytestmark = pytest.mark.suite("faults")
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.suite("faults")
 @pytest.fixture
 def short_timeouts(monkeypatch, pipeline):
     monkeypatch.setenv("MLHOOKS_HTTP_READ_TIMEOUT_SECONDS", "0.5")
-    wiring.reset()
+    reset_components()
     pipeline.fns = type(pipeline.fns)(pipeline.fns.root, pipeline.fns.template)
     return pipeline
 
@@ -91,7 +91,7 @@ def test_retry_after_on_5xx_delays_the_next_attempt(pipeline, receiver):
 
 
 def test_secrets_manager_throttling_in_the_sender_is_retried(pipeline, receiver, monkeypatch):
-    client = wiring.components().vault.client
+    client = get_components().vault.client
     real, calls = client.get_secret_value, {"n": 0}
 
     def throttled(**kwargs):
@@ -111,7 +111,7 @@ def test_secrets_manager_throttling_in_the_sender_is_retried(pipeline, receiver,
 
 def test_dynamodb_throttling_in_the_matcher_leaves_the_event_to_be_retried(pipeline, receiver, monkeypatch):
     pipeline.automation()
-    store = wiring.components().store
+    store = get_components().store
     real = store.create_execution
 
     def throttled(record):
@@ -201,10 +201,10 @@ def test_two_copies_of_one_job_in_flight_deliver_once(pipeline, receiver):
     ]
     assert copies[0]["MessageId"] == copies[1]["MessageId"]
     assert copies[0]["ReceiptHandle"] != copies[1]["ReceiptHandle"]
-    parts = wiring.components()
+    components = get_components()
 
     def container(message: dict) -> dict:
-        return WebhookSender(parts, url).handle_batch({"Records": [sqs_record(message, arn)]})
+        return WebhookSender(components, url).handle_batch({"Records": [sqs_record(message, arn)]})
 
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(container, copies[0])
@@ -229,7 +229,7 @@ def test_a_conditional_check_conflict_on_the_lease_keeps_the_job(pipeline, recei
     import mlhooks.senders
 
     monkeypatch.setattr(mlhooks.senders, "LEASE_SECONDS", 1)
-    table = wiring.components().store.table
+    table = get_components().store.table
     real, refused = table.update_item, []
 
     def conflict_once(**kwargs):

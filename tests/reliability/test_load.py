@@ -16,7 +16,7 @@ import pytest
 from receivers import Receiver
 from samples import load_event
 
-from mlhooks import wiring
+from mlhooks.components import get_components
 
 pytestmark = pytest.mark.suite("load")
 EVENTS = int(os.environ.get("MLHOOKS_LOAD_EVENTS", "30"))
@@ -66,7 +66,7 @@ def test_fan_out_accounts_for_every_execution_without_duplicates(pipeline, slack
             pipeline.drain(kind, rounds=100_000)
         elapsed = time.perf_counter() - started
 
-        store = wiring.components().store
+        store = get_components().store
         states: collections.Counter[str] = collections.Counter()
         token = None
         while True:

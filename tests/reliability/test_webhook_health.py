@@ -8,7 +8,7 @@ import time
 import pytest
 from pipelines import Pipeline, alias_event, use_slack
 
-from mlhooks import wiring
+from mlhooks.components import get_components, reset_components
 from mlhooks.health import DisabledAlert, WebhookHealthMonitor
 from mlhooks.local.inbox import SLACK_PATH
 from mlhooks.local.runtime import Functions
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.suite("webhook health")
 def configure(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, failures: int, seconds: float) -> None:
     monkeypatch.setenv("MLHOOKS_WEBHOOK_DISABLE_AFTER_FAILURES", str(failures))
     monkeypatch.setenv("MLHOOKS_WEBHOOK_DISABLE_AFTER_SECONDS", str(seconds))
-    wiring.reset()
+    reset_components()
     pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)  # a fresh container
 
 
@@ -180,17 +180,19 @@ def test_racing_senders_disable_once_and_alert_once(pipeline, monkeypatch):
     one after another: moto's in-process table does not make concurrent writes atomic, DynamoDB
     does, and the stale read is what the race comes down to.)"""
     configure(pipeline, monkeypatch, failures=1, seconds=0)
-    parts = wiring.components()
+    components = get_components()
     pipeline.team.admin.post(f"{pipeline.base}/secrets", {"name": "BOT", "value": "xoxb-x"})
     body = {"name": "ops", "bot_token_secret": "BOT", "channel_id": "C0123ABCD", "channel_name": "ops"}
     pipeline.team.admin.post(f"{pipeline.base}/slack", body)
     pipeline.team.admin.patch(f"{pipeline.base}/webhooks/github", {"alert_slack": "ops"})
-    seen = parts.store.get_webhook("dev", "github")
+    seen = components.store.get_webhook("dev", "github")
     for _ in range(8):
-        WebhookHealthMonitor(parts).failed(seen, "HTTP 500")
+        WebhookHealthMonitor(components).failed(seen, "HTTP 500")
     hook = webhook(pipeline)
     assert hook["enabled"] is False and hook["health"]["consecutive_failures"] == 8
-    messages = parts.sqs.receive_message(QueueUrl=pipeline.stack.refs["SlackQueue"], MaxNumberOfMessages=10)
+    messages = components.sqs.receive_message(
+        QueueUrl=pipeline.stack.refs["SlackQueue"], MaxNumberOfMessages=10
+    )
     alerts = [DisabledAlert.parse(m["Body"]) for m in messages.get("Messages", [])]
     assert len(alerts) == 1 and alerts[0].webhook == "github" and alerts[0].slack == "ops"
 

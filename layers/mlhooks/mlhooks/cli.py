@@ -37,15 +37,15 @@ def _write_state(path: Path, state: dict[str, Any]) -> None:
 
 def dev(args: argparse.Namespace) -> int:
     from mlhooks.access import AccessService
+    from mlhooks.components import get_components
     from mlhooks.local.runtime import LocalRuntime
-    from mlhooks.wiring import components
 
     root = find_root()
     runtime = LocalRuntime(
         root, api_port=args.port, moto_port=args.moto_port, inbox_port=args.inbox_port, entity=args.entity
     )
     runtime.start()
-    _, key = AccessService(components().store).bootstrap(args.entity, args.username)
+    _, key = AccessService(get_components().store).bootstrap(args.entity, args.username)
     demo_queue = register_demo_run_queue(args.entity)
     state_file = Path(args.state_file) if args.state_file else root / STATE_FILE
     inbox_url = runtime.inbox.url if runtime.inbox else ""
@@ -100,15 +100,15 @@ DEMO_RUN_QUEUE = "demo"
 def register_demo_run_queue(entity: str) -> str:
     """A run queue for QUEUE_JOB walk-throughs: the SQS queue `mlhooks-runs-demo`, registered as
     `demo` for the dev entity, so no queue has to be made by hand."""
+    from mlhooks.components import get_components
     from mlhooks.errors import Conflict
     from mlhooks.models.api import RunQueueCreate
     from mlhooks.run_queues import RunQueueService
-    from mlhooks.wiring import components
 
-    parts = components()
-    url = parts.sqs.create_queue(QueueName="mlhooks-runs-demo")["QueueUrl"]
+    components = get_components()
+    url = components.sqs.create_queue(QueueName="mlhooks-runs-demo")["QueueUrl"]
     with contextlib.suppress(Conflict):  # registered by an earlier start
-        RunQueueService(parts.store, parts.sqs, parts.settings).create(
+        RunQueueService(components.store, components.sqs, components.settings).create(
             entity, RunQueueCreate(name=DEMO_RUN_QUEUE, url=url, description="created by mlhooks dev")
         )
     return url
@@ -128,7 +128,7 @@ def _running_endpoint(root: Path) -> str | None:
 
 
 def invoke(args: argparse.Namespace) -> int:
-    from mlhooks import wiring
+    from mlhooks.components import reset_components
     from mlhooks.local.runtime import Functions, LocalRuntime, local_environment, provision
 
     root = find_root()
@@ -140,7 +140,7 @@ def invoke(args: argparse.Namespace) -> int:
         template = LocalRuntime(root).template
         os.environ.update(local_environment(endpoint))
         os.environ.update(local_environment(endpoint, provision(template, endpoint)))  # finds what exists
-        wiring.reset()
+        reset_components()
         fns = Functions(root, template)
     else:
         # No `make dev` running: bring up a private, empty moto for this one invocation.
@@ -163,9 +163,9 @@ def invoke(args: argparse.Namespace) -> int:
 
 def bootstrap(args: argparse.Namespace) -> int:
     from mlhooks.access import AccessService
+    from mlhooks.components import build_components
     from mlhooks.settings import Settings
     from mlhooks.store import Store
-    from mlhooks.wiring import build_components
 
     overrides = {
         k: v
@@ -187,7 +187,7 @@ def bootstrap(args: argparse.Namespace) -> int:
 
 def _local_stack(root: Path):  # type: ignore[no-untyped-def]
     """The running `mlhooks dev`'s resources, with this process's environment pointed at them."""
-    from mlhooks import wiring
+    from mlhooks.components import reset_components
     from mlhooks.local.runtime import LocalRuntime, local_environment, provision
 
     endpoint = _running_endpoint(root)
@@ -196,7 +196,7 @@ def _local_stack(root: Path):  # type: ignore[no-untyped-def]
     os.environ.update(local_environment(endpoint))
     stack = provision(LocalRuntime(root).template, endpoint)
     os.environ.update(local_environment(endpoint, stack))
-    wiring.reset()
+    reset_components()
     return stack
 
 
@@ -204,22 +204,22 @@ def publish(args: argparse.Namespace) -> int:
     """Put sample events (EventBridge envelopes, as in events/) on the local bus."""
     import uuid
 
-    from mlhooks.wiring import components
+    from mlhooks.components import get_components
 
     _local_stack(find_root())
-    parts = components()
+    components = get_components()
     for path in args.files:
         envelope = json.loads(Path(path).read_text())
         detail = envelope["detail"]
         if args.new_id:
             detail["event_id"] = f"{detail['event_id']}-{uuid.uuid4().hex[:8]}"
-        answer = parts.events.put_events(
+        answer = components.events.put_events(
             Entries=[
                 {
                     "Source": envelope["source"],
                     "DetailType": envelope["detail-type"],
                     "Detail": json.dumps(detail),
-                    "EventBusName": parts.settings.event_bus_name,
+                    "EventBusName": components.settings.event_bus_name,
                 }
             ]
         )
@@ -229,8 +229,8 @@ def publish(args: argparse.Namespace) -> int:
 
 
 def redrive_command(args: argparse.Namespace) -> int:
+    from mlhooks.components import get_components
     from mlhooks.redrive import redrive
-    from mlhooks.wiring import components
 
     if args.dlq_url and args.queue_url:
         dlq_url, queue_url = args.dlq_url, args.queue_url
@@ -238,8 +238,8 @@ def redrive_command(args: argparse.Namespace) -> int:
         stack = _local_stack(find_root())
         kind = args.kind.capitalize()
         dlq_url, queue_url = stack.refs[f"{kind}DLQ"], stack.refs[f"{kind}Queue"]
-    parts = components()
-    moved = redrive(parts.sqs, parts.store, dlq_url, queue_url)
+    components = get_components()
+    moved = redrive(components.sqs, components.store, dlq_url, queue_url)
     print(f"moved {moved} job(s) from {dlq_url} back to {queue_url}")
     return 0
 
@@ -250,10 +250,10 @@ def simulate_run(args: argparse.Namespace) -> int:
     import math
     import uuid
 
-    from mlhooks.wiring import components
+    from mlhooks.components import get_components
 
     _local_stack(find_root())
-    parts = components()
+    components = get_components()
     run_id = args.run_id or f"run-{uuid.uuid4().hex[:8]}"
 
     def entry(detail_type: str, event_id: str, **run: Any) -> dict[str, Any]:
@@ -269,7 +269,7 @@ def simulate_run(args: argparse.Namespace) -> int:
             "Source": "mlhooks.platform",
             "DetailType": detail_type,
             "Detail": json.dumps(detail),
-            "EventBusName": parts.settings.event_bus_name,
+            "EventBusName": components.settings.event_bus_name,
         }
 
     entries = []
@@ -288,7 +288,7 @@ def simulate_run(args: argparse.Namespace) -> int:
     if args.fail:
         entries.append(entry("Run State Changed", "failed", state="FAILED", step=args.steps))
     for start in range(0, len(entries), 10):  # PutEvents takes ten at a time; sent in step order
-        parts.events.put_events(Entries=entries[start : start + 10])
+        components.events.put_events(Entries=entries[start : start + 10])
     print(
         f"run {run_id}: logged {args.steps} steps of loss to project {args.project}"
         + (", then FAILED" if args.fail else "")

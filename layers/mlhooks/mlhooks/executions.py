@@ -8,13 +8,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from mlhooks.access import Caller
+from mlhooks.components import Components
 from mlhooks.errors import BusUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from mlhooks.matcher import job_body
 from mlhooks.models.api import ExecutionOut, ExecutionSummary, PublishedEvent, PublishResult
 from mlhooks.models.events import API_SOURCE, DETAIL_TYPES, Publisher
 from mlhooks.models.records import ExecutionRecord
 from mlhooks.models.vocabulary import ActionType, ExecutionState
-from mlhooks.wiring import Components
 
 
 def summary(record: ExecutionRecord) -> ExecutionSummary:
@@ -49,9 +49,9 @@ def as_published_by(caller: Caller, detail: dict[str, Any], index: int) -> dict[
 
 
 class ExecutionService:
-    def __init__(self, parts: Components):
-        self.parts = parts
-        self.store = parts.store
+    def __init__(self, components: Components):
+        self.components = components
+        self.store = components.store
 
     def get(self, entity: str, execution_id: str) -> ExecutionRecord:
         record = self.store.get_execution(entity, execution_id)
@@ -60,7 +60,7 @@ class ExecutionService:
         return record
 
     def queue_for(self, action_type: ActionType) -> str:
-        settings = self.parts.settings
+        settings = self.components.settings
         return {
             ActionType.GENERIC_WEBHOOK: settings.webhook_queue_url,
             ActionType.NOTIFICATION: settings.slack_queue_url,
@@ -77,7 +77,7 @@ class ExecutionService:
         if not self.store.reopen_execution(record):
             raise Conflict("The execution changed concurrently; fetch it again.", field="state")
         try:
-            self.parts.sqs.send_message(
+            self.components.sqs.send_message(
                 QueueUrl=self.queue_for(record.action_type), MessageBody=job_body(record)
             )
         except Exception:
@@ -120,10 +120,10 @@ class ExecutionService:
                     "Source": API_SOURCE,
                     "DetailType": event.detail_type,
                     "Detail": parsed.model_dump_json(),
-                    "EventBusName": self.parts.settings.event_bus_name,
+                    "EventBusName": self.components.settings.event_bus_name,
                 }
             )
-        answer = self.parts.events.put_events(Entries=entries)
+        answer = self.components.events.put_events(Entries=entries)
         if answer.get("FailedEntryCount"):
             # Publishing again is safe: the matcher dedupes on event_id.
             raise BusUnavailable(

@@ -22,12 +22,12 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
+from mlhooks.components import Components
 from mlhooks.models.api import WebhookAction
 from mlhooks.models.records import AutomationRecord, WebhookAlert, WebhookRecord
 from mlhooks.secrets import now_iso
 from mlhooks.slack import escape
 from mlhooks.store import Store
-from mlhooks.wiring import Components
 
 logger = Logger(service="mlhooks-health")
 
@@ -107,10 +107,10 @@ def health_out(webhook: WebhookRecord) -> dict[str, Any]:
 
 
 class WebhookHealthMonitor:
-    def __init__(self, parts: Components, clock: Callable[[], float] = time.time):
-        self.parts = parts
-        self.store = parts.store
-        self.settings = parts.settings
+    def __init__(self, components: Components, clock: Callable[[], float] = time.time):
+        self.components = components
+        self.store = components.store
+        self.settings = components.settings
         self.clock = clock
 
     def delivered(self, webhook: WebhookRecord) -> None:
@@ -149,7 +149,7 @@ class WebhookHealthMonitor:
             message = DisabledAlert(
                 entity=webhook.entity, webhook=webhook.name, slack=alert.slack, reason=reason, disabled_at=at
             )
-            self.parts.sqs.send_message(
+            self.components.sqs.send_message(
                 QueueUrl=self.settings.slack_queue_url, MessageBody=message.model_dump_json()
             )
         return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+from mlhooks.components import Components
 from mlhooks.delivery import prepare_webhook_request, send
 from mlhooks.errors import Conflict, InvalidInput, NotFound
 from mlhooks.models.api import SlackCreate, WebhookCreate, WebhookUpdate
@@ -13,7 +14,6 @@ from mlhooks.models.secret_values import header_token_problem
 from mlhooks.outbound import HttpOutcome
 from mlhooks.secrets import SecretVault, now_iso
 from mlhooks.templating import check_variables, discover_variables, parse_template, sample_variables
-from mlhooks.wiring import Components
 
 SAMPLE_TEMPLATE = {
     "event_type": "${event_type}",
@@ -37,9 +37,9 @@ def check_header_token(vault: SecretVault, entity: str, secret: str, field: str)
 
 
 class WebhookService:
-    def __init__(self, parts: Components):
-        self.parts = parts
-        self.store = parts.store
+    def __init__(self, components: Components):
+        self.components = components
+        self.store = components.store
 
     def _check_secrets_exist(self, record: WebhookRecord) -> None:
         fields = [
@@ -52,12 +52,12 @@ class WebhookService:
                 raise InvalidInput(f"No secret named {name} in this entity; create it first.", field=field)
         if record.access_token_secret:
             check_header_token(
-                self.parts.vault, record.entity, record.access_token_secret, "access_token_secret"
+                self.components.vault, record.entity, record.access_token_secret, "access_token_secret"
             )
 
     def create(self, entity: str, data: WebhookCreate) -> WebhookRecord:
         # Stored canonical: the host checked now is exactly the host every delivery connects to.
-        url = self.parts.guard.check(data.url).url
+        url = self.components.guard.check(data.url).url
         stamp = now_iso()
         record = WebhookRecord(
             entity=entity,
@@ -91,7 +91,7 @@ class WebhookService:
         elif changes.get("enabled") is False and old.enabled:
             changes |= {"disabled_reason": f"disabled by an admin on {stamp}", "disabled_at": stamp}
         if "url" in changes:
-            changes["url"] = self.parts.guard.check(changes["url"]).url
+            changes["url"] = self.components.guard.check(changes["url"]).url
         new = old.model_copy(update={**changes, "updated_at": stamp})
         self._check_secrets_exist(new)
         self._check_automations_still_valid(new)
@@ -137,7 +137,7 @@ class WebhookService:
             has_access_token=webhook.access_token_secret is not None,
             field="payload",
         )
-        secret_values = self.parts.vault.read_many(entity, webhook.secret_names())
+        secret_values = self.components.vault.read_many(entity, webhook.secret_names())
         request = prepare_webhook_request(
             webhook,
             template,
@@ -145,13 +145,13 @@ class WebhookService:
             secret_values,
             message_id=f"msg_test_{uuid.uuid4().hex}",
         )
-        return send(self.parts.outbound, request)
+        return send(self.components.outbound, request)
 
 
 class SlackService:
-    def __init__(self, parts: Components):
-        self.store = parts.store
-        self.vault = parts.vault
+    def __init__(self, components: Components):
+        self.store = components.store
+        self.vault = components.vault
 
     def create(self, entity: str, data: SlackCreate) -> SlackRecord:
         if self.store.get_secret(entity, data.bot_token_secret) is None:

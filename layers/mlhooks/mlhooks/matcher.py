@@ -25,6 +25,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
+from mlhooks.components import Components
 from mlhooks.conditions import metric_variables
 from mlhooks.filters import Matcher as FilterMatcher
 from mlhooks.filters import parse_filter
@@ -43,7 +44,6 @@ from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState, Run
 from mlhooks.runs import RunConditions
 from mlhooks.secrets import now_iso
 from mlhooks.store import AutomationsRevision
-from mlhooks.wiring import Components
 
 logger = Logger(service="mlhooks-matcher")
 SQS_BATCH = 10  # SendMessageBatch's limit
@@ -131,17 +131,19 @@ def _condition_holds(automation: AutomationRecord, detail: EventDetail) -> bool:
 class EventMatcher:
     def __init__(
         self,
-        parts: Components,
+        components: Components,
         cache: AutomationCache | None = None,
         wall_clock: Callable[[], float] = time.time,
     ):
-        self.parts = parts
-        self.store = parts.store
-        self.settings = parts.settings
+        self.components = components
+        self.store = components.store
+        self.settings = components.settings
         self.cache = cache or AutomationCache(
-            parts.settings.match_cache_seconds, parts.settings.index_settle_seconds, wall_clock=wall_clock
+            components.settings.match_cache_seconds,
+            components.settings.index_settle_seconds,
+            wall_clock=wall_clock,
         )
-        self.runs = RunConditions(parts.store, parts.settings.run_refire_seconds)
+        self.runs = RunConditions(components.store, components.settings.run_refire_seconds)
         self.wall_clock = wall_clock
         self.queues = {
             ActionType.GENERIC_WEBHOOK: self.settings.webhook_queue_url,
@@ -166,7 +168,7 @@ class EventMatcher:
 
     def dead_letter(self, event: dict[str, Any], reason: str, errors: list[dict[str, Any]]) -> None:
         body = {"reason": reason, "errors": errors, "event": event, "rejected_at": now_iso()}
-        self.parts.sqs.send_message(
+        self.components.sqs.send_message(
             QueueUrl=self.settings.events_dlq_url, MessageBody=json.dumps(body, default=str)
         )
 
@@ -322,7 +324,7 @@ class EventMatcher:
             for start in range(0, len(batch), SQS_BATCH):
                 chunk = batch[start : start + SQS_BATCH]
                 entries = [{"Id": str(i), "MessageBody": job_body(e)} for i, e in enumerate(chunk)]
-                answer = self.parts.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
+                answer = self.components.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
                 if answer.get("Failed"):
                     # Raising makes EventBridge retry the event; created executions are then re-enqueued.
                     raise RuntimeError(f"SQS refused {len(answer['Failed'])} jobs: {answer['Failed'][0]}")

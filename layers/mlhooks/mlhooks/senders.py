@@ -26,6 +26,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 
+from mlhooks.components import Components
 from mlhooks.delivery import USER_AGENT, prepare_webhook_request, send
 from mlhooks.errors import MlhooksError, UnsendableSecret
 from mlhooks.health import DisabledAlert, WebhookHealthMonitor, alert_message
@@ -38,7 +39,6 @@ from mlhooks.redaction import Redactor
 from mlhooks.run_queues import RunQueueService
 from mlhooks.secrets import now_iso
 from mlhooks.slack import RETRYABLE_ERRORS, build_message
-from mlhooks.wiring import Components
 
 logger = Logger(service="mlhooks-sender")
 # Message attributes of a queued job: `mlhooks.entity`, `mlhooks.automation_id`, ...
@@ -102,15 +102,15 @@ def classify_status(status: int | None) -> tuple[bool, bool]:
 class Sender:
     def __init__(
         self,
-        parts: Components,
+        components: Components,
         queue_url: str,
         *,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ):
-        self.parts = parts
-        self.store = parts.store
-        self.settings = parts.settings
+        self.components = components
+        self.store = components.store
+        self.settings = components.settings
         self.queue_url = queue_url
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
@@ -209,14 +209,14 @@ class Sender:
         return True
 
     def _release(self, record: dict[str, Any]) -> None:
-        self.parts.sqs.change_message_visibility(
+        self.components.sqs.change_message_visibility(
             QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=0
         )
 
     def _postpone(self, record: dict[str, Any], seconds: float) -> bool:
         """Keep the message, to be received again in `seconds`; True if it is already gone."""
         try:
-            self.parts.sqs.change_message_visibility(
+            self.components.sqs.change_message_visibility(
                 QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=int(seconds)
             )
         except ClientError as exc:
@@ -255,7 +255,7 @@ class Sender:
         return Result(Attempt(number=attempt, at=now_iso(), error_class="skipped"), skipped_reason=reason)
 
     def secret_values(self, entity: str, names: set[str], redactor: Redactor) -> dict[str, str]:
-        values = self.parts.vault.read_cached(entity, names, self.settings.secret_cache_seconds)
+        values = self.components.vault.read_cached(entity, names, self.settings.secret_cache_seconds)
         redactor.add(*values.values())
         return values
 
@@ -272,9 +272,9 @@ class Sender:
 
 
 class WebhookSender(Sender):
-    def __init__(self, parts: Components, queue_url: str, **kwargs: Any):
-        super().__init__(parts, queue_url, **kwargs)
-        self.health = WebhookHealthMonitor(parts, self.clock)
+    def __init__(self, components: Components, queue_url: str, **kwargs: Any):
+        super().__init__(components, queue_url, **kwargs)
+        self.health = WebhookHealthMonitor(components, self.clock)
 
     def deliver(self, execution: ExecutionRecord, attempt: int, redactor: Redactor) -> Result:
         automation = self.automation(execution)
@@ -302,7 +302,7 @@ class WebhookSender(Sender):
             # Our configuration, not the endpoint: no retry can help, and the webhook's health is not
             # the receiver's fault.
             return self.failed(attempt, exc.message)
-        outcome = send(self.parts.outbound, request)
+        outcome = send(self.components.outbound, request)
         ok, retryable = classify_status(outcome.status_code)
         if outcome.error_class in ("blocked_destination", "unresolvable_destination"):
             retryable = outcome.error_class == "unresolvable_destination"
@@ -345,8 +345,8 @@ class SlackAnswer:
 
 
 class SlackSender(Sender):
-    def __init__(self, parts: Components, queue_url: str, **kwargs: Any):
-        super().__init__(parts, queue_url, **kwargs)
+    def __init__(self, components: Components, queue_url: str, **kwargs: Any):
+        super().__init__(components, queue_url, **kwargs)
         self.http = requests.Session()
         self.http.trust_env = False
 
@@ -465,9 +465,9 @@ class JobSender(Sender):
         }
     )
 
-    def __init__(self, parts: Components, queue_url: str, **kwargs: Any):
-        super().__init__(parts, queue_url, **kwargs)
-        self.run_queues = RunQueueService(parts.store, parts.sqs, parts.settings)
+    def __init__(self, components: Components, queue_url: str, **kwargs: Any):
+        super().__init__(components, queue_url, **kwargs)
+        self.run_queues = RunQueueService(components.store, components.sqs, components.settings)
 
     def deliver(self, execution: ExecutionRecord, attempt: int, redactor: Redactor) -> Result:
         automation = self.automation(execution)
@@ -513,7 +513,7 @@ class JobSender(Sender):
         request = {"queue": run_queue.name, "queue_url": run_queue.url, "body": body}
         started = time.monotonic()
         try:
-            answer = self.parts.sqs.send_message(**message)
+            answer = self.components.sqs.send_message(**message)
         except ClientError as exc:
             code = exc.response["Error"]["Code"]
             return Result(

@@ -31,9 +31,9 @@ from mlhooks.api import (
     run_queues,
     secrets,
 )
+from mlhooks.components import get_components
 from mlhooks.errors import MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from mlhooks.models.vocabulary import Role
-from mlhooks.wiring import components
 
 TITLE = "mlhooks"
 DESCRIPTION = (
@@ -89,7 +89,7 @@ def _accept_body(event: dict[str, Any]) -> MlhooksError | None:
     """Bodies are UTF-8 JSON, bounded in size and depth; a base64 body (binary, as API Gateway
     passes it) is decoded in place."""
     body = event.get("body") or ""
-    limit = components().settings.max_request_body_bytes
+    limit = get_components().settings.max_request_body_bytes
     if len(body) > limit * 4 // 3 + 4:
         return PayloadTooLarge(f"The request body exceeds {limit} bytes.", field="body")
     if event.get("isBase64Encoded") and body:

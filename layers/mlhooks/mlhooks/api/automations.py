@@ -10,23 +10,23 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Que
 
 from mlhooks.api.context import caller_for
 from mlhooks.automations import AutomationService, etag, parse_etag
+from mlhooks.components import get_components
 from mlhooks.health import action_statuses
 from mlhooks.models.api import AutomationCreate, AutomationOut, AutomationUpdate, Page
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import EventType, Role, ScopeType
-from mlhooks.wiring import components
 
 router = Router()
 AUTOMATIONS = "/v1/entities/<entity>/automations"
 
 
 def _automations() -> AutomationService:
-    parts = components()
-    return AutomationService(parts.store, parts.settings)
+    components = get_components()
+    return AutomationService(components.store, components.settings)
 
 
 def _view(records: list[AutomationRecord]) -> list[AutomationOut]:
-    statuses = action_statuses(components().store, records[0].entity, records) if records else []
+    statuses = action_statuses(get_components().store, records[0].entity, records) if records else []
     return [
         AutomationOut.model_validate(record.model_dump(by_alias=True) | {"action_status": status})
         for record, status in zip(records, statuses, strict=True)

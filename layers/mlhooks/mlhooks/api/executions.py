@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from mlhooks.api.context import caller_for
+from mlhooks.components import get_components
 from mlhooks.executions import ExecutionService, detail, summary
 from mlhooks.models.api import ExecutionOut, ExecutionSummary, Page, PublishRequest, PublishResponse
 from mlhooks.models.vocabulary import ExecutionState, Role
-from mlhooks.wiring import components
 
 router = Router()
 BASE = "/v1/entities/<entity>"
@@ -22,13 +22,13 @@ Token = Annotated[str | None, Query(max_length=2048)]
 
 
 def _executions() -> ExecutionService:
-    return ExecutionService(components())
+    return ExecutionService(get_components())
 
 
 def _page(
     entity: str, state: ExecutionState | None, limit: int, token: str | None, **scope: str
 ) -> Page[ExecutionSummary]:
-    records, next_token = components().store.list_executions(
+    records, next_token = get_components().store.list_executions(
         entity, state=state.value if state else None, limit=limit, token=token, **scope
     )
     return Page[ExecutionSummary](items=[summary(r) for r in records], next_token=next_token)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.api.context import caller_for
+from mlhooks.components import get_components
 from mlhooks.health import health_out
 from mlhooks.integrations import SlackService, WebhookService
 from mlhooks.models.api import (
@@ -23,7 +24,6 @@ from mlhooks.models.api import (
 )
 from mlhooks.models.records import WebhookRecord
 from mlhooks.models.vocabulary import Role
-from mlhooks.wiring import components
 
 router = Router()
 WEBHOOKS = "/v1/entities/<entity>/webhooks"
@@ -31,7 +31,7 @@ SLACK = "/v1/entities/<entity>/slack"
 
 
 def _webhooks() -> WebhookService:
-    return WebhookService(components())
+    return WebhookService(get_components())
 
 
 def _out(record: WebhookRecord) -> WebhookOut:
@@ -87,7 +87,7 @@ def test_webhook(entity: str, name: str, body: Annotated[WebhookTest, Body()]) -
 
 
 def _slack() -> SlackService:
-    return SlackService(components())
+    return SlackService(get_components())
 
 
 @router.get(SLACK, tags=["slack"], summary="List Slack integrations")

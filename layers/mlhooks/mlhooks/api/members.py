@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.access import AccessService
 from mlhooks.api.context import caller_for
+from mlhooks.components import get_components
 from mlhooks.errors import Forbidden
 from mlhooks.models.api import (
     ApiKeyCreate,
@@ -21,14 +22,13 @@ from mlhooks.models.api import (
     Page,
 )
 from mlhooks.models.vocabulary import Role
-from mlhooks.wiring import components
 
 router = Router()
 BASE = "/v1/entities/<entity>"
 
 
 def _access() -> AccessService:
-    return AccessService(components().store)
+    return AccessService(get_components().store)
 
 
 @router.get(f"{BASE}/members", tags=["members"], summary="List members")

@@ -9,17 +9,17 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.api.context import caller_for
+from mlhooks.components import get_components
 from mlhooks.models.api import CollectionCreate, CollectionOut, Page, ProjectCreate, ProjectOut
 from mlhooks.models.vocabulary import Role
 from mlhooks.projects import ProjectService
-from mlhooks.wiring import components
 
 router = Router()
 PROJECTS = "/v1/entities/<entity>/projects"
 
 
 def _projects() -> ProjectService:
-    return ProjectService(components().store)
+    return ProjectService(get_components().store)
 
 
 @router.get(PROJECTS, tags=["projects"], summary="List projects and registries")

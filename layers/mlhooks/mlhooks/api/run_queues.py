@@ -9,18 +9,18 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.api.context import caller_for
+from mlhooks.components import get_components
 from mlhooks.models.api import Page, RunQueueCreate, RunQueueOut
 from mlhooks.models.vocabulary import Role
 from mlhooks.run_queues import RunQueueService
-from mlhooks.wiring import components
 
 router = Router()
 RUN_QUEUES = "/v1/entities/<entity>/run-queues"
 
 
 def _run_queues() -> RunQueueService:
-    parts = components()
-    return RunQueueService(parts.store, parts.sqs, parts.settings)
+    components = get_components()
+    return RunQueueService(components.store, components.sqs, components.settings)
 
 
 @router.get(RUN_QUEUES, tags=["run-queues"], summary="List run queues")

@@ -9,18 +9,18 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.api.context import caller_for
+from mlhooks.components import get_components
 from mlhooks.models.api import Page, SecretCreate, SecretOut, SecretRotate
 from mlhooks.models.vocabulary import Role
 from mlhooks.secrets import SecretsService
-from mlhooks.wiring import components
 
 router = Router()
 BASE = "/v1/entities/<entity>/secrets"
 
 
 def _secrets() -> SecretsService:
-    parts = components()
-    return SecretsService(parts.store, parts.vault)
+    components = get_components()
+    return SecretsService(components.store, components.vault)
 
 
 @router.get(BASE, tags=["secrets"], summary="List secrets (names and timestamps only)")

@@ -25,7 +25,7 @@ from typing import Any
 
 import boto3
 
-from mlhooks import wiring
+from mlhooks.components import get_components, reset_components
 from mlhooks.local import apigw
 from mlhooks.local.atomic_dynamodb import make_moto_dynamodb_atomic
 from mlhooks.local.inbox import Inbox
@@ -533,7 +533,7 @@ class LocalRuntime:
             self.inbox = Inbox(self.host, self.inbox_port, verifier=self._verify).start()
             os.environ.setdefault("MLHOOKS_SLACK_API_URL", self.inbox.slack_api_url)
         os.environ.update(local_environment(self.endpoint_url, self.stack))
-        wiring.reset()
+        reset_components()
         self.functions = Functions(self.root, self.template)
 
     def _verify(self, path: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
@@ -541,11 +541,11 @@ class LocalRuntime:
         that points at it."""
         from mlhooks.local.receiver import verdicts
 
-        parts = wiring.components()
+        components = get_components()
         assert self.inbox is not None
-        for webhook in parts.store.list_webhooks(self.entity):
+        for webhook in components.store.list_webhooks(self.entity):
             if webhook.url.split("?", 1)[0] == f"{self.inbox.url}{path}" and webhook.signing_secret:
-                return verdicts(headers, body, parts.vault.read(self.entity, webhook.signing_secret))
+                return verdicts(headers, body, components.vault.read(self.entity, webhook.signing_secret))
         return {}
 
     def start_pollers(self) -> None:

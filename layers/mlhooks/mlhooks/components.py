@@ -1,4 +1,4 @@
-"""How the parts are put together for one container: built once, from settings."""
+"""The components one container works with (store, vault, guard, clients), built once from settings."""
 
 from __future__ import annotations
 
@@ -43,11 +43,11 @@ def build_components(settings: Settings) -> Components:
 
 
 @cache
-def components() -> Components:
+def get_components() -> Components:
     return build_components(get_settings())
 
 
-def reset() -> None:
+def reset_components() -> None:
     """Forget everything built from the environment (tests and the local runtime change it)."""
-    components.cache_clear()
+    get_components.cache_clear()
     aws.reset_clients()
