@@ -17,7 +17,7 @@ from mlhooks.models.api import AutomationCreate
 from mlhooks.models.events import ArtifactAliasAdded
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import EventType
-from mlhooks.store import Store
+from mlhooks.store import Store, keys
 
 ENTITY, PROJECTS = "bench", 1000
 
@@ -51,7 +51,7 @@ def load(store: Store, count: int) -> None:
             record = automation(i)
             batch.put_item(
                 Item=store._item(
-                    ENTITY, f"AUTOMATION#{record.id}", record, **store._automation_attributes(record)
+                    ENTITY, keys.automation(record.id), record, **store._automation_attributes(record)
                 )
             )
 
@@ -73,7 +73,7 @@ def event(rng: random.Random, n: int) -> ArtifactAliasAdded:
 
 def full_scan(store: Store, detail: ArtifactAliasAdded) -> list[AutomationRecord]:
     """The naive alternative: read every automation of the entity and filter in memory."""
-    records, _ = store._query(ENTITY, "AUTOMATION#", AutomationRecord)
+    records, _ = store._query(ENTITY, keys.AUTOMATIONS, AutomationRecord)
     return [
         r
         for r in records

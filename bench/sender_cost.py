@@ -47,7 +47,7 @@ def per_call(n: int, action) -> float:  # type: ignore[no-untyped-def]
 def main(n: int) -> None:
     from mlhooks.components import get_components
     from mlhooks.delivery import prepare_webhook_request, send
-    from mlhooks.local.runtime import sqs_record
+    from mlhooks.local.sources import sqs_record
     from mlhooks.matcher import EventMatcher
     from mlhooks.models.records import WebhookRecord
     from mlhooks.senders import WebhookSender

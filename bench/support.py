@@ -17,7 +17,8 @@ def local_aws():
     from moto import mock_aws
 
     from mlhooks.components import reset_components
-    from mlhooks.local.runtime import local_environment, provision
+    from mlhooks.local.provision import provision
+    from mlhooks.local.runtime import local_environment
     from mlhooks.local.template import load_template
 
     os.environ.update(local_environment("unused"))

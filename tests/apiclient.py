@@ -8,7 +8,7 @@ from typing import Any
 
 from mlhooks.access import AccessService
 from mlhooks.components import get_components
-from mlhooks.local.runtime import LocalApiGateway
+from mlhooks.local.apigw import LocalApiGateway
 from mlhooks.models.vocabulary import Role
 
 

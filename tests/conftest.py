@@ -16,16 +16,13 @@ from pipelines import Pipeline, make_pipeline
 from samples import ROOT
 
 from mlhooks.components import reset_components
+from mlhooks.local.apigw import LocalApiGateway
 from mlhooks.local.atomic_dynamodb import make_moto_dynamodb_atomic
+from mlhooks.local.functions import Functions
 from mlhooks.local.inbox import Inbox
-from mlhooks.local.runtime import (
-    LOCAL_OVERRIDABLE,
-    Functions,
-    LocalApiGateway,
-    Stack,
-    local_environment,
-    provision,
-)
+from mlhooks.local.provision import provision
+from mlhooks.local.runtime import LOCAL_OVERRIDABLE, local_environment
+from mlhooks.local.stack import Stack
 from mlhooks.local.template import load_template
 
 

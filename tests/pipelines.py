@@ -13,8 +13,11 @@ from apiclient import Team, make_team
 from samples import load_event
 
 from mlhooks.components import reset_components
+from mlhooks.local.apigw import LocalApiGateway
+from mlhooks.local.functions import Functions
 from mlhooks.local.inbox import Inbox
-from mlhooks.local.runtime import Functions, LocalApiGateway, Stack, run_batch
+from mlhooks.local.sources import run_batch
+from mlhooks.local.stack import Stack
 
 TOKEN = "pipeline-token-value-1234"
 SIGNING = "pipeline-signing-secret-5678"

@@ -23,7 +23,8 @@ from apiclient import Api, Team
 from mlhooks.components import get_components
 from mlhooks.models.records import AutomationRecord, ExecutionRecord
 from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState
-from mlhooks.store import FILTERED_PAGE_ITEMS, MAX_QUERY_CALLS, Store
+from mlhooks.store import Store, keys
+from mlhooks.store.table import FILTERED_PAGE_ITEMS, MAX_QUERY_CALLS
 
 pytestmark = pytest.mark.suite("bounded cost")
 
@@ -143,7 +144,7 @@ def write_automations(records: list[AutomationRecord]) -> None:
             batch.put_item(
                 Item=Store._item(
                     record.entity,
-                    f"AUTOMATION#{record.id}",
+                    keys.automation(record.id),
                     record,
                     **Store._automation_attributes(record),
                 )

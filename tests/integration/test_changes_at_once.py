@@ -19,7 +19,7 @@ import pytest
 from pipelines import Pipeline, alias_event, register_run_queue, use_slack
 
 from mlhooks.components import get_components, reset_components
-from mlhooks.local.runtime import Functions
+from mlhooks.local.functions import Functions
 from mlhooks.matcher import execution_id
 
 pytestmark = pytest.mark.suite("changes at once")

@@ -11,7 +11,7 @@ from apiclient import Api
 from samples import load_event
 
 from mlhooks.local.apigw import proxy_event
-from mlhooks.local.runtime import LambdaContext
+from mlhooks.local.functions import LambdaContext
 
 pytestmark = pytest.mark.suite("input")
 

@@ -24,7 +24,7 @@ from samples import load_event
 
 from mlhooks.components import get_components
 from mlhooks.conditions import RunConditionState
-from mlhooks.local.runtime import run_rule
+from mlhooks.local.sources import run_rule
 from mlhooks.models.events import MAX_STEP
 
 pytestmark = pytest.mark.suite("events")

@@ -15,7 +15,9 @@ from receivers import standard_webhooks_signature, wandb_signature
 from samples import load_event
 
 from mlhooks.components import get_components, reset_components
-from mlhooks.local.runtime import Functions, LocalApiGateway, run_rule
+from mlhooks.local.apigw import LocalApiGateway
+from mlhooks.local.functions import Functions
+from mlhooks.local.sources import run_rule
 
 
 def test_alias_event_delivers_signed_repository_dispatch(pipeline, receiver):

@@ -17,7 +17,8 @@ from apiclient import Api
 from samples import ROOT
 
 from mlhooks.components import get_components
-from mlhooks.local.runtime import Functions, LocalApiGateway
+from mlhooks.local.apigw import LocalApiGateway
+from mlhooks.local.functions import Functions
 
 pytestmark = pytest.mark.suite("races")
 HELD = 10  # seconds a held request waits for its release before giving up (never reached when green)
@@ -25,8 +26,13 @@ HELD = 10  # seconds a held request waits for its release before giving up (neve
 
 @pytest.fixture
 def second_container(team, template) -> Api:
-    """The admin's key through a second API container, so two requests run at the same time."""
-    return Api(LocalApiGateway(Functions(ROOT, template), template), team.keys["ADMIN"])
+    """The admin's key through a second API container, so two requests run at the same time. Both
+    containers serve a request first, as warm Lambda containers have: a container starting up while
+    another serves is not a race Lambda can have (each container is its own process there)."""
+    second = Api(LocalApiGateway(Functions(ROOT, template), template), team.keys["ADMIN"])
+    for api in (team.admin, second):
+        assert api.get(f"{team.base}/members").status == 200
+    return second
 
 
 def stored_value(entity: str, name: str) -> str:

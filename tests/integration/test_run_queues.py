@@ -19,7 +19,8 @@ from apiclient import Api, Team
 from pipelines import Pipeline, alias_event, register_run_queue
 
 from mlhooks.components import get_components, reset_components
-from mlhooks.local.runtime import Functions, LocalApiGateway
+from mlhooks.local.apigw import LocalApiGateway
+from mlhooks.local.functions import Functions
 
 pytestmark = pytest.mark.suite("run queues")
 

@@ -188,7 +188,7 @@ def test_two_copies_of_one_job_in_flight_deliver_once(pipeline, receiver):
     """SQS delivers at least once: two copies of a message (one id, two receipts) reach two sender
     containers together. The lease's conditional write lets one deliver; the other is kept, not
     deleted, and when it comes back it finds the job done."""
-    from mlhooks.local.runtime import sqs_record
+    from mlhooks.local.sources import sqs_record
     from mlhooks.senders import WebhookSender
 
     receiver.statuses = [("sleep", 0.5)]  # long enough for both copies to be in flight at once

@@ -10,8 +10,8 @@ from pipelines import Pipeline, alias_event, use_slack
 
 from mlhooks.components import get_components, reset_components
 from mlhooks.health import DisabledAlert, WebhookHealthMonitor
+from mlhooks.local.functions import Functions
 from mlhooks.local.inbox import SLACK_PATH
-from mlhooks.local.runtime import Functions
 
 pytestmark = pytest.mark.suite("webhook health")
 

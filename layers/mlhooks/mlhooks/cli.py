@@ -129,7 +129,9 @@ def _running_endpoint(root: Path) -> str | None:
 
 def invoke(args: argparse.Namespace) -> int:
     from mlhooks.components import reset_components
-    from mlhooks.local.runtime import Functions, LocalRuntime, local_environment, provision
+    from mlhooks.local.functions import Functions
+    from mlhooks.local.provision import provision
+    from mlhooks.local.runtime import LocalRuntime, local_environment
 
     root = find_root()
     raw = sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
@@ -188,7 +190,8 @@ def bootstrap(args: argparse.Namespace) -> int:
 def _local_stack(root: Path):  # type: ignore[no-untyped-def]
     """The running `mlhooks dev`'s resources, with this process's environment pointed at them."""
     from mlhooks.components import reset_components
-    from mlhooks.local.runtime import LocalRuntime, local_environment, provision
+    from mlhooks.local.provision import provision
+    from mlhooks.local.runtime import LocalRuntime, local_environment
 
     endpoint = _running_endpoint(root)
     if not endpoint:

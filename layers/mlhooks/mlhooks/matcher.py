@@ -43,7 +43,7 @@ from mlhooks.models.records import AutomationRecord, ExecutionRecord
 from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState, RunState
 from mlhooks.runs import RunConditions
 from mlhooks.secrets import now_iso
-from mlhooks.store import AutomationsRevision
+from mlhooks.store import AutomationsRevision, keys
 
 logger = Logger(service="mlhooks-matcher")
 SQS_BATCH = 10  # SendMessageBatch's limit
@@ -113,14 +113,6 @@ class AutomationCache:
         return compiled
 
 
-def scope_keys(detail: EventDetail) -> list[str]:
-    keys = ["ENTITY", f"PROJECT#{detail.project}"]
-    collection = getattr(detail, "collection", None)
-    if collection:
-        keys.append(f"COLLECTION#{detail.project}#{collection}")
-    return keys
-
-
 def _condition_holds(automation: AutomationRecord, detail: EventDetail) -> bool:
     event = automation.event
     if isinstance(event, RunStateEvent):
@@ -177,11 +169,11 @@ class EventMatcher:
     def candidates(
         self, detail: EventDetail, event_type: EventType, revision: AutomationsRevision
     ) -> list[AutomationRecord]:
-        keys = scope_keys(detail)
+        scopes = keys.scopes_of_event(detail.project, getattr(detail, "collection", None))
         cached = self.cache.get(
-            (detail.entity, event_type.value, *keys),
+            (detail.entity, event_type.value, *scopes),
             revision,
-            lambda: self.store.enabled_automations(detail.entity, event_type.value, keys),
+            lambda: self.store.enabled_automations(detail.entity, event_type.value, scopes),
         )
         fields = filter_fields(detail)
         return [

@@ -20,7 +20,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, Server
 
 from mlhooks import __version__, bounded_json
-from mlhooks.access import Caller, require
+from mlhooks.access import require
 from mlhooks.api import (
     automations,
     errors,
@@ -31,9 +31,9 @@ from mlhooks.api import (
     run_queues,
     secrets,
 )
+from mlhooks.api.context import REQUEST, caller_of
 from mlhooks.components import get_components
 from mlhooks.errors import MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from mlhooks.models.vocabulary import Role
 
 TITLE = "mlhooks"
 DESCRIPTION = (
@@ -49,25 +49,11 @@ DESCRIPTION = (
 _ENTITY_PATH = re.compile(r"^/v1/entities/(?P<entity>[^/]+)(?:/|$)")
 
 
-def _caller(event: dict[str, Any]) -> Caller | None:
-    """The caller the authorizer established, or None (then the route fails closed with 401)."""
-    context = (event.get("requestContext") or {}).get("authorizer") or {}
-    try:
-        return Caller(
-            entity=context["entity"],
-            member=context["member"],
-            role=Role(context["role"]),
-            key_id=context["key_id"],
-        )
-    except (KeyError, TypeError, ValueError):
-        return None
-
-
 def _foreign_entity(event: dict[str, Any]) -> MlhooksError | None:
     """Another entity's paths do not exist for the caller, whatever is sent to them: the routes'
     own rule (`access.require`), applied before the body is looked at."""
     match = _ENTITY_PATH.match(event.get("path") or "")
-    caller = _caller(event)
+    caller = caller_of(event)
     if match is None or caller is None:
         return None
     try:
@@ -278,6 +264,13 @@ def describe_answers(document: dict[str, Any]) -> dict[str, Any]:
 
 class MlhooksResolver(APIGatewayRestResolver):
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        token = REQUEST.set(event)
+        try:
+            return self._resolve_screened(event, context)
+        finally:
+            REQUEST.reset(token)
+
+    def _resolve_screened(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         rejection = screen_request(event)
         if rejection is not None:
             return {

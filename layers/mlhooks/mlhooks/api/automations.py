@@ -47,7 +47,7 @@ def list_automations(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     next_token: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Page[AutomationOut]:
-    caller_for(router, entity)
+    caller_for(entity)
     records, token = _automations().list(
         entity,
         project=project,
@@ -62,7 +62,7 @@ def list_automations(
 
 @router.post(AUTOMATIONS, tags=["automations"], summary="Create an automation (members)")
 def create_automation(entity: str, body: Annotated[AutomationCreate, Body()]) -> Response[AutomationOut]:
-    caller = caller_for(router, entity, Role.MEMBER)
+    caller = caller_for(entity, Role.MEMBER)
     return _out(_automations().create(entity, body, caller.member), 201)
 
 
@@ -70,7 +70,7 @@ def create_automation(entity: str, body: Annotated[AutomationCreate, Body()]) ->
     f"{AUTOMATIONS}/<automation_id>", tags=["automations"], summary="Get an automation (ETag = version)"
 )
 def get_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
-    caller_for(router, entity)
+    caller_for(entity)
     return _out(_automations().get(entity, automation_id))
 
 
@@ -85,24 +85,24 @@ def update_automation(
     body: Annotated[AutomationUpdate, Body()],
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response[AutomationOut]:
-    caller_for(router, entity, Role.MEMBER)
+    caller_for(entity, Role.MEMBER)
     return _out(_automations().update(entity, automation_id, body, parse_etag(if_match)))
 
 
 @router.post(f"{AUTOMATIONS}/<automation_id>/enable", tags=["automations"], summary="Enable an automation")
 def enable_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
-    caller_for(router, entity, Role.MEMBER)
+    caller_for(entity, Role.MEMBER)
     return _out(_automations().set_enabled(entity, automation_id, True))
 
 
 @router.post(f"{AUTOMATIONS}/<automation_id>/disable", tags=["automations"], summary="Disable an automation")
 def disable_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
-    caller_for(router, entity, Role.MEMBER)
+    caller_for(entity, Role.MEMBER)
     return _out(_automations().set_enabled(entity, automation_id, False))
 
 
 @router.delete(f"{AUTOMATIONS}/<automation_id>", tags=["automations"], summary="Delete an automation")
 def delete_automation(entity: str, automation_id: str) -> Response[None]:
-    caller_for(router, entity, Role.MEMBER)
+    caller_for(entity, Role.MEMBER)
     _automations().delete(entity, automation_id)
     return Response(204)

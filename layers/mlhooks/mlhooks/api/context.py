@@ -1,20 +1,27 @@
-"""What a route needs besides its arguments: the caller the authorizer established, and services."""
+"""What a route needs besides its arguments: the caller the authorizer established.
+
+The request being resolved is kept in a context variable that the resolver sets, not read from
+Powertools' routers: a router hands on the state of the last resolver that included it, which in one
+process serving two resolvers at once (the tests' API "containers") would be the other request's.
+"""
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler.api_gateway import Router
+from contextvars import ContextVar
+from typing import Any
 
 from mlhooks.access import Caller, require
 from mlhooks.errors import Unauthorized
 from mlhooks.models.vocabulary import Role
 
+REQUEST: ContextVar[dict[str, Any]] = ContextVar("mlhooks_request")
 
-def caller_for(router: Router, entity: str | None, role: Role = Role.VIEWER) -> Caller:
-    """The authenticated caller, checked against the entity in the path (None: the caller's own)
-    and the role needed."""
-    context = router.current_event.request_context.authorizer.raw_event or {}
+
+def caller_of(event: dict[str, Any]) -> Caller | None:
+    """The caller the authorizer established for an API Gateway event, or None without one."""
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
     try:
-        caller = Caller(
+        return Caller(
             entity=context["entity"],
             member=context["member"],
             role=Role(context["role"]),
@@ -22,8 +29,16 @@ def caller_for(router: Router, entity: str | None, role: Role = Role.VIEWER) -> 
             # API Gateway hands context values on as strings.
             service=str(context.get("service", "false")).lower() == "true",
         )
-    except (KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def caller_for(entity: str | None, role: Role = Role.VIEWER) -> Caller:
+    """The authenticated caller, checked against the entity in the path (None: the caller's own)
+    and the role needed."""
+    caller = caller_of(REQUEST.get({}))
+    if caller is None:
         # Only reachable if the API is deployed without its authorizer: fail closed.
-        raise Unauthorized("Authentication required: send `Authorization: Bearer <API key>`.") from None
+        raise Unauthorized("Authentication required: send `Authorization: Bearer <API key>`.")
     require(caller, caller.entity if entity is None else entity, role)
     return caller

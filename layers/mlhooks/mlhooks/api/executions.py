@@ -38,7 +38,7 @@ def _page(
 def list_executions(
     entity: str, state: State = None, limit: Limit = 50, next_token: Token = None
 ) -> Page[ExecutionSummary]:
-    caller_for(router, entity)
+    caller_for(entity)
     return _page(entity, state, limit, next_token)
 
 
@@ -46,7 +46,7 @@ def list_executions(
 def list_project_executions(
     entity: str, project: str, state: State = None, limit: Limit = 50, next_token: Token = None
 ) -> Page[ExecutionSummary]:
-    caller_for(router, entity)
+    caller_for(entity)
     return _page(entity, state, limit, next_token, project=project)
 
 
@@ -58,7 +58,7 @@ def list_project_executions(
 def list_automation_executions(
     entity: str, automation_id: str, state: State = None, limit: Limit = 50, next_token: Token = None
 ) -> Page[ExecutionSummary]:
-    caller_for(router, entity)
+    caller_for(entity)
     return _page(entity, state, limit, next_token, automation_id=automation_id)
 
 
@@ -68,7 +68,7 @@ def list_automation_executions(
     summary="One execution: the event, the request sent (secrets redacted) and every attempt",
 )
 def get_execution(entity: str, execution_id: str) -> ExecutionOut:
-    caller_for(router, entity)
+    caller_for(entity)
     return detail(_executions().get(entity, execution_id))
 
 
@@ -78,7 +78,7 @@ def get_execution(entity: str, execution_id: str) -> ExecutionOut:
     summary="Deliver a FAILED execution again (members)",
 )
 def redeliver(entity: str, execution_id: str) -> Response[ExecutionOut]:
-    caller_for(router, entity, Role.MEMBER)
+    caller_for(entity, Role.MEMBER)
     return Response(202, "application/json", detail(_executions().redeliver(entity, execution_id)))
 
 
@@ -88,6 +88,6 @@ def redeliver(entity: str, execution_id: str) -> Response[ExecutionOut]:
     summary="Publish up to 10 platform events for your entity (validated, then put on the bus)",
 )
 def publish(body: Annotated[PublishRequest, Body()]) -> Response[PublishResponse]:
-    caller = caller_for(router, None, Role.MEMBER)
+    caller = caller_for(None, Role.MEMBER)
     published = _executions().publish(caller, body.events)
     return Response(202, "application/json", PublishResponse(published=published))

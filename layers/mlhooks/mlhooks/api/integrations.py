@@ -40,19 +40,19 @@ def _out(record: WebhookRecord) -> WebhookOut:
 
 @router.get(WEBHOOKS, tags=["webhooks"], summary="List webhook integrations")
 def list_webhooks(entity: str) -> Page[WebhookOut]:
-    caller_for(router, entity)
+    caller_for(entity)
     return Page[WebhookOut](items=[_out(w) for w in _webhooks().list(entity)])
 
 
 @router.post(WEBHOOKS, tags=["webhooks"], summary="Create a webhook integration (admins)")
 def create_webhook(entity: str, body: Annotated[WebhookCreate, Body()]) -> Response[WebhookOut]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     return Response(201, "application/json", _out(_webhooks().create(entity, body)))
 
 
 @router.get(f"{WEBHOOKS}/<name>", tags=["webhooks"], summary="Get a webhook integration")
 def get_webhook(entity: str, name: str) -> WebhookOut:
-    caller_for(router, entity)
+    caller_for(entity)
     return _out(_webhooks().get(entity, name))
 
 
@@ -62,7 +62,7 @@ def get_webhook(entity: str, name: str) -> WebhookOut:
     summary="Update, disable or re-enable a webhook integration (admins)",
 )
 def update_webhook(entity: str, name: str, body: Annotated[WebhookUpdate, Body()]) -> WebhookOut:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     return _out(_webhooks().update(entity, name, body))
 
 
@@ -70,7 +70,7 @@ def update_webhook(entity: str, name: str, body: Annotated[WebhookUpdate, Body()
     f"{WEBHOOKS}/<name>", tags=["webhooks"], summary="Delete a webhook no automation uses (admins)"
 )
 def delete_webhook(entity: str, name: str) -> Response[None]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     _webhooks().delete(entity, name)
     return Response(204)
 
@@ -81,7 +81,7 @@ def delete_webhook(entity: str, name: str) -> Response[None]:
     summary="Send a test payload, signed as a real delivery, and show the answer (admins)",
 )
 def test_webhook(entity: str, name: str, body: Annotated[WebhookTest, Body()]) -> DeliveryResult:
-    caller = caller_for(router, entity, Role.ADMIN)
+    caller = caller_for(entity, Role.ADMIN)
     outcome = _webhooks().test(entity, name, body.payload, caller.member)
     return DeliveryResult(ok=outcome.ok, **outcome.__dict__)
 
@@ -92,19 +92,19 @@ def _slack() -> SlackService:
 
 @router.get(SLACK, tags=["slack"], summary="List Slack integrations")
 def list_slack(entity: str) -> Page[SlackOut]:
-    caller_for(router, entity)
+    caller_for(entity)
     return Page[SlackOut](items=[SlackOut(**s.model_dump()) for s in _slack().list(entity)])
 
 
 @router.post(SLACK, tags=["slack"], summary="Create a Slack integration from a bot token secret (admins)")
 def create_slack(entity: str, body: Annotated[SlackCreate, Body()]) -> Response[SlackOut]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     return Response(201, "application/json", SlackOut(**_slack().create(entity, body).model_dump()))
 
 
 @router.get(f"{SLACK}/<name>", tags=["slack"], summary="Get a Slack integration")
 def get_slack(entity: str, name: str) -> SlackOut:
-    caller_for(router, entity)
+    caller_for(entity)
     return SlackOut(**_slack().get(entity, name).model_dump())
 
 
@@ -112,6 +112,6 @@ def get_slack(entity: str, name: str) -> SlackOut:
     f"{SLACK}/<name>", tags=["slack"], summary="Delete a Slack integration no automation uses (admins)"
 )
 def delete_slack(entity: str, name: str) -> Response[None]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     _slack().delete(entity, name)
     return Response(204)

@@ -33,20 +33,20 @@ def _access() -> AccessService:
 
 @router.get(f"{BASE}/members", tags=["members"], summary="List members")
 def list_members(entity: str) -> Page[MemberOut]:
-    caller_for(router, entity)
+    caller_for(entity)
     return Page[MemberOut](items=[MemberOut(**m.model_dump()) for m in _access().list_members(entity)])
 
 
 @router.post(f"{BASE}/members", tags=["members"], summary="Add a member (admins)")
 def add_member(entity: str, body: Annotated[MemberCreate, Body()]) -> Response[MemberOut]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     member = _access().add_member(entity, body.username, body.role)
     return Response(201, "application/json", MemberOut(**member.model_dump()))
 
 
 @router.patch(f"{BASE}/members/<username>", tags=["members"], summary="Change a member's role (admins)")
 def update_member(entity: str, username: str, body: Annotated[MemberUpdate, Body()]) -> MemberOut:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     return MemberOut(**_access().set_role(entity, username, body.role).model_dump())
 
 
@@ -54,20 +54,20 @@ def update_member(entity: str, username: str, body: Annotated[MemberUpdate, Body
     f"{BASE}/members/<username>", tags=["members"], summary="Remove a member and their keys (admins)"
 )
 def remove_member(entity: str, username: str) -> Response[None]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     _access().remove_member(entity, username)
     return Response(204)
 
 
 @router.get(f"{BASE}/api-keys", tags=["api-keys"], summary="List API keys (admins: all; others: their own)")
 def list_keys(entity: str) -> Page[ApiKeyOut]:
-    caller = caller_for(router, entity)
+    caller = caller_for(entity)
     return Page[ApiKeyOut](items=[ApiKeyOut(**k.model_dump()) for k in _access().list_keys(caller)])
 
 
 @router.post(f"{BASE}/api-keys", tags=["api-keys"], summary="Create an API key; the key is shown once")
 def create_key(entity: str, body: Annotated[ApiKeyCreate, Body()]) -> Response[ApiKeyCreated]:
-    caller = caller_for(router, entity)
+    caller = caller_for(entity)
     member = body.member or caller.member
     if member != caller.member and not caller.at_least(Role.ADMIN):
         raise Forbidden("Only admins create keys for other members.", field="member")
@@ -79,6 +79,6 @@ def create_key(entity: str, body: Annotated[ApiKeyCreate, Body()]) -> Response[A
 
 @router.delete(f"{BASE}/api-keys/<key_id>", tags=["api-keys"], summary="Revoke an API key")
 def revoke_key(entity: str, key_id: str) -> Response[None]:
-    caller = caller_for(router, entity)
+    caller = caller_for(entity)
     _access().revoke_key(caller, key_id)
     return Response(204)

@@ -24,25 +24,25 @@ def _projects() -> ProjectService:
 
 @router.get(PROJECTS, tags=["projects"], summary="List projects and registries")
 def list_projects(entity: str) -> Page[ProjectOut]:
-    caller_for(router, entity)
+    caller_for(entity)
     return Page[ProjectOut](items=[ProjectOut(**p.model_dump()) for p in _projects().list(entity)])
 
 
 @router.post(PROJECTS, tags=["projects"], summary="Register a project or registry (members)")
 def create_project(entity: str, body: Annotated[ProjectCreate, Body()]) -> Response[ProjectOut]:
-    caller_for(router, entity, Role.MEMBER)
+    caller_for(entity, Role.MEMBER)
     return Response(201, "application/json", ProjectOut(**_projects().create(entity, body).model_dump()))
 
 
 @router.get(f"{PROJECTS}/<project>", tags=["projects"], summary="Get a project")
 def get_project(entity: str, project: str) -> ProjectOut:
-    caller_for(router, entity)
+    caller_for(entity)
     return ProjectOut(**_projects().get(entity, project).model_dump())
 
 
 @router.get(f"{PROJECTS}/<project>/collections", tags=["projects"], summary="List artifact collections")
 def list_collections(entity: str, project: str) -> Page[CollectionOut]:
-    caller_for(router, entity)
+    caller_for(entity)
     items = _projects().list_collections(entity, project)
     return Page[CollectionOut](items=[CollectionOut(**c.model_dump()) for c in items])
 
@@ -53,6 +53,6 @@ def list_collections(entity: str, project: str) -> Page[CollectionOut]:
 def create_collection(
     entity: str, project: str, body: Annotated[CollectionCreate, Body()]
 ) -> Response[CollectionOut]:
-    caller_for(router, entity, Role.MEMBER)
+    caller_for(entity, Role.MEMBER)
     record = _projects().create_collection(entity, project, body)
     return Response(201, "application/json", CollectionOut(**record.model_dump()))

@@ -25,7 +25,7 @@ def _run_queues() -> RunQueueService:
 
 @router.get(RUN_QUEUES, tags=["run-queues"], summary="List run queues")
 def list_run_queues(entity: str) -> Page[RunQueueOut]:
-    caller_for(router, entity)
+    caller_for(entity)
     return Page[RunQueueOut](items=[RunQueueOut(**q.model_dump()) for q in _run_queues().list(entity)])
 
 
@@ -35,14 +35,14 @@ def list_run_queues(entity: str) -> Page[RunQueueOut]:
     summary="Register an SQS queue that QUEUE_JOB automations may send jobs to (admins)",
 )
 def create_run_queue(entity: str, body: Annotated[RunQueueCreate, Body()]) -> Response[RunQueueOut]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     record = _run_queues().create(entity, body)
     return Response(201, "application/json", RunQueueOut(**record.model_dump()))
 
 
 @router.get(f"{RUN_QUEUES}/<name>", tags=["run-queues"], summary="Get a run queue")
 def get_run_queue(entity: str, name: str) -> RunQueueOut:
-    caller_for(router, entity)
+    caller_for(entity)
     return RunQueueOut(**_run_queues().get(entity, name).model_dump())
 
 
@@ -50,6 +50,6 @@ def get_run_queue(entity: str, name: str) -> RunQueueOut:
     f"{RUN_QUEUES}/<name>", tags=["run-queues"], summary="Delete a run queue no automation uses (admins)"
 )
 def delete_run_queue(entity: str, name: str) -> Response[None]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     _run_queues().delete(entity, name)
     return Response(204)

@@ -25,31 +25,31 @@ def _secrets() -> SecretsService:
 
 @router.get(BASE, tags=["secrets"], summary="List secrets (names and timestamps only)")
 def list_secrets(entity: str) -> Page[SecretOut]:
-    caller_for(router, entity)
+    caller_for(entity)
     return Page[SecretOut](items=[SecretOut(**s.model_dump()) for s in _secrets().list(entity)])
 
 
 @router.post(BASE, tags=["secrets"], summary="Create a secret (admins)")
 def create_secret(entity: str, body: Annotated[SecretCreate, Body()]) -> Response[SecretOut]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     record = _secrets().create(entity, body.name, body.value.get_secret_value())
     return Response(201, "application/json", SecretOut(**record.model_dump()))
 
 
 @router.get(f"{BASE}/<name>", tags=["secrets"], summary="Get a secret's metadata")
 def get_secret(entity: str, name: str) -> SecretOut:
-    caller_for(router, entity)
+    caller_for(entity)
     return SecretOut(**_secrets().get(entity, name).model_dump())
 
 
 @router.put(f"{BASE}/<name>", tags=["secrets"], summary="Rotate a secret: set a new value (admins)")
 def rotate_secret(entity: str, name: str, body: Annotated[SecretRotate, Body()]) -> SecretOut:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     return SecretOut(**_secrets().rotate(entity, name, body.value.get_secret_value()).model_dump())
 
 
 @router.delete(f"{BASE}/<name>", tags=["secrets"], summary="Delete a secret no integration uses (admins)")
 def delete_secret(entity: str, name: str) -> Response[None]:
-    caller_for(router, entity, Role.ADMIN)
+    caller_for(entity, Role.ADMIN)
     _secrets().delete(entity, name)
     return Response(204)

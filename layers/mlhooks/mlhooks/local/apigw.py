@@ -1,16 +1,25 @@
-"""API Gateway shapes, built the way API Gateway (REST, proxy integration) builds them, so the
-handlers run unchanged locally and in tests."""
+"""API Gateway, locally: the event shapes API Gateway (REST, proxy integration) builds, the answers it
+gives itself (rendered from the template's GatewayResponses), and the gateway that puts them together
+in front of the functions, with its HTTP server, so the handlers run unchanged locally and in tests."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
 import json
+import logging
+import os
 import re
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
+
+from mlhooks.local.template import Route, api_routes, authorizer_function
+
+if TYPE_CHECKING:  # functions.py reads ACCOUNT_ID from here; only the type goes the other way
+    from mlhooks.local.functions import Functions
 
 ACCOUNT_ID = "123456789012"
 API_ID = "mlhookslocal"
@@ -140,3 +149,124 @@ def render_gateway_response(
     body_template = (config.get("ResponseTemplates") or {}).get("application/json", _DEFAULT_TEMPLATE)
     body = _VARIABLE.sub(lambda m: values.get(m.group(), ""), body_template)
     return int(config.get("StatusCode", status)), {"Content-Type": "application/json"}, body.encode()
+
+
+# ---- The gateway ---------------------------------------------------------------------------------------
+class LocalApiGateway:
+    """`sam local start-api`, with the template's authorizer: HTTP request -> proxy event -> handler.
+
+    What API Gateway answers itself (no route, no key, a denied key, a failing function) is rendered
+    from the template's GatewayResponses, so those templates run locally as they run on AWS."""
+
+    def __init__(self, fns: Functions, template: dict[str, Any], stage: str = "dev"):
+        self.fns = fns
+        self.routes = api_routes(template)
+        self.authorizer = authorizer_function(template)
+        self.responses = gateway_responses(template)
+        self.stage = stage
+
+    def route(self, method: str, path: str) -> Route | None:
+        return next((r for r in self.routes if r.matches(method, path)), None)
+
+    def gateway_error(self, response_type: str) -> tuple[int, dict[str, str], bytes]:
+        status, message = GATEWAY_ERRORS[response_type]
+        return render_gateway_response(self.responses, response_type, status, message)
+
+    def handle(
+        self, method: str, path: str, query: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        route = self.route(method, path)
+        if route is None:
+            # What API Gateway answers for a path and method no resource takes.
+            return self.gateway_error("MISSING_AUTHENTICATION_TOKEN")
+        event = proxy_event(
+            method,
+            path,
+            headers=headers,
+            query=query,
+            body=body or None,
+            stage=self.stage,
+            resource=route.path,
+        )
+        if route.authorized:
+            denied = self._authorize(event, headers)
+            if denied:
+                return denied
+        try:
+            result = self.fns.invoke(route.function, event)
+        except Exception:
+            logging.getLogger(__name__).exception("%s failed on %s %s", route.function, method, path)
+            return self.gateway_error("DEFAULT_5XX")
+        response_headers = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            response_headers[name] = ", ".join(values)
+        raw = result.get("body") or ""
+        payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
+        return int(result["statusCode"]), response_headers, payload
+
+    def _authorize(
+        self, event: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], bytes] | None:
+        # Like API Gateway: no identity source header, no authorizer call.
+        if not any(k.lower() == "authorization" for k in headers):
+            return self.gateway_error("UNAUTHORIZED")
+        try:
+            policy = self.fns.invoke(self.authorizer, authorizer_request_event(event))
+        except Exception as exc:  # the authorizer says "Unauthorized" by raising, as on AWS
+            if str(exc) == "Unauthorized":
+                return self.gateway_error("UNAUTHORIZED")
+            return self.gateway_error("AUTHORIZER_CONFIGURATION_ERROR")
+        context = authorizer_context(policy)
+        if context is None:
+            return self.gateway_error("ACCESS_DENIED")
+        event["requestContext"]["authorizer"] = context
+        return None
+
+
+# ---- Its HTTP server -----------------------------------------------------------------------------------
+def _error_body(code: str, message: str, field: str | None = None) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "field": field, "details": []}}).encode()
+
+
+def http_handler(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:
+    """The request handler class an `http.server` serves the gateway with."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "mlhooks-local"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            path, _, query = self.path.partition("?")
+            try:
+                status, headers, payload = gateway.handle(
+                    self.command, path, query, dict(self.headers.items()), body
+                )
+            except Exception:  # never leave a client hanging on a bug in the runtime itself
+                status, headers, payload = (
+                    502,
+                    {"Content-Type": "application/json"},
+                    _error_body("bad_gateway", "The local runtime failed to invoke the function."),
+                )
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+        def __getattr__(self, name: str) -> Any:
+            # Any other method too: the gateway answers it (404, as no route takes it), not http.server's 501.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            if os.environ.get("MLHOOKS_LOCAL_ACCESS_LOG"):
+                super().log_message(format, *args)
+
+    return Handler

@@ -12,7 +12,6 @@ from mlhooks.models.vocabulary import (
     EventType,
     ExecutionState,
     Role,
-    ScopeType,
     SignatureEncoding,
 )
 
@@ -143,17 +142,6 @@ class AutomationRecord(Record):
     created_by: str
     created_at: str
     updated_at: str
-
-    @property
-    def scope_key(self) -> str:
-        """Names are unique within a scope; this names the scope."""
-        match self.scope.type:
-            case ScopeType.ENTITY:
-                return "ENTITY"
-            case ScopeType.PROJECT:
-                return f"PROJECT#{self.scope.project}"  # type: ignore[union-attr]
-            case _:
-                return f"COLLECTION#{self.scope.project}#{self.scope.collection}"  # type: ignore[union-attr]
 
     @property
     def integration(self) -> tuple[str, str] | None:

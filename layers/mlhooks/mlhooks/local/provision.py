@@ -1,0 +1,105 @@
+"""Provisioning: the template's tables, event buses, queues and event rules created in moto, the way
+CloudFormation would create them on deploy.
+
+Provisioning is idempotent: a CLI command attaching to a running `mlhooks dev` provisions again and
+finds what is already there, so it learns the same names and ARNs without creating anything twice.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import boto3
+
+from mlhooks.local import apigw
+from mlhooks.local.stack import REGION, STACK, Stack
+from mlhooks.local.template import (
+    bus_rules,
+    dynamodb_tables,
+    environment,
+    event_buses,
+    parameter_defaults,
+    queues,
+)
+
+
+def provision(
+    template: dict[str, Any], endpoint_url: str | None, parameters: dict[str, str] | None = None
+) -> Stack:
+    """Create what the template declares: tables (indexes, TTL), buses, queues (redrive policies),
+    and the event rules, each delivering to a queue the runtime polls into its function."""
+    stack = Stack(
+        parameters={**parameter_defaults(template), **(parameters or {})}, environment=environment(template)
+    )
+    client = functools.partial(boto3.client, endpoint_url=endpoint_url, region_name=REGION)
+    dynamodb, events, sqs = client("dynamodb"), client("events"), client("sqs")
+
+    existing = set(dynamodb.list_tables()["TableNames"])
+    for logical_id, spec in dynamodb_tables(template).items():
+        name = f"{STACK}-{logical_id}"
+        stack.refs[logical_id] = name
+        stack.arns[logical_id] = f"arn:aws:dynamodb:{REGION}:{apigw.ACCOUNT_ID}:table/{name}"
+        if name in existing:
+            continue
+        ttl = spec.pop("_ttl", None)
+        dynamodb.create_table(TableName=name, **spec)
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+
+    known = {bus["Name"] for bus in events.list_event_buses()["EventBuses"]}
+    for logical_id in event_buses(template):
+        name = stack.resolve(template["Resources"][logical_id]["Properties"]["Name"])
+        stack.refs[logical_id] = name
+        stack.arns[logical_id] = f"arn:aws:events:{REGION}:{apigw.ACCOUNT_ID}:event-bus/{name}"
+        if name not in known:
+            events.create_event_bus(Name=name)
+
+    # Dead-letter queues first: the others' redrive policies point at them.
+    ordered = sorted(queues(template).items(), key=lambda item: "RedrivePolicy" in item[1])
+    for logical_id, props in ordered:
+        attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+        if "RedrivePolicy" in props:
+            policy = props["RedrivePolicy"]
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": stack.resolve(policy["deadLetterTargetArn"]),
+                    "maxReceiveCount": str(stack.resolve(policy["maxReceiveCount"])),
+                }
+            )
+        _create_queue(sqs, stack, logical_id, f"{STACK}-{logical_id}", attributes)
+
+    for rule in bus_rules(template):
+        tap_attributes = {"VisibilityTimeout": "5"}
+        if rule.dead_letter is not None:
+            # EventBridge retries a failing target, then sends the event to the rule's DLQ.
+            tap_attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": stack.resolve(rule.dead_letter),
+                    "maxReceiveCount": str(min(rule.max_retries + 1, 10)),
+                }
+            )
+        tap = _create_queue(sqs, stack, f"{rule.name}Tap", f"{STACK}-{rule.name}-tap", tap_attributes)
+        stack.rule_taps[rule.function] = tap
+        bus = stack.resolve(rule.bus) if rule.bus else "default"
+        events.put_rule(Name=rule.name, EventBusName=bus, EventPattern=json.dumps(rule.pattern))
+        events.put_targets(
+            Rule=rule.name,
+            EventBusName=bus,
+            Targets=[{"Id": "function", "Arn": stack.arns[f"{rule.name}Tap"]}],
+        )
+    return stack
+
+
+def _create_queue(sqs: Any, stack: Stack, logical_id: str, name: str, attributes: dict[str, str]) -> str:
+    try:
+        # Already there (a CLI command attaching to a running `make dev`): use it as it is.
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+    except sqs.exceptions.QueueDoesNotExist:
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+    stack.refs[logical_id] = url
+    stack.arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    return url

@@ -1,0 +1,55 @@
+"""The local stack: what provisioning created, by logical id, and the template's intrinsics resolved
+against it.
+
+CloudFormation resolves `!Ref`, `!Sub`, `!GetAtt` and `!Join` when it deploys; locally nothing
+does, so the values the template gives functions (environment, redrive targets, bus names) are
+resolved here, from the names and ARNs provisioning recorded and the template's parameters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlhooks.local import apigw
+
+REGION = "us-east-1"
+STACK = "mlhooks-local"
+
+
+@dataclass
+class Stack:
+    """What provisioning created: the value `!Ref` and `!GetAtt X.Arn` give for each logical id."""
+
+    refs: dict[str, str] = field(default_factory=dict)
+    arns: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+    # Local stand-ins for EventBridge -> Lambda: a queue per rule, polled into its function.
+    rule_taps: dict[str, str] = field(default_factory=dict)  # function -> tap queue URL
+    environment: dict[str, Any] = field(default_factory=dict)  # as written in the template
+
+    def resolve(self, value: Any) -> Any:
+        """Resolve the intrinsics the template uses in values: Ref, Fn::Sub, Fn::GetAtt, Fn::Join."""
+        if isinstance(value, dict) and "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(self.resolve(part)) for part in parts)
+        if isinstance(value, dict) and "Ref" in value:
+            name = value["Ref"]
+            return self.refs.get(name) if name in self.refs else self.parameters.get(name, "")
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            return self.arns[value["Fn::GetAtt"][0]]
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            pseudo = {
+                "AWS::StackName": STACK,
+                "AWS::Region": REGION,
+                "AWS::AccountId": apigw.ACCOUNT_ID,
+                "AWS::Partition": "aws",
+                "AWS::URLSuffix": "amazonaws.com",
+            }
+            return re.sub(
+                r"\$\{([^}]+)\}",
+                lambda m: str(pseudo.get(m.group(1)) or self.resolve({"Ref": m.group(1)})),
+                value["Fn::Sub"],
+            )
+        return value
