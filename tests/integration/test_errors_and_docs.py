@@ -244,7 +244,11 @@ def test_documented_success_status_is_the_one_answered(gateway, team):
         f"{base}/projects/{{project}}/collections",
         team.member.post(f"{team.base}/projects/walk/collections", {"name": "models"}),
     )
-    check("POST", f"{base}/secrets", team.admin.post(f"{team.base}/secrets", {"name": "S", "value": "v"}))
+    check(
+        "POST",
+        f"{base}/secrets",
+        team.admin.post(f"{team.base}/secrets", {"name": "S", "value": "walk-value"}),
+    )
     check("DELETE", f"{base}/secrets/{{name}}", team.admin.delete(f"{team.base}/secrets/S"))
     member = {"username": "dan", "role": "VIEWER"}
     check("POST", f"{base}/members", team.admin.post(f"{team.base}/members", member))

@@ -26,6 +26,7 @@ from mlhooks.components import get_components
 from mlhooks.conditions import RunConditionState
 from mlhooks.local.sources import run_rule
 from mlhooks.models.events import MAX_STEP
+from mlhooks.store import keys
 
 pytestmark = pytest.mark.suite("events")
 
@@ -131,7 +132,8 @@ def fired(pipeline: Pipeline) -> list[str]:
 
 
 def run_state(automation_id: str, run_id: str = "run-1") -> RunConditionState | None:
-    found = get_components().store.get_run_states("dev", run_id, [automation_id])
+    run_key = keys.run("training", "bob", run_id)
+    found = get_components().store.get_run_states("dev", run_key, [automation_id])
     if automation_id not in found:
         return None
     return RunConditionState.model_validate_json(found[automation_id][0])

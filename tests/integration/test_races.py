@@ -81,7 +81,7 @@ def test_of_two_creates_of_one_name_the_one_answered_201_is_the_one_stored(team,
         return api.post(f"{team.base}/secrets", {"name": name, "value": value}), value
 
     with ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(create, [team.admin, second_container], ["value-a", "value-b"]))
+        answers = list(pool.map(create, [team.admin, second_container], ["value-a-first", "value-b-second"]))
     statuses = sorted(reply.status for reply, _ in answers)
     assert statuses == [201, 409], statuses
     [winner] = [value for reply, value in answers if reply.status == 201]

@@ -14,6 +14,7 @@ from samples import load_event
 from mlhooks.components import get_components
 from mlhooks.conditions import RunConditionState
 from mlhooks.matcher import EventMatcher
+from mlhooks.store import keys
 
 LOSS_BELOW = {
     "type": "RUN_METRIC_THRESHOLD",
@@ -124,7 +125,7 @@ def test_change_and_zscore_automations_fire(pipeline):
     assert sorted(e["automation_name"] for e in pipeline.executions()) == ["acc drop", "grad spike"]
 
 
-def test_non_finite_values_are_ignored_and_left_out_of_the_execution(pipeline, receiver):
+def test_non_finite_values_are_ignored_and_recorded_as_logged(pipeline, receiver):
     webhook_automation(
         pipeline, {"type": "RUN_METRIC_THRESHOLD", "metric": {"name": "loss", "cmp": "$lt", "threshold": 0.1}}
     )
@@ -132,7 +133,11 @@ def test_non_finite_values_are_ignored_and_left_out_of_the_execution(pipeline, r
     pipeline.match(metrics_event(2, loss=0.05, accuracy=float("inf")))
     pipeline.drain()
     [execution] = pipeline.executions()
-    assert pipeline.execution(execution["id"])["event"]["run"]["metrics"] == {"loss": 0.05}
+    # Kept in the record as the bus spells them, so it shows what was logged (and ignored).
+    assert pipeline.execution(execution["id"])["event"]["run"]["metrics"] == {
+        "loss": 0.05,
+        "accuracy": "Infinity",
+    }
     assert receiver.requests[0].json["values"] == "[0.05]"
 
 
@@ -174,7 +179,8 @@ def test_two_matchers_on_interleaved_events_of_one_run_fire_once(pipeline, recei
 
     assert len(reports["A"].created) + len(reports["B"].created) == 1
     assert len(pipeline.executions()) == 1
-    doc, version = original("dev", "run-1", [pipeline.executions()[0]["automation_id"]]).popitem()[1]
+    run_key = keys.run("training", "bob", "run-1")
+    doc, version = original("dev", run_key, [pipeline.executions()[0]["automation_id"]]).popitem()[1]
     state = RunConditionState.model_validate_json(doc)
     # B's newer value is the window; A's step 2 arrived after step 3 and was ignored, and counted.
     assert state.points == {"loss": [(3, 0.04)]} and state.out_of_order_ignored == 1

@@ -30,7 +30,7 @@ def test_list_shows_names_and_timestamps_only(team):
 
 def test_duplicate_name_is_409(team):
     team.admin.post(f"{team.base}/secrets", {"name": "A", "value": VALUE})
-    reply = team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "other"})
+    reply = team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "other-value"})
     assert reply.status == 409 and reply.error["field"] == "name"
 
 
@@ -95,16 +95,16 @@ def test_value_left_by_a_create_that_died_is_adopted_by_next_create(team, monkey
 
     # The value is written, then releasing the claim on the name fails, as if the request died.
     monkeypatch.setattr(store, "release_secret_claim", fail)
-    assert team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "first"}).status == 500
+    assert team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "first-value"}).status == 500
     monkeypatch.undo()
     assert team.admin.get(f"{team.base}/secrets/A").status == 404  # a claimed name is invisible
     assert team.admin.get(f"{team.base}/secrets").json["items"] == []
-    busy = team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "second"})
+    busy = team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "second-value"})
     assert busy.status == 409 and "being created" in busy.error["message"]
     # Once the claim is stale (the request that held it is surely gone), the next create adopts it.
     monkeypatch.setattr("mlhooks.secrets.time.time", lambda: 10**10)
-    assert team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "second"}).status == 201
-    assert sm().get_secret_value(SecretId="mlhooks/mlhooks-local/acme/A")["SecretString"] == "second"
+    assert team.admin.post(f"{team.base}/secrets", {"name": "A", "value": "second-value"}).status == 201
+    assert sm().get_secret_value(SecretId="mlhooks/mlhooks-local/acme/A")["SecretString"] == "second-value"
     assert [s["name"] for s in team.admin.get(f"{team.base}/secrets").json["items"]] == ["A"]
 
 

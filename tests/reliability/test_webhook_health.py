@@ -181,7 +181,7 @@ def test_racing_senders_disable_once_and_alert_once(pipeline, monkeypatch):
     does, and the stale read is what the race comes down to.)"""
     configure(pipeline, monkeypatch, failures=1, seconds=0)
     components = get_components()
-    pipeline.team.admin.post(f"{pipeline.base}/secrets", {"name": "BOT", "value": "xoxb-x"})
+    pipeline.team.admin.post(f"{pipeline.base}/secrets", {"name": "BOT", "value": "xoxb-health-alerts"})
     body = {"name": "ops", "bot_token_secret": "BOT", "channel_id": "C0123ABCD", "channel_name": "ops"}
     pipeline.team.admin.post(f"{pipeline.base}/slack", body)
     pipeline.team.admin.patch(f"{pipeline.base}/webhooks/github", {"alert_slack": "ops"})

@@ -8,6 +8,7 @@ import pytest
 
 from mlhooks.matcher import execution_id
 from mlhooks.models.api import NotificationAction
+from mlhooks.models.events import Publisher
 from mlhooks.senders import Sender, classify_status, parse_retry_after
 from mlhooks.settings import Settings
 from mlhooks.slack import build_message
@@ -54,12 +55,18 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped():
     assert sender._retry_delay(1, 10**9) == 12 * 60 * 60  # SQS's visibility ceiling
 
 
-def test_execution_id_is_deterministic_per_event_and_automation():
+def test_execution_id_is_deterministic_per_publisher_event_and_automation():
     assert execution_id("evt-1", "au_1") == execution_id("evt-1", "au_1")
-    assert (
-        len({execution_id("evt-1", "au_1"), execution_id("evt-2", "au_1"), execution_id("evt-1", "au_2")})
-        == 3
-    )
+    by_key = Publisher(via="api", key_id="k1", member="bob")
+    ids = {
+        execution_id("evt-1", "au_1"),
+        execution_id("evt-2", "au_1"),
+        execution_id("evt-1", "au_2"),
+        execution_id("evt-1", "au_1", by_key),  # a key cannot take the bus's event id first
+        execution_id("evt-1", "au_1", Publisher(via="api", key_id="k2", member="bob")),
+    }
+    assert len(ids) == 5
+    assert execution_id("evt-1", "au_1", by_key) == execution_id("evt-1", "au_1", by_key)
 
 
 def test_slack_message_escapes_event_values():

@@ -105,8 +105,10 @@ class AccessService:
         self.store.create_member(member)
         return member
 
-    def list_members(self, entity: str) -> list[MemberRecord]:
-        return self.store.list_members(entity)
+    def list_members(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[MemberRecord], str | None]:
+        return self.store.list_members(entity, limit, token)
 
     def set_role(self, entity: str, username: str, role: Role) -> MemberRecord:
         return self.store.update_member_role(entity, username, role)
@@ -131,10 +133,12 @@ class AccessService:
         self.store.create_api_key(record)
         return record, new.key
 
-    def list_keys(self, caller: Caller) -> list[ApiKeyRecord]:
+    def list_keys(
+        self, caller: Caller, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[ApiKeyRecord], str | None]:
         # Admins see every key of the entity; others see their own.
         member = None if caller.at_least(Role.ADMIN) else caller.member
-        return self.store.list_api_keys(caller.entity, member=member)
+        return self.store.list_api_keys(caller.entity, member=member, limit=limit, token=token)
 
     def revoke_key(self, caller: Caller, key_id: str) -> None:
         record = self.store.get_api_key(caller.entity, key_id)

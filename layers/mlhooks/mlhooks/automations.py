@@ -113,6 +113,13 @@ class AutomationService:
                 )
             return action, None
         if isinstance(action, QueueJobAction):
+            # Overrides are templated with the event's variables; secrets never travel in a job.
+            check_variables(
+                discover_variables(action.overrides),
+                secrets=set(),
+                has_access_token=False,
+                field="action.overrides",
+            )
             if self.store.get_run_queue(entity, action.queue) is None:
                 raise InvalidInput(
                     f"No run queue {action.queue} in this entity; an admin registers it under …/run-queues.",

@@ -30,6 +30,25 @@ def nesting_depth(value: Any) -> int:
     return deepest
 
 
+def lone_surrogate(value: Any) -> bool:
+    """Whether any string of a parsed JSON value (a key or a value) holds half of a surrogate pair.
+    JSON's `\\ud800` escape makes one, and it is no text: it cannot be encoded, stored or sent."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def text_depth(text: str) -> int:
     """How deep JSON text nests, read in one pass that skips strings (so brackets inside them do
     not count). It does not validate: the parser does that once the depth is known to be safe."""
@@ -63,7 +82,7 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     if text_depth(text) > max_depth:
         raise JsonRefused(f"The JSON nests deeper than {max_depth} levels.")
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise JsonRefused(
             f"The JSON is not valid ({exc.msg} at line {exc.lineno}, column {exc.colno})."
@@ -71,3 +90,6 @@ def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     except (ValueError, RecursionError):
         # The int-digits limit; or a nesting the scan above did not count (it counts every bracket).
         raise JsonRefused("The JSON holds a number too long to read (more than 4,300 digits).") from None
+    if lone_surrogate(value):
+        raise JsonRefused("The JSON holds half of a surrogate pair (a lone \\ud800-\\udfff escape): no text.")
+    return value

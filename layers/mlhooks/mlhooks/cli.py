@@ -91,7 +91,11 @@ Press Ctrl-C to stop.""",
     finally:
         runtime.stop()
         state_file.unlink(missing_ok=True)
-    return 0
+        print("mlhooks local runtime stopped.", flush=True)
+        # Everything is stopped and saved. A delivery still in a sender's worker thread (a receiver
+        # answering slowly) would hold the interpreter's exit, which waits for such threads: leave now.
+        sys.stderr.flush()
+        os._exit(0)
 
 
 DEMO_RUN_QUEUE = "demo"
@@ -115,15 +119,19 @@ def register_demo_run_queue(entity: str) -> str:
 
 
 def _running_endpoint(root: Path) -> str | None:
-    """The moto endpoint of a running `mlhooks dev`, if there is one."""
-    state = Path(os.environ.get("MLHOOKS_DEV_STATE") or root / STATE_FILE)
-    if not state.is_file():
+    """The moto endpoint of a running `mlhooks dev`, if there is one. Slack is then its inbox too, as
+    for the running runtime's own functions."""
+    state_file = Path(os.environ.get("MLHOOKS_DEV_STATE") or root / STATE_FILE)
+    if not state_file.is_file():
         return None
-    endpoint = json.loads(state.read_text()).get("aws_endpoint_url")
+    state = json.loads(state_file.read_text())
+    endpoint = state.get("aws_endpoint_url")
     try:
         urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1).close()  # noqa: S310 - local endpoint
     except OSError:
         return None
+    if state.get("inbox_url"):
+        os.environ.setdefault("MLHOOKS_SLACK_API_URL", f"{state['inbox_url']}/slack/api")
     return endpoint
 
 

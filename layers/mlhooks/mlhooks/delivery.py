@@ -40,8 +40,12 @@ class WebhookRequest:
     url: str
     body: bytes
     headers: dict[str, str]
-    # Knows every secret value in this request: anything about it that is kept or shown goes through it.
+    # Knows every secret value in this request, and the signatures made with one: whatever the
+    # receiver says back goes through it before it is kept or shown.
     redactor: Redactor
+    # The body as kept: rendered again with every secret's placeholder set to the marker. Not the
+    # sent body redacted by matching values, which would show whether event data equals a secret.
+    recorded_body: str
 
     def for_record(self) -> dict[str, Any]:
         """The request as executions keep it: no token, no signature, no secret in the body."""
@@ -53,8 +57,7 @@ class WebhookRequest:
             else value
             for name, value in self.headers.items()
         }
-        body = self.redactor.redact(self.body.decode("utf-8"))
-        return {"url": self.url, "headers": headers, "body": body}
+        return {"url": self.url, "headers": headers, "body": self.recorded_body}
 
 
 def bearer_token(webhook: WebhookRecord, secret_values: Mapping[str, str]) -> str | None:
@@ -82,12 +85,12 @@ def prepare_webhook_request(
     timestamp: int | None = None,
 ) -> WebhookRequest:
     """Render, then sign the exact bytes. `secret_values` maps secret names to values."""
-    values = dict(variables)
-    values.update({name: value for name, value in secret_values.items() if name in webhook.secrets})
+    secrets = {name: value for name, value in secret_values.items() if name in webhook.secrets}
     access_token = bearer_token(webhook, secret_values)
     if access_token is not None:
-        values[ACCESS_TOKEN] = access_token
-    body = render_payload(template, values)
+        secrets[ACCESS_TOKEN] = access_token
+    body = render_payload(template, {**variables, **secrets})
+    recorded_body = render_payload(template, {**variables, **dict.fromkeys(secrets, REDACTED)})
     timestamp = int(time.time()) if timestamp is None else timestamp
     headers = {
         "Content-Type": "application/json",
@@ -103,8 +106,15 @@ def prepare_webhook_request(
         headers[WEBHOOK_SIGNATURE_HEADER] = sign_standard_webhooks(
             signing_secret, message_id, timestamp, body
         )
+    # A signature with the exact body lets anyone guess a weak signing secret offline: an answer that
+    # echoes our headers must not show it either.
+    signatures = [headers[name] for name in SIGNATURE_HEADERS if name in headers]
     return WebhookRequest(
-        url=webhook.url, body=body, headers=headers, redactor=Redactor(secret_values.values())
+        url=webhook.url,
+        body=body,
+        headers=headers,
+        redactor=Redactor([*secret_values.values(), *signatures]),
+        recorded_body=recorded_body.decode("utf-8"),
     )
 
 

@@ -99,3 +99,10 @@ class UnsendableSecret(InvalidInput):
     """A secret's value cannot be sent where it is used (a token that is not visible ASCII)."""
 
     code = "unsendable_secret"
+
+
+def listing(names: list[str], most: int = 5) -> str:
+    """Names for a message, at most `most` of them: "a, b, c and 27 more"."""
+    if len(names) <= most:
+        return ", ".join(names)
+    return f"{', '.join(names[:most])} and {len(names) - most} more"

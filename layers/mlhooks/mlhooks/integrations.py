@@ -7,10 +7,10 @@ import uuid
 
 from mlhooks.components import Components
 from mlhooks.delivery import prepare_webhook_request, send
-from mlhooks.errors import Conflict, InvalidInput, NotFound
+from mlhooks.errors import Conflict, InvalidInput, NotFound, listing
 from mlhooks.models.api import SlackCreate, WebhookCreate, WebhookUpdate
 from mlhooks.models.records import SlackRecord, WebhookRecord
-from mlhooks.models.secret_values import header_token_problem
+from mlhooks.models.secret_values import header_token_problem, signing_secret_problem
 from mlhooks.outbound import HttpOutcome
 from mlhooks.secrets import SecretVault, now_iso
 from mlhooks.templating import check_variables, discover_variables, parse_template, sample_variables
@@ -36,6 +36,12 @@ def check_header_token(vault: SecretVault, entity: str, secret: str, field: str)
         )
 
 
+def check_signing_secret(vault: SecretVault, entity: str, secret: str, field: str) -> None:
+    problem = signing_secret_problem(vault.read(entity, secret))
+    if problem:
+        raise InvalidInput(f"Secret {secret} cannot sign: {problem} Rotate it first.", field=field)
+
+
 class WebhookService:
     def __init__(self, components: Components):
         self.components = components
@@ -50,10 +56,11 @@ class WebhookService:
         for field, name in fields:
             if name and self.store.get_secret(record.entity, name) is None:
                 raise InvalidInput(f"No secret named {name} in this entity; create it first.", field=field)
+        vault = self.components.vault
         if record.access_token_secret:
-            check_header_token(
-                self.components.vault, record.entity, record.access_token_secret, "access_token_secret"
-            )
+            check_header_token(vault, record.entity, record.access_token_secret, "access_token_secret")
+        if record.signing_secret:
+            check_signing_secret(vault, record.entity, record.signing_secret, "signing_secret")
 
     def create(self, entity: str, data: WebhookCreate) -> WebhookRecord:
         # Stored canonical: the host checked now is exactly the host every delivery connects to.
@@ -77,8 +84,10 @@ class WebhookService:
             raise NotFound(f"No webhook {name}.")
         return record
 
-    def list(self, entity: str) -> list[WebhookRecord]:
-        return self.store.list_webhooks(entity)
+    def list(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[WebhookRecord], str | None]:
+        return self.store.list_webhooks(entity, limit, token)
 
     def update(self, entity: str, name: str, data: WebhookUpdate) -> WebhookRecord:
         old = self.get(entity, name)
@@ -119,7 +128,7 @@ class WebhookService:
         def in_use() -> Conflict:
             users = [a.name for a in self.store.automations_using(entity, "WEBHOOK", name)]
             return Conflict(
-                f"Webhook {name} is used by automations {', '.join(map(repr, users))}; "
+                f"Webhook {name} is used by automations {listing([repr(u) for u in users])}; "
                 "delete them or point them elsewhere first.",
                 field="name",
                 details=[{"field": "name", "message": "in use", "used_by": users}],
@@ -170,8 +179,10 @@ class SlackService:
             raise NotFound(f"No Slack integration {name}.")
         return record
 
-    def list(self, entity: str) -> list[SlackRecord]:
-        return self.store.list_slack(entity)
+    def list(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[SlackRecord], str | None]:
+        return self.store.list_slack(entity, limit, token)
 
     def delete(self, entity: str, name: str) -> None:
         record = self.get(entity, name)
@@ -180,11 +191,11 @@ class SlackService:
             users = [f"automation {a.name!r}" for a in self.store.automations_using(entity, "SLACK", name)]
             users += [
                 f"webhook {w.name!r} (alert_slack)"
-                for w in self.store.list_webhooks(entity)
+                for w in self.store.list_webhooks(entity)[0]
                 if w.alert_slack == name
             ]
             return Conflict(
-                f"Slack integration {name} is used by {', '.join(users)}; "
+                f"Slack integration {name} is used by {listing(users)}; "
                 "delete them or point them elsewhere first.",
                 field="name",
                 details=[{"field": "name", "message": "in use", "used_by": users}],

@@ -25,6 +25,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
+from mlhooks import bounded_json
 from mlhooks.components import Components
 from mlhooks.conditions import metric_variables
 from mlhooks.filters import Matcher as FilterMatcher
@@ -36,6 +37,7 @@ from mlhooks.models.events import (
     DETAIL_TYPES,
     SOURCE,
     EventDetail,
+    Publisher,
     RunMetricsLogged,
     filter_fields,
 )
@@ -55,8 +57,22 @@ METRIC_EVENT_TYPES = (
 MAX_CACHED_SCOPES = 10_000
 
 
-def execution_id(event_id: str, automation_id: str) -> str:
-    return "ex_" + hashlib.sha256(f"{event_id}\n{automation_id}".encode()).hexdigest()[:32]
+def as_json(value: float) -> float | str:
+    """A metric value as JSON holds it: NaN and the infinities, which are no JSON numbers, spelled
+    as the bus spells them."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def execution_id(event_id: str, automation_id: str, publisher: Publisher = BUS_PUBLISHER) -> str:
+    """One execution per (event, automation). An event id is unique for its publisher, not across
+    publishers: an API key's events and the bus's are apart, so no key can take a platform's event id
+    (guessable: `evt-…`) first and have the platform's own event dropped as a duplicate."""
+    scope = publisher.key_id if publisher.via == "api" else publisher.via
+    return "ex_" + hashlib.sha256(f"{scope}\n{event_id}\n{automation_id}".encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -146,6 +162,8 @@ class EventMatcher:
     # ---- parsing -------------------------------------------------------------------------------
 
     def parse(self, event: dict[str, Any]) -> tuple[str, EventDetail]:
+        if bounded_json.lone_surrogate(event):
+            raise ValueError("the event holds half of a surrogate pair, which is not text")
         source = event.get("source")
         if source not in (SOURCE, API_SOURCE):
             raise ValueError(f"source must be {SOURCE!r}")
@@ -275,11 +293,12 @@ class EventMatcher:
         no_op = automation.action.type is ActionType.NO_OP
         event = detail.model_dump(mode="json")
         if isinstance(detail, RunMetricsLogged):
-            # NaN and infinities are not JSON; the conditions ignored them, so the record leaves them out.
-            event["run"]["metrics"] = {k: v for k, v in detail.run.metrics.items() if math.isfinite(v)}
+            # NaN and infinities are not JSON numbers: the record keeps them as the event spelled them
+            # on the bus ("NaN", "Infinity"), so it shows what was logged, and that it was ignored.
+            event["run"]["metrics"] = {name: as_json(value) for name, value in detail.run.metrics.items()}
         return ExecutionRecord(
             entity=detail.entity,
-            id=execution_id(detail.event_id, automation.id),
+            id=execution_id(detail.event_id, automation.id, detail.publisher or BUS_PUBLISHER),
             automation_id=automation.id,
             automation_name=automation.name,
             project=detail.project,

@@ -19,6 +19,7 @@ the very host urllib3 connects to, not a sibling that another parser derived fro
 
 from __future__ import annotations
 
+import email.message
 import ipaddress
 import re
 import socket
@@ -104,6 +105,7 @@ _IPV6_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
 _NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052: the IPv4 is the last 32 bits
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+READ_CHUNK = 8192
 _LDH_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # A host whose last label is a number is an IPv4 address or nothing: the WHATWG URL Standard's
 # "ends in a number" rule, which also keeps getaddrinfo from reading a "name" as a number.
@@ -513,6 +515,10 @@ class OutboundClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
+    def _read(self, response: requests.Response, limit: int, started: float) -> bytes:
+        # The whole exchange gets the connect and read timeouts together, and no more.
+        return _read_until(response, limit, started + sum(self.timeout))
+
     def post(self, url: str, body: bytes, headers: dict[str, str], *, read_margin: int = 0) -> HttpOutcome:
         """POST and report. The answer is read `read_margin` bytes past the excerpt size, so that the
         caller can redact a secret that crosses the cut before cutting (see redaction.py). Nothing
@@ -545,7 +551,7 @@ class OutboundClient:
             # outside latin-1, say) is a failed request, not a crash: the caller redacts the text.
             return outcome(error=f"Request failed: {exc}", error_class="request_error")
         try:
-            raw = response.raw.read(self.excerpt_bytes + read_margin, decode_content=True) or b""
+            raw = self._read(response, self.excerpt_bytes + read_margin, started)
         except Exception as exc:  # a reset while reading the answer still leaves us its status
             raw = f"[could not read the response body: {exc.__class__.__name__}]".encode()
         finally:
@@ -553,8 +559,36 @@ class OutboundClient:
         return outcome(
             status=response.status_code,
             response_headers=dict(response.headers),
-            excerpt=raw.decode("utf-8", errors="replace"),
+            excerpt=_decoded(raw, response.headers.get("Content-Type")),
         )
+
+
+def _decoded(raw: bytes, content_type: str | None) -> str:
+    """The answer as text, in the charset its Content-Type declares (UTF-8 when it declares none, or
+    one Python does not know): read as UTF-8, a UTF-16 answer would hide every character behind a NUL
+    byte, and no form of a secret would match it. (requests' own guess, ISO-8859-1 for any text/*
+    answer without a charset, would garble UTF-8 instead.)"""
+    message = email.message.Message()
+    message["Content-Type"] = content_type or ""
+    charset = message.get_content_charset()
+    try:
+        return raw.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return raw.decode("utf-8", errors="replace")
+
+
+def _read_until(response: requests.Response, limit: int, deadline: float) -> bytes:
+    """Up to `limit` bytes of the answer, read in chunks until the deadline: the read timeout bounds
+    each wait for data, and a receiver that trickles a byte at a time would otherwise hold the
+    sender for as long as it likes."""
+    chunks, size = [], 0
+    while size < limit and time.monotonic() < deadline:
+        chunk = response.raw.read(min(READ_CHUNK, limit - size), decode_content=True)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _root_cause(exc: BaseException) -> str:

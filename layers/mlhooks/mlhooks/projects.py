@@ -25,8 +25,10 @@ class ProjectService:
             raise NotFound(f"No project {name}.")
         return record
 
-    def list(self, entity: str) -> list[ProjectRecord]:
-        return self.store.list_projects(entity)
+    def list(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[ProjectRecord], str | None]:
+        return self.store.list_projects(entity, limit, token)
 
     def create_collection(self, entity: str, project: str, data: CollectionCreate) -> CollectionRecord:
         self.get(entity, project)
@@ -34,6 +36,8 @@ class ProjectService:
         self.store.create_collection(record)
         return record
 
-    def list_collections(self, entity: str, project: str) -> list[CollectionRecord]:
+    def list_collections(
+        self, entity: str, project: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[CollectionRecord], str | None]:
         self.get(entity, project)
-        return self.store.list_collections(entity, project)
+        return self.store.list_collections(entity, project, limit, token)

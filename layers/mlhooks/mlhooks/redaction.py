@@ -1,51 +1,87 @@
 """Redaction: secret values, in every form text can carry them, removed before text is kept or shown.
 
 A secret does not only travel raw. A receiver that echoes our request answers with it JSON-escaped
-(`\\"`, `\\u00e4`, `\\/`), an exception quotes it with `repr` (`'ghp_x\\n'`, `b'\\xe2\\x82\\xac'`), a
-proxy URL-encodes it, a Basic header base64-encodes it. So a `Redactor` knows, for each value, all of
-those forms, and removes them in one left-to-right pass (longest form first at each position).
+(`\\"`, `\\u00e4`, Go's `\\u003c`), an exception quotes it with `repr`, a proxy URL-encodes it, a
+template engine turns it into HTML entities (`&#34;`, `&#x2b;`), a Basic header base64-encodes it;
+and these compose: httpbin echoes our body, which holds the JSON-escaped value, as a JSON string
+(JSON inside JSON), a query string URL-encodes an escaped one. So a `Redactor` knows, for each value,
+every one-step encoding of it and every one-step encoding of those (`secret_forms`), and removes
+them all; overlapping matches are merged, so no part of a longer form survives a shorter one.
 
 Truncation happens after redaction, never before: a value that crosses the cut would otherwise leave
 its first part behind. `Redactor.excerpt` therefore takes text read `margin` characters past the cut,
 finds every form in the whole of it, and only then cuts, in the original text's coordinates.
+
+What redaction cannot do is hide that a value matched: text equal to a secret shows redacted. So a
+stored request is never redacted by matching values: it is rendered again with every secret's
+placeholder set to the marker (delivery.py), and only what the receiver says back is matched.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote, quote_plus
 
 REDACTED = "[REDACTED]"
 # A base64 fragment shorter than this would match unrelated text too often to be worth removing.
 MIN_BASE64_FRAGMENT = 8
+_HEX_ESCAPE = re.compile(r"%[0-9A-F]{2}")
+_UNICODE_ESCAPE = re.compile(r"\\u([0-9a-f]{4})")
 
 
-def _json_forms(value: str) -> set[str]:
-    ascii_form = json.dumps(value, ensure_ascii=True)[1:-1]
+def _json(value: str) -> set[str]:
+    ascii_form = json.dumps(value)[1:-1]
     forms = {json.dumps(value, ensure_ascii=False)[1:-1], ascii_form}
-    # Other encoders write \u escapes in upper case, and some (PHP's) escape "/" as "\/".
-    forms.add(re.sub(r"\\u([0-9a-f]{4})", lambda m: "\\u" + m.group(1).upper(), ascii_form))
+    # Other encoders write \u escapes in upper case, some (PHP) escape "/" as "\/", and Go's
+    # encoding/json escapes <, > and & as \u003c, \u003e and \u0026.
+    forms.add(_UNICODE_ESCAPE.sub(lambda m: "\\u" + m.group(1).upper(), ascii_form))
     forms |= {form.replace("/", "\\/") for form in list(forms)}
-    return forms
+    go = ascii_form.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return forms | {go, go.replace("'", "\\u0027")}
 
 
-def _repr_forms(value: str) -> set[str]:
+def _repr(value: str) -> set[str]:
     forms = {repr(value)[1:-1], repr(value.encode("utf-8", "surrogatepass"))[2:-1]}
     # repr picks its quote by content, so a value with both quote kinds is escaped differently.
     return forms | {form.replace("'", "\\'") for form in forms}
 
 
-def _url_forms(value: str) -> set[str]:
+def _url(value: str) -> set[str]:
     raw = value.encode("utf-8", "surrogatepass")  # any text, even half a surrogate pair
     forms = {quote(raw, safe=""), quote_plus(raw, safe=""), quote(raw)}
-    return forms | {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), f) for f in forms}
+    every_byte = "".join(f"%{byte:02X}" for byte in raw)
+    forms.add(every_byte)
+    return forms | {_HEX_ESCAPE.sub(lambda m: m.group(0).lower(), form) for form in forms}
 
 
-def _base64_forms(value: str) -> set[str]:
+def _html(value: str) -> set[str]:
+    special = [c for c in value if not c.isalnum()]
+
+    def entities(chars: Iterable[str], write: Callable[[str], str]) -> str:
+        chosen = set(chars)
+        return "".join(write(c) if c in chosen else c for c in value)
+
+    return {
+        html.escape(value),
+        html.escape(value, quote=False),
+        entities(special, lambda c: f"&#{ord(c)};"),
+        entities(special, lambda c: f"&#x{ord(c):x};"),
+        entities(special, lambda c: f"&#x{ord(c):X};"),
+        entities(value, lambda c: f"&#{ord(c)};"),
+        entities(value, lambda c: f"&#x{ord(c):x};"),
+    }
+
+
+# One step of encoding each: what a value can become in one pass of a writer.
+_STEPS: tuple[Callable[[str], set[str]], ...] = (_json, _repr, _url, _html)
+
+
+def _base64(value: str) -> set[str]:
     """The part of the value's base64 that is the same wherever the value sits in a longer encoded
     text: for each of the three byte alignments, the characters that depend on the value's bytes
     alone."""
@@ -63,14 +99,63 @@ def _base64_forms(value: str) -> set[str]:
     return forms
 
 
+def _one_step(value: str) -> set[str]:
+    return {form for step in _STEPS for form in step(value)}
+
+
+def _common_step(value: str) -> set[str]:
+    """What the everyday writers make of a text that holds the value (a body echoed as a JSON string,
+    put in a query string, escaped into HTML, printed by repr): the second step of a composition.
+    The per-character schemes (every byte %-encoded, every character an entity) are not applied to
+    an already encoded form: nothing writes that way, and they would multiply its length."""
+    return {
+        json.dumps(value)[1:-1],
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        quote(value.encode("utf-8", "surrogatepass"), safe=""),
+        quote_plus(value.encode("utf-8", "surrogatepass"), safe=""),
+        html.escape(value),
+        repr(value)[1:-1],
+    }
+
+
 def secret_forms(value: str) -> set[str]:
-    """Every form of a value worth removing from text: raw, JSON-escaped, repr'd, URL-encoded,
-    HTML-escaped and base64-encoded."""
+    """Every form of a value worth removing from text: the value, every one-step encoding of it
+    (JSON, repr, URL, HTML), what the everyday writers make of those, and the base64 of each."""
     if not value:
         return set()
-    forms = {value, html.escape(value), html.escape(value, quote=False)}
-    forms |= _json_forms(value) | _repr_forms(value) | _url_forms(value) | _base64_forms(value)
+    first = {value} | _one_step(value)
+    forms = set(first)
+    for form in first:
+        forms |= _common_step(form)
+    for form in list(forms):
+        forms |= _base64(form)
     return {form for form in forms if form}
+
+
+@functools.lru_cache(maxsize=256)
+def _forms(values: frozenset[str]) -> tuple[str, ...]:
+    """All forms of a set of values, longest first (cached: a container delivers the same webhook's
+    secrets over and over)."""
+    return tuple(sorted({form for value in values for form in secret_forms(value)}, key=len, reverse=True))
+
+
+def _spans(text: str, forms: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where any form occurs, overlapping occurrences merged, left to right. Each form is looked for
+    with str.find (CPython's fast search, in C): linear in the text for each form."""
+    found: list[tuple[int, int]] = []
+    for form in forms:
+        start = text.find(form)
+        while start != -1:
+            found.append((start, start + len(form)))
+            start = text.find(form, start + 1)
+    found.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in found:
+        if merged and start < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 class Redactor:
@@ -78,48 +163,37 @@ class Redactor:
     them, in all their forms, from any text about it."""
 
     def __init__(self, values: Iterable[str] = ()):
-        self._values: set[str] = set()
-        self._forms: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._values: frozenset[str] = frozenset()
         self.add(*values)
 
     def add(self, *values: str) -> None:
-        new = {v for v in values if v and v not in self._values}
-        if not new:
-            return
-        self._values |= new
-        for value in new:
-            self._forms |= secret_forms(value)
-        # Longest first: at any position the whole of the longest form is removed, not a part of it.
-        ordered = sorted(self._forms, key=len, reverse=True)
-        self._pattern = re.compile("|".join(re.escape(form) for form in ordered))
+        self._values |= {v for v in values if v}
 
     @property
     def values(self) -> frozenset[str]:
-        return frozenset(self._values)
+        return self._values
 
     @property
     def margin(self) -> int:
         """How far past a cut to read, so that any form starting before the cut is seen whole."""
-        return max((len(form) for form in self._forms), default=0)
+        forms = _forms(self._values)
+        return len(forms[0]) if forms else 0
 
     def redact(self, text: str) -> str:
-        if self._pattern is None or not text:
-            return text
-        return self._pattern.sub(REDACTED, text)
+        return self.excerpt(text, len(text))
 
     def excerpt(self, text: str, limit: int) -> str:
         """The first `limit` characters of `text`, redacted as if the text were whole. `text` should
         run at least `margin` characters past `limit` when there is more of it."""
-        if self._pattern is None:
+        if not self._values or not text:
             return text[:limit]
         kept, position = [], 0
-        for match in self._pattern.finditer(text):
-            if match.start() >= limit:
+        for start, end in _spans(text, _forms(self._values)):
+            if start >= limit:
                 break
             # A form that crosses the cut is removed whole: nothing of it stays before the cut.
-            kept += [text[position : match.start()], REDACTED]
-            position = match.end()
+            kept += [text[position:start], REDACTED]
+            position = end
         kept.append(text[position:limit])
         return "".join(kept)
 

@@ -20,7 +20,7 @@ from typing import Any
 import re2
 from botocore.exceptions import ClientError
 
-from mlhooks.errors import Conflict, InvalidInput, NotFound
+from mlhooks.errors import Conflict, InvalidInput, NotFound, listing
 from mlhooks.models.api import RunQueueCreate
 from mlhooks.models.records import RunQueueRecord
 from mlhooks.secrets import now_iso
@@ -126,8 +126,10 @@ class RunQueueService:
             raise NotFound(f"No run queue {name}.")
         return record
 
-    def list(self, entity: str) -> list[RunQueueRecord]:
-        return self.store.list_run_queues(entity)
+    def list(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[RunQueueRecord], str | None]:
+        return self.store.list_run_queues(entity, limit, token)
 
     def delete(self, entity: str, name: str) -> None:
         record = self.get(entity, name)
@@ -137,7 +139,7 @@ class RunQueueService:
         def in_use() -> Conflict:
             users = [a.name for a in self.store.automations_using(entity, "RUNQUEUE", name)]
             return Conflict(
-                f"Run queue {name} is used by automations {', '.join(map(repr, users))}; "
+                f"Run queue {name} is used by automations {listing([repr(u) for u in users])}; "
                 "delete them or point them elsewhere first.",
                 field="name",
                 details=[{"field": "name", "message": "in use", "used_by": users}],

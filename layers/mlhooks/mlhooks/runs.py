@@ -14,7 +14,7 @@ from mlhooks.conditions import RunConditionState, Verdict, advance, metric_names
 from mlhooks.errors import Conflict
 from mlhooks.models.events import RunMetricsLogged
 from mlhooks.models.records import AutomationRecord
-from mlhooks.store import Store
+from mlhooks.store import Store, keys
 
 MAX_RETRIES = 8
 QUIET_RUN_SECONDS = 3 * 24 * 60 * 60  # state expires (TTL) this long after a run's last event
@@ -39,8 +39,9 @@ class RunConditions:
         watching = [a for a in automations if set(metric_names(a.event.metric)) & set(run.metrics)]  # type: ignore[union-attr]
         if not watching:
             return []
+        run_key = keys.run(detail.project, run.user, run.id)
         for _ in range(MAX_RETRIES):
-            stored = self.store.get_run_states(detail.entity, run.id, [a.id for a in watching])
+            stored = self.store.get_run_states(detail.entity, run_key, [a.id for a in watching])
             writes: list[tuple[str, str, int]] = []
             firings: list[Firing] = []
             for automation in watching:
@@ -64,7 +65,7 @@ class RunConditions:
                 if result.changed:
                     writes.append((automation.id, result.state.model_dump_json(), version))
             if not writes or self.store.put_run_states(
-                detail.entity, run.id, writes, expires_at=int(now) + QUIET_RUN_SECONDS
+                detail.entity, run_key, writes, expires_at=int(now) + QUIET_RUN_SECONDS
             ):
                 return firings
         raise Conflict(f"Run {run.id} kept changing under the matcher; the event will be retried.")

@@ -20,9 +20,9 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
-from mlhooks.errors import Conflict, InvalidInput, NotFound
+from mlhooks.errors import Conflict, InvalidInput, NotFound, listing
 from mlhooks.models.records import SecretRecord
-from mlhooks.models.secret_values import header_token_problem
+from mlhooks.models.secret_values import header_token_problem, signing_secret_problem
 from mlhooks.store import Store
 
 
@@ -125,18 +125,24 @@ class SecretsService:
         return record
 
     def _check_sendable_as_token(self, entity: str, name: str, value: str) -> None:
-        """A secret that is some integration's token must stay sendable in a header."""
+        """A secret that is some integration's token must stay sendable in a header, and one that
+        signs must stay a key that signs."""
+        signing = signing_secret_problem(value)
+        if signing and any(w.signing_secret == name for w in self.store.list_webhooks(entity)[0]):
+            raise InvalidInput(f"{signing} This secret signs a webhook's deliveries.", field="value")
         problem = header_token_problem(value)
         if problem is None:
             return
         users = [
-            f"webhook {w.name}" for w in self.store.list_webhooks(entity) if w.access_token_secret == name
+            f"webhook {w.name}" for w in self.store.list_webhooks(entity)[0] if w.access_token_secret == name
         ]
         users += [
-            f"Slack integration {s.name}" for s in self.store.list_slack(entity) if s.bot_token_secret == name
+            f"Slack integration {s.name}"
+            for s in self.store.list_slack(entity)[0]
+            if s.bot_token_secret == name
         ]
         if users:
-            raise InvalidInput(f"{problem} This secret is the token of {', '.join(users)}.", field="value")
+            raise InvalidInput(f"{problem} This secret is the token of {listing(users)}.", field="value")
 
     def get(self, entity: str, name: str) -> SecretRecord:
         record = self.store.get_secret(entity, name)
@@ -144,22 +150,23 @@ class SecretsService:
             raise NotFound(f"No secret {name}.")
         return record
 
-    def list(self, entity: str) -> list[SecretRecord]:
-        return self.store.list_secrets(entity)
+    def list(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[SecretRecord], str | None]:
+        return self.store.list_secrets(entity, limit, token)
 
     def delete(self, entity: str, name: str) -> None:
         def in_use() -> Conflict:
             users = [
-                f"webhook {w.name}" for w in self.store.list_webhooks(entity) if name in w.secret_names()
+                f"webhook {w.name}" for w in self.store.list_webhooks(entity)[0] if name in w.secret_names()
             ]
             users += [
                 f"Slack integration {s.name}"
-                for s in self.store.list_slack(entity)
+                for s in self.store.list_slack(entity)[0]
                 if name in s.secret_names()
             ]
             return Conflict(
-                f"Secret {name} is used by {', '.join(users) or 'an integration'}; "
-                "remove it from them first.",
+                f"Secret {name} is used by {listing(users) or 'an integration'}; remove it from them first.",
                 details=[{"field": "name", "message": "in use", "used_by": users}],
                 field="name",
             )

@@ -39,17 +39,44 @@ from mlhooks.redaction import Redactor
 from mlhooks.run_queues import RunQueueService
 from mlhooks.secrets import now_iso
 from mlhooks.slack import RETRYABLE_ERRORS, build_message
+from mlhooks.templating import render
 
 logger = Logger(service="mlhooks-sender")
 # Message attributes of a queued job: `mlhooks.entity`, `mlhooks.automation_id`, ...
 JOB_ATTRIBUTE_PREFIX = "mlhooks."
-MAX_VISIBILITY_SECONDS = 12 * 60 * 60  # SQS's ceiling for a visibility timeout
+# SQS's ceiling for a message's visibility: 12 hours in all since it was first received (moto counts
+# from when it was sent). A postponement asks for no more than what is left of that, less a margin.
+MAX_VISIBILITY_SECONDS = 12 * 60 * 60
+VISIBILITY_MARGIN_SECONDS = 120
 RETRYABLE_STATUS = frozenset({408, 429})
 # Longer than one delivery can take (connect + read timeouts, secret reads), short enough that a
 # crashed sender's job is picked up again soon.
 LEASE_SECONDS = 120
 # What SQS answers a visibility change for a message already deleted (by another copy's success).
-GONE = frozenset({"ReceiptHandleIsInvalid", "InvalidParameterValue", "MessageNotInflight"})
+GONE = frozenset({"ReceiptHandleIsInvalid", "MessageNotInflight"})
+
+
+def message_gone(exc: ClientError) -> bool:
+    """Whether a visibility change failed because the message was already deleted. SQS answers that
+    with InvalidParameterValue too, naming the receipt handle; the same code about the timeout
+    itself means the message is still there."""
+    error = exc.response["Error"]
+    if error["Code"] in GONE:
+        return True
+    return error["Code"] == "InvalidParameterValue" and "VisibilityTimeout" not in error.get("Message", "")
+
+
+def visibility_left(record: dict[str, Any], now: float) -> float:
+    """How long the message may still be kept invisible: 12 hours from the earlier of its sending and
+    its first receipt, less a margin."""
+    attributes = record.get("attributes") or {}
+    stamps = [
+        int(attributes[name]) / 1000
+        for name in ("SentTimestamp", "ApproximateFirstReceiveTimestamp")
+        if str(attributes.get(name, "")).isdigit()
+    ]
+    since = min(stamps) if stamps else now
+    return max(0.0, since + MAX_VISIBILITY_SECONDS - VISIBILITY_MARGIN_SECONDS - now)
 
 
 class Job(BaseModel):
@@ -214,13 +241,15 @@ class Sender:
         )
 
     def _postpone(self, record: dict[str, Any], seconds: float) -> bool:
-        """Keep the message, to be received again in `seconds`; True if it is already gone."""
+        """Keep the message, to be received again in `seconds` (or as late as SQS allows); True if it
+        is already gone."""
+        seconds = min(seconds, visibility_left(record, self.clock()))
         try:
             self.components.sqs.change_message_visibility(
                 QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"], VisibilityTimeout=int(seconds)
             )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] not in GONE:
+            if not message_gone(exc):
                 raise  # the whole batch comes back: nothing is deleted on a guess
             return True  # the copy holding the lease finished and deleted the message meanwhile
         return False
@@ -299,8 +328,9 @@ class WebhookSender(Sender):
                 timestamp=int(self.clock()),
             )
         except UnsendableSecret as exc:
-            # Our configuration, not the endpoint: no retry can help, and the webhook's health is not
-            # the receiver's fault.
+            # No retry can help. It is the webhook's configuration rather than the receiver, but it is
+            # this webhook that cannot deliver: its health (and every automation's status) says so.
+            self.health.failed(webhook, exc.message)
             return self.failed(attempt, exc.message)
         outcome = send(self.components.outbound, request)
         ok, retryable = classify_status(outcome.status_code)
@@ -321,7 +351,8 @@ class WebhookSender(Sender):
             request=request.for_record(),
         )
         if outcome.status_code == 410:
-            # 410 Gone: the receiver says it is gone for good; stop calling it.
+            # 410 Gone: the receiver says it is gone for good; stop calling it (and say why in its health).
+            self.health.failed(webhook, "HTTP 410 Gone")
             self.health.disable(webhook, f"the receiver answered 410 Gone on {now_iso()}")
             result.permanent_reason = "the receiver answered 410 Gone; the webhook is now disabled"
         elif ok:
@@ -484,7 +515,8 @@ class JobSender(Sender):
         body = {
             "job": action.job,
             "version": action.version,
-            "overrides": action.overrides,
+            # Templated like a payload: `${artifact_version_string}` in an override is the version.
+            "overrides": render(action.overrides, variables),
             "destination_project": action.destination_project or execution.project,
             "execution_id": execution.id,
             "automation": {"id": automation.id, "name": automation.name},

@@ -118,19 +118,20 @@ def substitute(text: str, values: Mapping[str, str]) -> str:
     return PLACEHOLDER.sub(lambda match: values.get(match.group(1), ""), text)
 
 
-def _render(value: Any, values: Mapping[str, str]) -> Any:
+def render(value: Any, values: Mapping[str, str]) -> Any:
+    """A JSON value with every placeholder in its strings (keys too) substituted."""
     if isinstance(value, str):
         return substitute(value, values)
     if isinstance(value, dict):
-        return {substitute(key, values): _render(item, values) for key, item in value.items()}
+        return {substitute(key, values): render(item, values) for key, item in value.items()}
     if isinstance(value, list):
-        return [_render(item, values) for item in value]
+        return [render(item, values) for item in value]
     return value
 
 
 def render_payload(template: Any, values: Mapping[str, str]) -> bytes:
     """The exact body bytes to send (and sign) for a template and the event's variable values."""
-    rendered = _render(template, values)
+    rendered = render(template, values)
     return json.dumps(rendered, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 

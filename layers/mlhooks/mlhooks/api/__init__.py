@@ -93,7 +93,24 @@ def _accept_body(event: dict[str, Any]) -> MlhooksError | None:
             f"Send JSON with `Content-Type: application/json` (got {content_type[:100]}).",
             field="Content-Type",
         )
-    return _check_json(body) if body else None
+    rejection = _check_json(body) if body else None
+    if rejection is None:
+        _declare_json(event)
+    return rejection
+
+
+def _declare_json(event: dict[str, Any]) -> None:
+    """What passed the screen is JSON (or nothing): say so in the one spelling Powertools reads.
+    Media types are case-insensitive (RFC 9110), Powertools' check is not, and a body-less request
+    may carry any Content-Type."""
+    for field in ("headers", "multiValueHeaders"):
+        headers = event.get(field) or {}
+        for name in [n for n in headers if n.lower() == "content-type"]:
+            del headers[name]
+        if event.get(field) is not None:
+            headers["content-type"] = (
+                ["application/json"] if field == "multiValueHeaders" else "application/json"
+            )
 
 
 def screen_request(event: dict[str, Any]) -> MlhooksError | None:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
 from mlhooks.api.context import caller_for
+from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.automations import AutomationService, etag, parse_etag
 from mlhooks.components import get_components
 from mlhooks.health import action_statuses
@@ -44,8 +45,8 @@ def list_automations(
     scope: Annotated[ScopeType | None, Query()] = None,
     event_type: Annotated[EventType | None, Query()] = None,
     enabled: Annotated[bool | None, Query()] = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    next_token: Token = None,
 ) -> Page[AutomationOut]:
     caller_for(entity)
     records, token = _automations().list(

@@ -10,10 +10,13 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlhooks.errors import MlhooksError, NotFound, ValidationFailed
+from mlhooks.errors import MlhooksError, NotFound, UnsupportedMediaType, ValidationFailed
 
 logger = Logger(service="mlhooks")
 
@@ -115,7 +118,15 @@ def describe(error: dict[str, Any]) -> tuple[str, str]:
         tag = str(ctx.get("tag", ""))
         got = f" (got {tag!r})" if _ECHOABLE_TAG.fullmatch(tag) else ""
         return field, _choices(accepted_values(str(ctx.get("expected_tags", "")))) + got
-    return field, error.get("msg", "invalid")
+    if kind == "missing" and tuple(error.get("loc", ())) == ("body",):
+        return "body", "a JSON body is required"
+    if kind in ("too_short", "too_long") and ctx.get("field_type") == "Value":
+        # pydantic counts a SecretStr's characters as "items".
+        bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        return field, f"must be {'at least' if kind == 'too_short' else 'at most'} {bound} characters long"
+    message = str(error.get("msg", "invalid"))
+    # A validator's own words, without pydantic's prefix and full stop (the answer adds its own).
+    return field, message.removeprefix("Value error, ").rstrip(".")
 
 
 def validation_failed(errors: list[dict[str, Any]]) -> ValidationFailed:
@@ -141,6 +152,12 @@ def register(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def _validation(error: RequestValidationError) -> Response:
         return error_response(validation_failed(list(error.errors())))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _media_type(_: RequestUnsupportedContentType) -> Response:
+        return error_response(
+            UnsupportedMediaType("Send JSON with `Content-Type: application/json`.", field="Content-Type")
+        )
 
     @app.not_found
     def _no_route(_: NotFoundError) -> Response:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from mlhooks.api.context import caller_for
+from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.executions import ExecutionService, detail, summary
 from mlhooks.models.api import ExecutionOut, ExecutionSummary, Page, PublishRequest, PublishResponse
@@ -17,8 +18,6 @@ from mlhooks.models.vocabulary import ExecutionState, Role
 router = Router()
 BASE = "/v1/entities/<entity>"
 State = Annotated[ExecutionState | None, Query()]
-Limit = Annotated[int, Query(ge=1, le=200)]
-Token = Annotated[str | None, Query(max_length=2048)]
 
 
 def _executions() -> ExecutionService:
@@ -36,7 +35,7 @@ def _page(
 
 @router.get(f"{BASE}/executions", tags=["executions"], summary="Executions of the entity, newest first")
 def list_executions(
-    entity: str, state: State = None, limit: Limit = 50, next_token: Token = None
+    entity: str, state: State = None, limit: Limit = DEFAULT_LIMIT, next_token: Token = None
 ) -> Page[ExecutionSummary]:
     caller_for(entity)
     return _page(entity, state, limit, next_token)
@@ -44,7 +43,7 @@ def list_executions(
 
 @router.get(f"{BASE}/projects/<project>/executions", tags=["executions"], summary="Executions in a project")
 def list_project_executions(
-    entity: str, project: str, state: State = None, limit: Limit = 50, next_token: Token = None
+    entity: str, project: str, state: State = None, limit: Limit = DEFAULT_LIMIT, next_token: Token = None
 ) -> Page[ExecutionSummary]:
     caller_for(entity)
     return _page(entity, state, limit, next_token, project=project)
@@ -56,7 +55,11 @@ def list_project_executions(
     summary="Executions of an automation",
 )
 def list_automation_executions(
-    entity: str, automation_id: str, state: State = None, limit: Limit = 50, next_token: Token = None
+    entity: str,
+    automation_id: str,
+    state: State = None,
+    limit: Limit = DEFAULT_LIMIT,
+    next_token: Token = None,
 ) -> Page[ExecutionSummary]:
     caller_for(entity)
     return _page(entity, state, limit, next_token, automation_id=automation_id)

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.api.context import caller_for
+from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.health import health_out
 from mlhooks.integrations import SlackService, WebhookService
@@ -39,9 +40,10 @@ def _out(record: WebhookRecord) -> WebhookOut:
 
 
 @router.get(WEBHOOKS, tags=["webhooks"], summary="List webhook integrations")
-def list_webhooks(entity: str) -> Page[WebhookOut]:
+def list_webhooks(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None) -> Page[WebhookOut]:
     caller_for(entity)
-    return Page[WebhookOut](items=[_out(w) for w in _webhooks().list(entity)])
+    records, token = _webhooks().list(entity, limit, next_token)
+    return Page[WebhookOut](items=[_out(w) for w in records], next_token=token)
 
 
 @router.post(WEBHOOKS, tags=["webhooks"], summary="Create a webhook integration (admins)")
@@ -91,9 +93,10 @@ def _slack() -> SlackService:
 
 
 @router.get(SLACK, tags=["slack"], summary="List Slack integrations")
-def list_slack(entity: str) -> Page[SlackOut]:
+def list_slack(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None) -> Page[SlackOut]:
     caller_for(entity)
-    return Page[SlackOut](items=[SlackOut(**s.model_dump()) for s in _slack().list(entity)])
+    records, token = _slack().list(entity, limit, next_token)
+    return Page[SlackOut](items=[SlackOut(**s.model_dump()) for s in records], next_token=token)
 
 
 @router.post(SLACK, tags=["slack"], summary="Create a Slack integration from a bot token secret (admins)")

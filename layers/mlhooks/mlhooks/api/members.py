@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.access import AccessService
 from mlhooks.api.context import caller_for
+from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.errors import Forbidden
 from mlhooks.models.api import (
@@ -32,9 +33,10 @@ def _access() -> AccessService:
 
 
 @router.get(f"{BASE}/members", tags=["members"], summary="List members")
-def list_members(entity: str) -> Page[MemberOut]:
+def list_members(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None) -> Page[MemberOut]:
     caller_for(entity)
-    return Page[MemberOut](items=[MemberOut(**m.model_dump()) for m in _access().list_members(entity)])
+    records, token = _access().list_members(entity, limit, next_token)
+    return Page[MemberOut](items=[MemberOut(**m.model_dump()) for m in records], next_token=token)
 
 
 @router.post(f"{BASE}/members", tags=["members"], summary="Add a member (admins)")
@@ -60,9 +62,10 @@ def remove_member(entity: str, username: str) -> Response[None]:
 
 
 @router.get(f"{BASE}/api-keys", tags=["api-keys"], summary="List API keys (admins: all; others: their own)")
-def list_keys(entity: str) -> Page[ApiKeyOut]:
+def list_keys(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None) -> Page[ApiKeyOut]:
     caller = caller_for(entity)
-    return Page[ApiKeyOut](items=[ApiKeyOut(**k.model_dump()) for k in _access().list_keys(caller)])
+    records, token = _access().list_keys(caller, limit, next_token)
+    return Page[ApiKeyOut](items=[ApiKeyOut(**k.model_dump()) for k in records], next_token=token)
 
 
 @router.post(f"{BASE}/api-keys", tags=["api-keys"], summary="Create an API key; the key is shown once")

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.api.context import caller_for
+from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.models.api import CollectionCreate, CollectionOut, Page, ProjectCreate, ProjectOut
 from mlhooks.models.vocabulary import Role
@@ -23,9 +24,10 @@ def _projects() -> ProjectService:
 
 
 @router.get(PROJECTS, tags=["projects"], summary="List projects and registries")
-def list_projects(entity: str) -> Page[ProjectOut]:
+def list_projects(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None) -> Page[ProjectOut]:
     caller_for(entity)
-    return Page[ProjectOut](items=[ProjectOut(**p.model_dump()) for p in _projects().list(entity)])
+    records, token = _projects().list(entity, limit, next_token)
+    return Page[ProjectOut](items=[ProjectOut(**p.model_dump()) for p in records], next_token=token)
 
 
 @router.post(PROJECTS, tags=["projects"], summary="Register a project or registry (members)")
@@ -41,10 +43,12 @@ def get_project(entity: str, project: str) -> ProjectOut:
 
 
 @router.get(f"{PROJECTS}/<project>/collections", tags=["projects"], summary="List artifact collections")
-def list_collections(entity: str, project: str) -> Page[CollectionOut]:
+def list_collections(
+    entity: str, project: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None
+) -> Page[CollectionOut]:
     caller_for(entity)
-    items = _projects().list_collections(entity, project)
-    return Page[CollectionOut](items=[CollectionOut(**c.model_dump()) for c in items])
+    records, token = _projects().list_collections(entity, project, limit, next_token)
+    return Page[CollectionOut](items=[CollectionOut(**c.model_dump()) for c in records], next_token=token)
 
 
 @router.post(

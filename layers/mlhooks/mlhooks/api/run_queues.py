@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.api.context import caller_for
+from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.models.api import Page, RunQueueCreate, RunQueueOut
 from mlhooks.models.vocabulary import Role
@@ -24,9 +25,10 @@ def _run_queues() -> RunQueueService:
 
 
 @router.get(RUN_QUEUES, tags=["run-queues"], summary="List run queues")
-def list_run_queues(entity: str) -> Page[RunQueueOut]:
+def list_run_queues(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None) -> Page[RunQueueOut]:
     caller_for(entity)
-    return Page[RunQueueOut](items=[RunQueueOut(**q.model_dump()) for q in _run_queues().list(entity)])
+    records, token = _run_queues().list(entity, limit, next_token)
+    return Page[RunQueueOut](items=[RunQueueOut(**q.model_dump()) for q in records], next_token=token)
 
 
 @router.post(

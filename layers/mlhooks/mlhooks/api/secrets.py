@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from mlhooks.api.context import caller_for
+from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.models.api import Page, SecretCreate, SecretOut, SecretRotate
 from mlhooks.models.vocabulary import Role
@@ -24,9 +25,10 @@ def _secrets() -> SecretsService:
 
 
 @router.get(BASE, tags=["secrets"], summary="List secrets (names and timestamps only)")
-def list_secrets(entity: str) -> Page[SecretOut]:
+def list_secrets(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None) -> Page[SecretOut]:
     caller_for(entity)
-    return Page[SecretOut](items=[SecretOut(**s.model_dump()) for s in _secrets().list(entity)])
+    records, token = _secrets().list(entity, limit, next_token)
+    return Page[SecretOut](items=[SecretOut(**s.model_dump()) for s in records], next_token=token)
 
 
 @router.post(BASE, tags=["secrets"], summary="Create a secret (admins)")

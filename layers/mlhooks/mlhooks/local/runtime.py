@@ -139,7 +139,7 @@ class LocalRuntime:
 
         components = get_components()
         assert self.inbox is not None
-        for webhook in components.store.list_webhooks(self.entity):
+        for webhook in components.store.list_webhooks(self.entity)[0]:
             if webhook.url.split("?", 1)[0] == f"{self.inbox.url}{path}" and webhook.signing_secret:
                 return verdicts(headers, body, components.vault.read(self.entity, webhook.signing_secret))
         return {}

@@ -24,6 +24,8 @@ from mlhooks.models.names import (
     CollectionName,
     Description,
     IntegrationName,
+    MultilineText,
+    PlainText,
     ProjectName,
     SecretName,
     Username,
@@ -91,7 +93,7 @@ class MemberOut(Output):
 
 
 class ApiKeyCreate(Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), PlainText]
     member: Username | None = Field(None, description="Whose key; admins may name another member.")
     service: bool = Field(
         False,
@@ -447,8 +449,8 @@ class WebhookAction(Input):
 class NotificationAction(Input):
     type: Literal[ActionType.NOTIFICATION]
     slack: IntegrationName
-    title: Annotated[str, StringConstraints(min_length=1, max_length=150)]
-    message: Annotated[str, StringConstraints(max_length=3000)] = ""
+    title: Annotated[str, StringConstraints(min_length=1, max_length=150), PlainText]
+    message: Annotated[str, StringConstraints(max_length=3000), MultilineText] = ""
     severity: Severity = Severity.INFO
 
 

@@ -35,7 +35,17 @@ MAX_METRICS = 1000
 MAX_STEP = 2**53 - 1
 
 
-NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+# How writers spell NaN and the infinities as text (Python: NaN, inf; JavaScript: NaN, Infinity; numpy:
+# nan), in any case.
+NON_FINITE = {
+    spelling: value
+    for value, spellings in (
+        (math.nan, ("nan", "+nan", "-nan")),
+        (math.inf, ("inf", "+inf", "infinity", "+infinity")),
+        (-math.inf, ("-inf", "-infinity")),
+    )
+    for spelling in spellings
+}
 
 
 def _metric_value(value: Any) -> float:
@@ -43,8 +53,8 @@ def _metric_value(value: Any) -> float:
     strings "NaN", "Infinity" and "-Infinity", or as null (what most JSON writers make of NaN)."""
     if value is None:
         return math.nan
-    if isinstance(value, str) and value in NON_FINITE:
-        return NON_FINITE[value]
+    if isinstance(value, str) and value.strip().lower() in NON_FINITE:
+        return NON_FINITE[value.strip().lower()]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError('a metric value is a number, or "NaN", "Infinity", "-Infinity" or null')
     try:

@@ -1,15 +1,20 @@
-"""Constrained names. One definition each, used by the API models and by path checks alike.
+"""Constrained names and texts. One definition each, used by the API models and by path checks alike.
 
 Names end up inside DynamoDB keys (`KIND#name`) and Secrets Manager names, so none may contain
-`#` or `/`.
+`#` or `/`. Free texts that people read (an automation's name, descriptions, Slack titles) are
+normalised to NFC, so that a name typed on two systems is one name, and hold no control characters
+or text-direction overrides, which would make text display as something other than what it is
+(U+202E, "Trojan Source").
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from functools import partial
 from typing import Annotated
 
-from pydantic import StringConstraints
+from pydantic import AfterValidator, StringConstraints
 
 ENTITY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 PROJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
@@ -25,12 +30,31 @@ IntegrationName = Annotated[str, StringConstraints(pattern=INTEGRATION_PATTERN)]
 Username = Annotated[str, StringConstraints(pattern=USERNAME_PATTERN)]
 SecretName = Annotated[str, StringConstraints(pattern=SECRET_PATTERN)]
 # Shown in Slack, headers of queued jobs and the console: any text but control characters.
-NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f-\x9f]+$"
+_DIRECTION_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def plain_text(value: str, *, lines: bool = False) -> str:
+    """NFC, without control characters (line breaks and tabs allowed in `lines` texts) or
+    text-direction controls."""
+    value = unicodedata.normalize("NFC", value)
+    for char in value:
+        if char in _DIRECTION_CONTROLS:
+            raise ValueError("must not contain text-direction controls (such as U+202E)")
+        if unicodedata.category(char) == "Cc" and not (lines and char in "\n\t"):
+            raise ValueError(
+                "must not contain control characters" + (" other than line breaks and tabs" if lines else "")
+            )
+    return value
+
+
+PlainText = AfterValidator(plain_text)
+MultilineText = AfterValidator(partial(plain_text, lines=True))
+
+# Shown in Slack, headers of queued jobs and the console.
 AutomationName = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=NO_CONTROL_CHARACTERS),
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PlainText
 ]
-Description = Annotated[str, StringConstraints(max_length=1024)]
+Description = Annotated[str, StringConstraints(max_length=1024), MultilineText]
 
 
 def is_valid(pattern: str, value: str) -> bool:

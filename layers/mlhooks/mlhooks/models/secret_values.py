@@ -11,12 +11,17 @@ The messages say what is wrong and never quote the value.
 
 from __future__ import annotations
 
+import base64
 import unicodedata
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, SecretStr
 
-MAX_SECRET_VALUE_CHARS = 16 * 1024
+# Long enough for any token or key people use (a JWT, a PEM key), short enough that every encoded
+# form of every value of a delivery can be looked for in what its receiver answers.
+MAX_SECRET_VALUE_CHARS = 4096
+# Shorter values are guessable, and would be redacted wherever their few characters appear.
+MIN_SECRET_VALUE_CHARS = 8
 
 
 def value_problem(value: str) -> str | None:
@@ -47,6 +52,21 @@ def header_token_problem(value: str) -> str | None:
     )
 
 
+def signing_secret_problem(value: str) -> str | None:
+    """Why a value cannot sign, or None. A `whsec_` value is a Standard Webhooks secret, whose key is
+    the base64 after the prefix: one that does not decode would sign with other bytes than a
+    receiver's library uses, and every signature would fail to verify."""
+    if not value.startswith("whsec_"):
+        return None
+    try:
+        key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+    except ValueError:
+        key = b""
+    if not key:
+        return "A value starting with whsec_ must be followed by the key in base64 (Standard Webhooks)."
+    return None
+
+
 def _storable(value: SecretStr) -> SecretStr:
     problem = value_problem(value.get_secret_value())
     if problem:
@@ -55,5 +75,7 @@ def _storable(value: SecretStr) -> SecretStr:
 
 
 SecretValue = Annotated[
-    SecretStr, Field(min_length=1, max_length=MAX_SECRET_VALUE_CHARS), AfterValidator(_storable)
+    SecretStr,
+    Field(min_length=MIN_SECRET_VALUE_CHARS, max_length=MAX_SECRET_VALUE_CHARS),
+    AfterValidator(_storable),
 ]

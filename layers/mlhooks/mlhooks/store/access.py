@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
+
 from mlhooks.errors import Conflict, NotFound
 from mlhooks.models.records import ApiKeyRecord, MemberRecord
 from mlhooks.models.vocabulary import Role
@@ -35,8 +37,10 @@ class AccessStore(TableStore):
     def get_member(self, entity: str, username: str) -> MemberRecord | None:
         return self._get(entity, keys.member(username), MemberRecord)
 
-    def list_members(self, entity: str) -> list[MemberRecord]:
-        return self._list_all(entity, keys.MEMBERS, MemberRecord)
+    def list_members(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[MemberRecord], str | None]:
+        return self._page(entity, keys.MEMBERS, MemberRecord, limit, token)
 
     def create_member(self, member: MemberRecord) -> None:
         ops: list[Op] = [
@@ -122,7 +126,7 @@ class AccessStore(TableStore):
         self._transact(ops)
         # The keys stopped working with the member (the authorizer requires the member, and a key
         # no older than the membership); removing them now is housekeeping.
-        for key in self.list_api_keys(entity, member=username):
+        for key in self.list_api_keys(entity, member=username)[0]:
             self.delete_api_key(key)
 
     def create_api_key(self, key: ApiKeyRecord) -> None:
@@ -133,7 +137,10 @@ class AccessStore(TableStore):
                     NotFound(f"No member {key.member}.", field="member"),
                 ),
                 (
-                    self._put(self._item(key.entity, keys.api_key(key.id), key), "attribute_not_exists(PK)"),
+                    self._put(
+                        self._item(key.entity, keys.api_key(key.id), key, member=key.member),
+                        "attribute_not_exists(PK)",
+                    ),
                     None,
                 ),
                 (
@@ -165,9 +172,12 @@ class AccessStore(TableStore):
     def get_api_key(self, entity: str, key_id: str) -> ApiKeyRecord | None:
         return self._get(entity, keys.api_key(key_id), ApiKeyRecord)
 
-    def list_api_keys(self, entity: str, member: str | None = None) -> list[ApiKeyRecord]:
-        found = self._list_all(entity, keys.API_KEYS, ApiKeyRecord)
-        return [k for k in found if member is None or k.member == member]
+    def list_api_keys(
+        self, entity: str, member: str | None = None, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[ApiKeyRecord], str | None]:
+        """The entity's keys, or one member's (the `member` attribute is written with each key)."""
+        condition = None if member is None else Attr("member").eq(member)
+        return self._page(entity, keys.API_KEYS, ApiKeyRecord, limit, token, filter_condition=condition)
 
     def delete_api_key(self, key: ApiKeyRecord) -> None:
         self._transact(

@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
-
 from mlhooks.errors import Conflict, MlhooksError
 from mlhooks.models.records import SlackRecord, WebhookAlert, WebhookHealth, WebhookRecord
 from mlhooks.store import keys
@@ -72,19 +70,10 @@ class IntegrationStore(TableStore):
                 request = answer.get("UnprocessedKeys") or {}
         return found
 
-    def list_webhooks(self, entity: str) -> list[WebhookRecord]:
-        items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("PK").eq(keys.entity_pk(entity))
-            & Key("SK").begins_with(keys.WEBHOOKS),
-            "ConsistentRead": True,
-        }
-        while True:
-            page = self.table.query(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return [self._webhook(item) for item in items]
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    def list_webhooks(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[WebhookRecord], str | None]:
+        return self._page(entity, keys.WEBHOOKS, WebhookRecord, limit, token, parse=self._webhook)
 
     def create_webhook(self, record: WebhookRecord) -> None:
         item = self._item(record.entity, keys.webhook(record.name), record, refs=0, revision=1)
@@ -243,8 +232,10 @@ class IntegrationStore(TableStore):
     def get_slack(self, entity: str, name: str) -> SlackRecord | None:
         return self._get(entity, keys.slack(name), SlackRecord)
 
-    def list_slack(self, entity: str) -> list[SlackRecord]:
-        return self._list_all(entity, keys.SLACK, SlackRecord)
+    def list_slack(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[SlackRecord], str | None]:
+        return self._page(entity, keys.SLACK, SlackRecord, limit, token)
 
     def create_slack(self, record: SlackRecord) -> None:
         item = self._item(record.entity, keys.slack(record.name), record, refs=0)

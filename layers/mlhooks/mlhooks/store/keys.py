@@ -27,7 +27,8 @@ in their entity's partition, so that nothing of one entity is ever read under an
                                                                 its scope (the case-folded name, hashed)
     E#<entity>                      EXEC#<execution id>         an execution (with GSI1-3 keys)
     RATE#<entity>#<automation id>   <minute>                    executions counted in one minute (TTL)
-    RUNSTATE#<entity>#<automation>  RUN#<run id>                a run condition's state (TTL)
+    RUNSTATE#<entity>#<automation>  RUN#<sha256>                a run condition's state for one run
+                                                                (project, user, run id hashed; TTL)
 
     index  partition                                        sort                    what it lists
     GSI1   E#<entity>#EVENT#<event type>                    <scope>#<automation id> enabled automations
@@ -171,8 +172,15 @@ def rate_window(entity: str, automation_id: str, minute: str) -> Key:
     return {"PK": f"RATE#{entity}#{automation_id}", "SK": minute}
 
 
-def run_state(entity: str, automation_id: str, run_id: str) -> Key:
-    return {"PK": f"RUNSTATE#{entity}#{automation_id}", "SK": f"RUN#{run_id}"}
+def run(project: str, user: str, run_id: str) -> str:
+    """A run as its conditions' state knows it: its project, its user and its id, so that runs of one
+    id in two projects, or a run id another user picks, never share (or spoil) one state. Hashed:
+    run ids and users are free text."""
+    return hashlib.sha256(f"{project}\n{user}\n{run_id}".encode()).hexdigest()
+
+
+def run_state(entity: str, automation_id: str, run_key: str) -> Key:
+    return {"PK": f"RUNSTATE#{entity}#{automation_id}", "SK": f"RUN#{run_key}"}
 
 
 def run_state_automation(pk: str) -> str:

@@ -27,8 +27,10 @@ class ProjectStore(TableStore):
     def get_project(self, entity: str, name: str) -> ProjectRecord | None:
         return self._get(entity, keys.project(name), ProjectRecord)
 
-    def list_projects(self, entity: str) -> list[ProjectRecord]:
-        return self._list_all(entity, keys.PROJECTS, ProjectRecord)
+    def list_projects(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[ProjectRecord], str | None]:
+        return self._page(entity, keys.PROJECTS, ProjectRecord, limit, token)
 
     def create_collection(self, record: CollectionRecord) -> None:
         self._transact(
@@ -52,5 +54,7 @@ class ProjectStore(TableStore):
     def get_collection(self, entity: str, project: str, name: str) -> CollectionRecord | None:
         return self._get(entity, keys.collection(project, name), CollectionRecord)
 
-    def list_collections(self, entity: str, project: str) -> list[CollectionRecord]:
-        return self._list_all(entity, keys.collections(project), CollectionRecord)
+    def list_collections(
+        self, entity: str, project: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[CollectionRecord], str | None]:
+        return self._page(entity, keys.collections(project), CollectionRecord, limit, token)

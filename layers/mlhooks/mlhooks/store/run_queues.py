@@ -20,8 +20,10 @@ class RunQueueStore(TableStore):
     def get_run_queue(self, entity: str, name: str) -> RunQueueRecord | None:
         return self._get(entity, keys.run_queue(name), RunQueueRecord)
 
-    def list_run_queues(self, entity: str) -> list[RunQueueRecord]:
-        return self._list_all(entity, keys.RUN_QUEUES, RunQueueRecord)
+    def list_run_queues(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[RunQueueRecord], str | None]:
+        return self._page(entity, keys.RUN_QUEUES, RunQueueRecord, limit, token)
 
     def create_run_queue(self, record: RunQueueRecord, queue_key: str) -> None:
         self._transact(

@@ -17,11 +17,11 @@ class RunStateStore(TableStore):
     """Run condition states, read in batches and written all or nothing."""
 
     def get_run_states(
-        self, entity: str, run_id: str, automation_ids: Sequence[str]
+        self, entity: str, run_key: str, automation_ids: Sequence[str]
     ) -> dict[str, tuple[str, int]]:
         """automation id -> (state document, version) for one run, in batches of 100 (BatchGetItem)."""
         found: dict[str, tuple[str, int]] = {}
-        wanted = [keys.run_state(entity, a, run_id) for a in dict.fromkeys(automation_ids)]
+        wanted = [keys.run_state(entity, a, run_key) for a in dict.fromkeys(automation_ids)]
         for start in range(0, len(wanted), 100):
             request = {self.table.name: {"Keys": wanted[start : start + 100], "ConsistentRead": True}}
             while request:
@@ -32,7 +32,7 @@ class RunStateStore(TableStore):
         return found
 
     def put_run_states(
-        self, entity: str, run_id: str, states: Sequence[tuple[str, str, int]], expires_at: int
+        self, entity: str, run_key: str, states: Sequence[tuple[str, str, int]], expires_at: int
     ) -> bool:
         """Write (automation id, document, expected version) all or nothing, each only if still at
         its expected version (0: new). False when another matcher got there first: re-read, retry."""
@@ -40,7 +40,7 @@ class RunStateStore(TableStore):
             ops: list[Op] = []
             for automation_id, doc, expected in states[start : start + 100]:
                 item = {
-                    **keys.run_state(entity, automation_id, run_id),
+                    **keys.run_state(entity, automation_id, run_key),
                     "doc": doc,
                     "version": expected + 1,
                     "expires_at": expires_at,

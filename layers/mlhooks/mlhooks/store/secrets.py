@@ -29,10 +29,11 @@ class SecretStore(TableStore):
         item = self.table.get_item(Key=keys.item(entity, keys.secret(name)), ConsistentRead=True).get("Item")
         return None if item is None or "pending" in item else self._record(item, SecretRecord)
 
-    def list_secrets(self, entity: str) -> list[SecretRecord]:
-        return self._query(entity, keys.SECRETS, SecretRecord, filter_condition=Attr("pending").not_exists())[
-            0
-        ]
+    def list_secrets(
+        self, entity: str, limit: int | None = None, token: str | None = None
+    ) -> tuple[list[SecretRecord], str | None]:
+        settled = Attr("pending").not_exists()
+        return self._page(entity, keys.SECRETS, SecretRecord, limit, token, filter_condition=settled)
 
     def claim_secret_create(self, record: SecretRecord, token: str, now: int) -> None:
         """Claim the name for a new secret: Conflict if it exists, or another create holds a fresh claim."""

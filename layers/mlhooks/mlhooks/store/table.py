@@ -203,6 +203,7 @@ class TableStore:
         index: str | None = None,
         index_pk: str | None = None,
         newest_first: bool = False,
+        parse: Callable[[dict[str, Any]], R] | None = None,
     ) -> tuple[list[R], str | None]:
         """One kind of item: a page of at most `limit` (then a bounded cost, whatever the partition
         holds), or with no limit all of them (for an entity's configuration, never its history).
@@ -243,7 +244,7 @@ class TableStore:
             page = self.table.query(**kwargs)
             calls += 1
             for item in page["Items"]:
-                records.append(self._record(item, model))
+                records.append(parse(item) if parse else self._record(item, model))
                 if limit and len(records) == limit:
                     return records, page_token({name: item[name] for name in key_names})
             start = page.get("LastEvaluatedKey")
@@ -275,5 +276,9 @@ class TableStore:
             raise BadRequest("The next_token is not valid for this list.", field="next_token")
         return key
 
-    def _list_all(self, entity: str, prefix: str, model: type[R]) -> list[R]:
-        return self._query(entity, prefix, model)[0]
+    def _page(
+        self, entity: str, prefix: str, model: type[R], limit: int | None, token: str | None, **options: Any
+    ) -> tuple[list[R], str | None]:
+        """A page of an entity's configuration (members, secrets, integrations, projects...); all of
+        it with no limit, for the store's own checks."""
+        return self._query(entity, prefix, model, limit=limit, token=token, **options)
