@@ -13,7 +13,7 @@ from typing import Any
 
 from support import DynamoMeter, local_aws, table
 
-from mlhooks.models.api import AutomationCreate
+from mlhooks.models.automation import AutomationSpec
 from mlhooks.models.events import ArtifactAliasAdded
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import EventType
@@ -24,7 +24,7 @@ ENTITY, PROJECTS = "bench", 1000
 
 def automation(i: int) -> AutomationRecord:
     project = f"p{i % PROJECTS}"
-    data = AutomationCreate.model_validate(
+    data = AutomationSpec.model_validate(
         {
             "name": f"a{i}",
             "scope": {"type": "PROJECT", "project": project},

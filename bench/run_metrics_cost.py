@@ -13,7 +13,7 @@ import time
 
 from support import DynamoMeter, local_aws, table
 
-from mlhooks.models.api import AutomationCreate
+from mlhooks.models.automation import AutomationSpec
 from mlhooks.models.records import AutomationRecord
 
 METRICS = [f"metric_{i}" for i in range(10)]
@@ -40,7 +40,7 @@ def automations(count: int) -> list[AutomationRecord]:
     ]
     records = []
     for i in range(count):
-        data = AutomationCreate.model_validate(
+        data = AutomationSpec.model_validate(
             {
                 "name": f"run-{i}",
                 "scope": {"type": "PROJECT", "project": "training"},

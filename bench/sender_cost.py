@@ -79,7 +79,7 @@ def main(n: int) -> None:
 
         def mlhooks_delivery(i: int) -> None:
             request = prepare_webhook_request(webhook, template, variables, secrets, message_id=f"m{i}")
-            assert send(components.outbound, request).status_code == 200
+            assert send(components.outbound, request, time.time()).status_code == 200
 
         delivery = per_call(n, mlhooks_delivery)
         rows.append(
@@ -90,7 +90,7 @@ def main(n: int) -> None:
         from mlhooks.access import AccessService
         from mlhooks.automations import AutomationService
         from mlhooks.integrations import WebhookService
-        from mlhooks.models.api import AutomationCreate, ProjectCreate, WebhookCreate
+        from mlhooks.models.automation import AutomationSpec
         from mlhooks.models.events import ArtifactAliasAdded
         from mlhooks.models.vocabulary import EventType
         from mlhooks.projects import ProjectService
@@ -100,12 +100,12 @@ def main(n: int) -> None:
         SecretsService(components.store, components.vault).create("bench", "T", "token-value")
         SecretsService(components.store, components.vault).create("bench", "S", "signing-value")
         WebhookService(components).create(
-            "bench", WebhookCreate(name="w", url=url, access_token_secret="T", signing_secret="S")
+            "bench", {"name": "w", "url": url, "access_token_secret": "T", "signing_secret": "S"}
         )
-        ProjectService(components.store).create("bench", ProjectCreate(name="p"))
+        ProjectService(components.store).create("bench", {"name": "p"})
         AutomationService(components.store, components.settings).create(
             "bench",
-            AutomationCreate.model_validate(
+            AutomationSpec.model_validate(
                 {
                     "name": "a",
                     "scope": {"type": "PROJECT", "project": "p"},

@@ -12,7 +12,7 @@ import pytest
 from apiclient import Team, make_team
 from samples import load_event
 
-from mlhooks.components import reset_components
+from mlhooks.components import get_components, reset_components
 from mlhooks.local.apigw import LocalApiGateway
 from mlhooks.local.functions import Functions
 from mlhooks.local.inbox import Inbox
@@ -44,8 +44,23 @@ class Pipeline:
     def base(self) -> str:
         return self.team.base
 
+    def configure(self, monkeypatch: pytest.MonkeyPatch, **environment: str) -> Pipeline:
+        """Set these variables and start fresh containers, as a deployment with the new settings
+        would: every function reads its settings once, at cold start."""
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        reset_components()
+        self.fns = Functions(self.fns.root, self.fns.template)
+        return self
+
     def match(self, envelope: dict[str, Any]) -> dict[str, Any]:
         return self.fns.invoke("MatcherFunction", envelope)
+
+    def deliver(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """Match one event and run the webhook sender until its queue is empty; the matcher's report."""
+        report = self.match(envelope)
+        self.drain()
+        return report
 
     def drain(self, kind: str = "Webhook", rounds: int = 20) -> int:
         """Run the sender until its queue is empty (retries come back at once: no backoff in tests)."""
@@ -137,6 +152,36 @@ def make_pipeline(aws, template, receiver) -> Pipeline:
     return Pipeline(team, aws, fns, boto3.client("sqs", region_name="us-east-1"))
 
 
+class Postponements:
+    """The visibility changes the senders make (a retry's backoff, a lease's wait), recorded so that a
+    test can check each delay and then bring the messages back at once, instead of sleeping through
+    them."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        sqs = get_components().sqs  # the client the senders of this container use
+        self._change = sqs.change_message_visibility
+        self.calls: list[dict[str, Any]] = []
+
+        def recording(**kwargs: Any) -> Any:
+            self.calls.append(kwargs)
+            return self._change(**kwargs)
+
+        monkeypatch.setattr(sqs, "change_message_visibility", recording)
+
+    @property
+    def delays(self) -> list[int]:
+        return [call["VisibilityTimeout"] for call in self.calls]
+
+    def release(self) -> None:
+        """Every postponed message visible again now, as if its delay had passed."""
+        for call in self.calls:
+            if call["VisibilityTimeout"] > 0:
+                self._change(
+                    QueueUrl=call["QueueUrl"], ReceiptHandle=call["ReceiptHandle"], VisibilityTimeout=0
+                )
+        self.calls.clear()
+
+
 def register_run_queue(team: Team, sqs: Any, name: str = "gpu") -> str:
     """An SQS queue named as the template's RunQueueNames allows, registered by the team's admin."""
     url = sqs.create_queue(QueueName=f"mlhooks-runs-{team.entity}-{name}")["QueueUrl"]
@@ -147,9 +192,7 @@ def register_run_queue(team: Team, sqs: Any, name: str = "gpu") -> str:
 
 def use_slack(pipeline: Pipeline, slack: Inbox, monkeypatch: pytest.MonkeyPatch, token: str) -> None:
     """Point the senders at the fake Slack and add a Slack integration `alerts` with this bot token."""
-    monkeypatch.setenv("MLHOOKS_SLACK_API_URL", slack.slack_api_url)
-    reset_components()
-    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)  # a fresh container with the setting
+    pipeline.configure(monkeypatch, MLHOOKS_SLACK_API_URL=slack.slack_api_url)
     pipeline.team.admin.post(f"{pipeline.base}/secrets", {"name": "SLACK_BOT", "value": token})
     pipeline.team.admin.post(
         f"{pipeline.base}/slack",

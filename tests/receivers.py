@@ -16,6 +16,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from standardwebhooks import Webhook
+
+# A trickled answer is longer than any excerpt a sender reads: it never ends on its own in a test.
+TRICKLE_BYTES = 1_000_000
+
 
 @dataclass
 class Received:
@@ -33,9 +38,12 @@ def wandb_signature(secret: str, body: bytes, encoding: str = "hex") -> str:
     return digest.hex() if encoding == "hex" else base64.b64encode(digest).decode()
 
 
-def standard_webhooks_signature(secret: str, msg_id: str, timestamp: str, body: bytes) -> str:
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+def standard_webhooks_verified(secret: str, request: Received) -> Any:
+    """The request checked by the `standardwebhooks` package, as a receiver would check it: an oracle
+    independent of our signer. Raises WebhookVerificationError when the signature does not hold. A
+    secret without the `whsec_` prefix is keyed by its UTF-8 bytes, which the library takes base64'd."""
+    key = secret if secret.startswith("whsec_") else "whsec_" + base64.b64encode(secret.encode()).decode()
+    return Webhook(key).verify(request.body, request.headers)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -52,7 +60,9 @@ class Receiver:
     reply: bytes = b'{"ok":true}'
     requests: list[Received] = field(default_factory=list)
     # Statuses for the next requests, before `status` applies again: a flaky endpoint. Besides
-    # numbers: "reset" closes the connection without an answer, ("sleep", s) answers after s seconds.
+    # numbers: "reset" closes the connection without an answer, ("sleep", s) answers after s seconds,
+    # ("trickle", s) answers 200 with a long body, one byte every s seconds, until the client leaves;
+    # ("hold", arrived, release) sets the `arrived` event and answers 200 once `release` is set.
     statuses: list[Any] = field(default_factory=list)
     extra_headers: dict[str, str] = field(default_factory=dict)
     answered: list[int] = field(default_factory=list)  # the statuses actually sent back
@@ -73,6 +83,14 @@ class Receiver:
                     self.connection.close()
                     self.close_connection = True
                     return
+                if isinstance(status, tuple) and status[0] == "hold":
+                    _, arrived, release = status
+                    arrived.set()
+                    release.wait(30)  # the test lets it answer; a bound, so a failed test cannot hang
+                    status = 200
+                if isinstance(status, tuple) and status[0] == "trickle":
+                    self._trickle(status[1])
+                    return
                 if isinstance(status, tuple):
                     time.sleep(status[1])
                     status = 200
@@ -83,12 +101,23 @@ class Receiver:
                     else (receiver.reply, receiver.extra_headers)
                 )
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                if not any(name.lower() == "content-type" for name in headers):
+                    self.send_header("Content-Type", "application/json")
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)
+
+            def _trickle(self, interval: float) -> None:
+                receiver.answered.append(200)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(TRICKLE_BYTES))
+                self.end_headers()
+                for _ in range(TRICKLE_BYTES):
+                    self.wfile.write(b"x")  # unbuffered: each byte is sent on its own
+                    time.sleep(interval)
 
             def log_message(self, *args: Any) -> None:
                 pass

@@ -5,8 +5,10 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlhooks.api import build_app
+from mlhooks.settings import for_function
 
 logger = Logger(service="mlhooks-api")
+for_function("api")  # fails this cold start, by name, if the stack left a setting out
 app = build_app()
 
 

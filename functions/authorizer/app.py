@@ -13,8 +13,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlhooks.access import authenticate
 from mlhooks.components import get_components
+from mlhooks.settings import for_function
 
 logger = Logger(service="mlhooks-authorizer")
+for_function("authorizer")  # fails this cold start, by name, if the stack left a setting out
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -4,10 +4,12 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlhooks.components import get_components
-from mlhooks.senders import JobSender
+from mlhooks.senders import QueueJobSender
+from mlhooks.settings import for_function
 
 logger = Logger(service="mlhooks-job-sender")
-sender = JobSender(get_components(), get_components().settings.job_queue_url)
+for_function("job_sender")  # fails this cold start, by name, if the stack left a setting out
+sender = QueueJobSender(get_components(), get_components().settings.job_queue_url)
 
 
 @logger.inject_lambda_context(log_event=False)

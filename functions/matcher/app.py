@@ -5,8 +5,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlhooks.components import get_components
 from mlhooks.matcher import EventMatcher
+from mlhooks.settings import for_function
 
 logger = Logger(service="mlhooks-matcher")
+for_function("matcher")  # fails this cold start, by name, if the stack left a setting out
 matcher = EventMatcher(get_components())  # keeps its automation cache across invocations
 
 

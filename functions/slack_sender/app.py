@@ -5,8 +5,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from mlhooks.components import get_components
 from mlhooks.senders import SlackSender
+from mlhooks.settings import for_function
 
 logger = Logger(service="mlhooks-slack-sender")
+for_function("slack_sender")  # fails this cold start, by name, if the stack left a setting out
 sender = SlackSender(get_components(), get_components().settings.slack_queue_url)
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 from samples import ROOT
+from waiting import eventually
 
 
 @contextlib.contextmanager
@@ -49,12 +49,13 @@ def running_runtime(folder: Path) -> Iterator[dict[str, Any]]:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while not state_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
+    try:
+        eventually(lambda: state_file.exists() or process.poll() is not None, timeout=60, what="mlhooks dev")
+    finally:
+        if not state_file.exists():
             process.kill()
-            raise RuntimeError(f"mlhooks dev did not start:\n{log_file.read_text()}")
-        time.sleep(0.1)
+    if not state_file.exists():
+        raise RuntimeError(f"mlhooks dev did not start:\n{log_file.read_text()}")
     state = json.loads(state_file.read_text())
     state["state_file"] = str(state_file)
     try:

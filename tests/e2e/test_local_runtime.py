@@ -8,7 +8,7 @@ import sys
 import uuid
 
 import pytest
-from receivers import standard_webhooks_signature, wandb_signature
+from receivers import standard_webhooks_verified, wandb_signature
 from samples import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -62,9 +62,7 @@ def test_readme_walkthrough_secret_webhook_automation_and_test_call(local_runtim
     assert request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["X-Wandb-Signature"] == wandb_signature(SIGNING, request.body)
-    assert request.headers["webhook-signature"] == standard_webhooks_signature(
-        SIGNING, request.headers["webhook-id"], request.headers["webhook-timestamp"], request.body
-    )
+    assert standard_webhooks_verified(SIGNING, request) == request.json
     assert request.json["entity_name"] == local_runtime["entity"]
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 
 import pytest
 import requests
 from samples import ROOT
+from waiting import eventually, pipeline_idle
 
 pytestmark = pytest.mark.e2e
 
@@ -87,12 +87,8 @@ def test_loss_alert_fires_once_and_failed_run_notifies_slack(local_runtime, http
     def executions(automation):
         return http.get(f"{api}/automations/{automation.json()['id']}/executions").json()["items"]
 
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and not (
-        executions(failed) and executions(failed)[0]["state"] == "FINISHED"
-    ):
-        time.sleep(0.5)
-    time.sleep(1)  # the run's last metric events are in; a second firing would show by now
+    # Every event the run published has been matched, and every notification sent.
+    eventually(pipeline_idle(local_runtime), timeout=90, what="the run's events to be matched and sent")
     [alert] = executions(loss_alert)
     assert alert["state"] == "FINISHED"
     detail = http.get(f"{api}/executions/{alert['id']}").json()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import boto3
 import pytest
 
@@ -9,6 +12,7 @@ from mlhooks.access import hash_api_key
 
 pytestmark = pytest.mark.suite("access")
 
+QUEUE_BASE = "https://sqs.us-east-1.amazonaws.com/123456789012"
 # Every route, with the least role that may call it (the path is inside the caller's entity).
 ROUTES = [
     ("GET", "/members", None, "VIEWER"),
@@ -17,6 +21,7 @@ ROUTES = [
     ("DELETE", "/members/nobody", None, "ADMIN"),
     ("GET", "/api-keys", None, "VIEWER"),
     ("POST", "/api-keys", {"name": "k"}, "VIEWER"),
+    ("DELETE", "/api-keys/none", None, "VIEWER"),
     ("GET", "/secrets", None, "VIEWER"),
     ("POST", "/secrets", {"name": "S", "value": "matrix-secret-value"}, "ADMIN"),
     ("GET", "/secrets/S", None, "VIEWER"),
@@ -37,6 +42,10 @@ ROUTES = [
     ),
     ("GET", "/slack/none", None, "VIEWER"),
     ("DELETE", "/slack/none", None, "ADMIN"),
+    ("GET", "/run-queues", None, "VIEWER"),
+    ("POST", "/run-queues", {"name": "q", "url": f"{QUEUE_BASE}/mlhooks-runs-x"}, "ADMIN"),
+    ("GET", "/run-queues/none", None, "VIEWER"),
+    ("DELETE", "/run-queues/none", None, "ADMIN"),
     ("GET", "/projects", None, "VIEWER"),
     ("POST", "/projects", {"name": "p"}, "MEMBER"),
     ("GET", "/projects/none", None, "VIEWER"),
@@ -59,8 +68,38 @@ ROUTES = [
     ("POST", "/automations/none/enable", None, "MEMBER"),
     ("POST", "/automations/none/disable", None, "MEMBER"),
     ("DELETE", "/automations/none", None, "MEMBER"),
+    ("GET", "/automations/none/executions", None, "VIEWER"),
+    ("GET", "/projects/none/executions", None, "VIEWER"),
+    ("GET", "/executions", None, "VIEWER"),
+    ("GET", "/executions/none", None, "VIEWER"),
+    ("POST", "/executions/none/redeliver", None, "MEMBER"),
 ]
 RANK = {"VIEWER": 0, "MEMBER": 1, "ADMIN": 2}
+
+
+def test_the_matrix_has_a_row_for_every_documented_route(gateway):
+    """A new route without a row here fails: its role is then decided, not forgotten."""
+    status, _, document = gateway.handle("GET", "/v1/openapi.json", "", {}, b"")
+    assert status == 200
+    entity_base = "/v1/entities/{entity}"
+    every = {
+        (method.upper(), path) for path, item in json.loads(document)["paths"].items() for method in item
+    }
+    # The routes outside an entity, each with its own test of who may call it.
+    assert {(m, p) for m, p in every if not p.startswith(entity_base)} == {("POST", "/v1/events")}
+    documented = {(m, p.removeprefix(entity_base)) for m, p in every if p.startswith(entity_base)}
+    templates = {(m, p): re.compile(re.sub(r"\{[a-z_]+\}", "[^/]+", p)) for m, p in documented}
+    rows = set()
+    for method, path, _, _ in ROUTES:
+        matched = [t for t, pattern in templates.items() if t[0] == method and pattern.fullmatch(path)]
+        assert matched, f"the row {method} {path} matches no documented route"
+        rows.add(matched[0])
+    assert rows == documented
+
+
+def test_publishing_events_takes_a_member(team):
+    reply = team.viewer.post("/v1/events", {"events": [{"detail_type": "Artifact Created", "detail": {}}]})
+    assert reply.status == 403 and reply.error["code"] == "forbidden"
 
 
 @pytest.mark.parametrize(

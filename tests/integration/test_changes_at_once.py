@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 from pipelines import Pipeline, alias_event, register_run_queue, use_slack
 
-from mlhooks.components import get_components, reset_components
-from mlhooks.local.functions import Functions
+from mlhooks.components import get_components
 from mlhooks.matcher import execution_id
 
 pytestmark = pytest.mark.suite("changes at once")
@@ -31,9 +30,7 @@ TO_STAGING = {"type": "ADD_ARTIFACT_ALIAS", "filter": {"$and": [{"alias": {"$reg
 @pytest.fixture
 def warm(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch) -> Pipeline:
     """The pipeline in a fresh set of containers whose matcher keeps its automations an hour."""
-    monkeypatch.setenv("MLHOOKS_MATCH_CACHE_SECONDS", CACHE_SECONDS)
-    reset_components()
-    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
+    pipeline.configure(monkeypatch, MLHOOKS_MATCH_CACHE_SECONDS=CACHE_SECONDS)
     assert get_components().settings.match_cache_seconds == float(CACHE_SECONDS)
     return pipeline
 

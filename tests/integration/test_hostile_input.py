@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
+from pipelines import alias_event
 
 pytestmark = pytest.mark.suite("no 500")
 
@@ -155,3 +157,118 @@ def test_long_but_readable_number_is_validated_not_refused(team):
     reply = team.admin.post(f"{team.base}/projects", raw=b'{"name": ' + b"7" * 4300 + b"}")
     assert_error_shape(reply, 400, "validation_error")
     assert reply.error["field"] == "name"
+
+
+# ---- media types -------------------------------------------------------------------------------------
+# Media types are case-insensitive (RFC 9110): `Application/Json` passed the screen and then met
+# Powertools' own, case-sensitive check, whose refusal nothing mapped: a 500. A body-less POST with any
+# Content-Type went the same way.
+
+MIXED_CASE = ["Application/Json", "APPLICATION/JSON; charset=UTF-8"]
+OPENAPI_BASE = "/v1/entities/{entity}"
+
+
+def body_routes(team, receiver, automation_id):
+    """Every operation that takes a body, as (method, documented path) -> (caller, path, body, the
+    status it answers): each one a request that succeeds."""
+    queue = boto3.client("sqs", region_name="us-east-1").create_queue(
+        QueueName=f"mlhooks-runs-{team.entity}-gpu"
+    )
+    alias = {k: v for k, v in alias_event(entity=team.entity)["detail"].items() if k != "author"}
+    slack = {"name": "alerts", "bot_token_secret": "BOT", "channel_id": "C0123ABCD", "channel_name": "alerts"}
+    base, admin, member = team.base, team.admin, team.member
+    routes = {
+        ("POST", "/members"): (admin, "/members", {"username": "dan", "role": "VIEWER"}, 201),
+        ("PATCH", "/members/{username}"): (admin, "/members/carol", {"role": "MEMBER"}, 200),
+        ("POST", "/api-keys"): (member, "/api-keys", {"name": "ci"}, 201),
+        ("POST", "/secrets"): (admin, "/secrets", {"name": "NEW", "value": "a-new-secret"}, 201),
+        ("PUT", "/secrets/{name}"): (admin, "/secrets/BOT", {"value": "xoxb-rotated-bot"}, 200),
+        ("POST", "/webhooks"): (admin, "/webhooks", {"name": "other", "url": receiver.url}, 201),
+        ("PATCH", "/webhooks/{name}"): (admin, "/webhooks/gh", {"description": "d"}, 200),
+        ("POST", "/webhooks/{name}/test"): (admin, "/webhooks/gh/test", {}, 200),
+        ("POST", "/slack"): (admin, "/slack", slack, 201),
+        ("POST", "/run-queues"): (admin, "/run-queues", {"name": "gpu", "url": queue["QueueUrl"]}, 201),
+        ("POST", "/projects"): (member, "/projects", {"name": "q"}, 201),
+        ("POST", "/projects/{project}/collections"): (member, "/projects/p/collections", {"name": "c"}, 201),
+        ("POST", "/automations"): (member, "/automations", {**AUTOMATION, "name": "another"}, 201),
+        ("PATCH", "/automations/{automation_id}"): (
+            member,
+            f"/automations/{automation_id}",
+            {"description": "d"},
+            200,
+        ),
+    }
+    routes = {
+        (m, OPENAPI_BASE + p): (api, base + path, body, status)
+        for (m, p), (api, path, body, status) in routes.items()
+    }
+    events = {"events": [{"detail_type": "Artifact Alias Added", "detail": alias}]}
+    routes["POST", "/v1/events"] = (member, "/v1/events", events, 202)
+    return routes
+
+
+@pytest.fixture
+def entity_with_everything(team, allow_loopback, receiver, automation_id):
+    """Something for every body route to act on: a webhook, a bot token, a project, an automation."""
+    assert team.admin.post(f"{team.base}/secrets", {"name": "BOT", "value": "xoxb-bot-token"}).status == 201
+    assert team.admin.post(f"{team.base}/webhooks", {"name": "gh", "url": receiver.url}).status == 201
+    assert team.member.post(f"{team.base}/projects", {"name": "p"}).status == 201
+    return body_routes(team, receiver, automation_id)
+
+
+def test_the_body_routes_below_are_every_operation_that_takes_a_body(gateway, team, receiver):
+    status, _, document = gateway.handle("GET", "/v1/openapi.json", "", {}, b"")
+    assert status == 200
+    taking_a_body = {
+        (method.upper(), path)
+        for path, item in json.loads(document)["paths"].items()
+        for method, operation in item.items()
+        if "requestBody" in operation
+    }
+    assert set(body_routes(team, receiver, "au_x")) == taking_a_body
+
+
+@pytest.mark.parametrize("content_type", MIXED_CASE)
+@pytest.mark.parametrize(
+    "route",
+    [
+        ("POST", "/members"),
+        ("PATCH", "/members/{username}"),
+        ("POST", "/api-keys"),
+        ("POST", "/secrets"),
+        ("PUT", "/secrets/{name}"),
+        ("POST", "/webhooks"),
+        ("PATCH", "/webhooks/{name}"),
+        ("POST", "/webhooks/{name}/test"),
+        ("POST", "/slack"),
+        ("POST", "/run-queues"),
+        ("POST", "/projects"),
+        ("POST", "/projects/{project}/collections"),
+        ("POST", "/automations"),
+        ("PATCH", "/automations/{automation_id}"),
+        ("POST", "/v1/events"),
+    ],
+    ids=lambda route: f"{route[0]} {route[1]}" if isinstance(route, tuple) else route,
+)
+def test_json_in_any_case_is_accepted_on_every_body_route(entity_with_everything, route, content_type):
+    method, path = route
+    api, url, body, expected = entity_with_everything[
+        method, path if path == "/v1/events" else OPENAPI_BASE + path
+    ]
+    reply = api.call(method, url, body, headers={"Content-Type": content_type})
+    assert reply.status == expected, reply.raw
+
+
+@pytest.mark.parametrize("route", ["enable", "disable", "redeliver"])
+def test_a_body_less_post_with_a_text_content_type_answers_as_without_a_body(pipeline, receiver, route):
+    automation = pipeline.automation()
+    receiver.status = 400  # the delivery fails at once: an execution to redeliver
+    pipeline.deliver(alias_event())
+    [execution] = pipeline.executions()
+    path = {
+        "enable": f"/automations/{automation['id']}/enable",
+        "disable": f"/automations/{automation['id']}/disable",
+        "redeliver": f"/executions/{execution['id']}/redeliver",
+    }[route]
+    reply = pipeline.team.member.post(pipeline.base + path, headers={"Content-Type": "text/plain"})
+    assert reply.status == {"enable": 200, "disable": 200, "redeliver": 202}[route], reply.raw

@@ -17,12 +17,13 @@ import logging
 
 import boto3
 import pytest
-from pipelines import Pipeline, register_run_queue
+from pipelines import SIGNING, TOKEN, Pipeline, register_run_queue
 from receivers import Received
 from samples import load_event
 
 from mlhooks.components import reset_components
 from mlhooks.local.inbox import SLACK_PATH
+from mlhooks.local.sources import run_rule
 from mlhooks.redaction import secret_forms
 
 pytestmark = pytest.mark.suite("secrets")
@@ -232,3 +233,41 @@ def test_no_secret_value_escapes(
         f"{len(replies)} API replies, {len(logs.splitlines())} log lines, {len(items)} stored items, "
         f"{len(queued) + len(slack.slack_messages)} queued or sent messages",
     )
+
+
+# ---- no redaction oracle -----------------------------------------------------------------------------
+# A stored request body once was the sent body with every secret value matched and redacted: a member
+# who put a guess in an event's metadata could read in the execution whether it equals a secret. It is
+# now rendered again with each secret's placeholder set to the marker; event data is never matched.
+
+PAYLOAD_SECRET = "payload-secret-value-42"
+ORACLE_PAYLOAD = {
+    "guess": "${artifact_metadata.guess}",
+    "token": "${ACCESS_TOKEN}",
+    "extra": "${EXTRA}",
+}
+
+
+@pytest.mark.parametrize("guess", [TOKEN, SIGNING], ids=["the access token", "the signing secret"])
+def test_event_data_equal_to_a_secret_is_stored_unchanged_while_placeholders_are_redacted(
+    pipeline, receiver, guess
+):
+    admin, member, base = pipeline.team.admin, pipeline.team.member, pipeline.base
+    admin.post(f"{base}/secrets", {"name": "EXTRA", "value": PAYLOAD_SECRET})
+    assert admin.patch(f"{base}/webhooks/github", {"secrets": ["EXTRA"]}).status == 200
+    pipeline.automation(action={"type": "GENERIC_WEBHOOK", "webhook": "github", "payload": ORACLE_PAYLOAD})
+    detail = {k: v for k, v in load_event("platform-alias-added.json")["detail"].items() if k != "author"}
+    detail["artifact"]["metadata"] = {"guess": guess}
+    published = member.post(
+        "/v1/events", {"events": [{"detail_type": "Artifact Alias Added", "detail": detail}]}
+    )
+    assert published.status == 202, published.raw
+    assert run_rule(
+        pipeline.fns, pipeline.sqs, "MatcherFunction", pipeline.stack.rule_taps["MatcherFunction"]
+    )
+    pipeline.drain()
+    [request] = receiver.requests
+    assert request.json == {"guess": guess, "token": TOKEN, "extra": PAYLOAD_SECRET}  # what was sent
+    [summary] = member.get(f"{base}/executions").json["items"]
+    stored = member.get(f"{base}/executions/{summary['id']}").json["request"]["body"]
+    assert json.loads(stored) == {"guess": guess, "token": "[REDACTED]", "extra": "[REDACTED]"}

@@ -18,9 +18,8 @@ import pytest
 from apiclient import Api, Team
 from pipelines import Pipeline, alias_event, register_run_queue
 
-from mlhooks.components import get_components, reset_components
+from mlhooks.components import get_components
 from mlhooks.local.apigw import LocalApiGateway
-from mlhooks.local.functions import Functions
 
 pytestmark = pytest.mark.suite("run queues")
 
@@ -98,10 +97,7 @@ def messages(pipeline: Pipeline, url: str) -> list[dict[str, Any]]:
 def reconfigure(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, **environment: str) -> None:
     """New settings, as a new deployment would have them: fresh containers for every function, and
     the team calling the API through them."""
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    reset_components()
-    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)
+    pipeline.configure(monkeypatch, **environment)
     gateway = LocalApiGateway(pipeline.fns, pipeline.fns.template)
     team = pipeline.team
     pipeline.team = dataclasses.replace(
@@ -407,9 +403,9 @@ def test_a_run_queue_deleted_in_sqs_fails_the_job_at_once(pipeline):
     [summary] = pipeline.executions()
     execution = pipeline.execution(summary["id"])
     assert execution["state"] == "FAILED" and len(execution["attempts"]) == 1
-    assert execution["attempts"][0]["error_class"] in (
-        "AWS.SimpleQueueService.NonExistentQueue",
-        "QueueDoesNotExist",
+    assert execution["attempts"][0]["error_class"] == "queue_error"
+    assert execution["attempts"][0]["error"].startswith(
+        ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
     )
 
 

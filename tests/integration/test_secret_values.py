@@ -4,6 +4,7 @@ its deliveries at once, without leaking, without retries and without blaming the
 
 from __future__ import annotations
 
+import base64
 import json
 
 import boto3
@@ -114,8 +115,7 @@ def test_the_test_call_with_an_unsendable_token_is_a_clear_422(pipeline, receive
 
 def test_a_delivery_with_an_unsendable_token_fails_at_once_and_leaks_nothing(pipeline, receiver, slipped_in):
     pipeline.automation()
-    pipeline.match(load_event("platform-alias-added.json"))
-    pipeline.drain()
+    pipeline.deliver(load_event("platform-alias-added.json"))
     [summary] = pipeline.executions()
     execution = pipeline.execution(summary["id"])
     assert execution["state"] == "FAILED" and len(execution["attempts"]) == 1  # no retries: they cannot help
@@ -141,3 +141,73 @@ def test_a_slack_bot_token_that_cannot_be_sent_fails_without_leaking(pipeline, s
     execution = pipeline.execution(pipeline.executions()[0]["id"])
     assert execution["state"] == "FAILED" and "bot token cannot be sent" in execution["reason"]
     assert not slack.slack_messages and no_form_of(bad, json.dumps(execution))
+
+
+# ---- lengths --------------------------------------------------------------------------------------------
+# A value of a few characters is guessable, and would be redacted wherever those characters appear in
+# an answer; a value past 4,096 characters makes every encoded form of it too long to look for.
+
+
+@pytest.mark.parametrize("value", ["", "x", "1234567"], ids=["empty", "one character", "seven characters"])
+def test_a_value_shorter_than_8_characters_is_refused_on_create_and_rotate(team, value):
+    create = team.admin.post(f"{team.base}/secrets", {"name": "SHORT", "value": value})
+    assert create.status == 400 and create.error["field"] == "value", create.raw
+    assert "at least 8 characters" in create.error["message"]
+    assert team.admin.get(f"{team.base}/secrets/SHORT").status == 404
+    assert team.admin.post(f"{team.base}/secrets", {"name": "SHORT", "value": "12345678"}).status == 201
+    rotate = team.admin.put(f"{team.base}/secrets/SHORT", {"value": value})
+    assert rotate.status == 400 and rotate.error["field"] == "value", rotate.raw
+    assert "at least 8 characters" in rotate.error["message"]
+
+
+def test_4096_characters_is_the_longest_value(team):
+    assert team.admin.post(f"{team.base}/secrets", {"name": "LONG", "value": "v" * 4096}).status == 201
+    assert team.admin.put(f"{team.base}/secrets/LONG", {"value": "w" * 4096}).status == 200
+    for reply in (
+        team.admin.post(f"{team.base}/secrets", {"name": "LONGER", "value": "v" * 4097}),
+        team.admin.put(f"{team.base}/secrets/LONG", {"value": "w" * 4097}),
+    ):
+        assert reply.status == 400 and reply.error["field"] == "value", reply.raw
+        assert "at most 4096 characters" in reply.error["message"]
+
+
+# ---- Standard Webhooks signing secrets ---------------------------------------------------------------
+# A `whsec_` value is a Standard Webhooks secret: the key is the base64 after the prefix. One that does
+# not decode signed with other bytes than every receiver's library uses, so no signature verified.
+
+WHSEC_VALID = "whsec_" + base64.b64encode(b"a standard webhooks key").decode()
+
+
+def plant(entity: str, name: str, value: str) -> None:
+    """Write a value into Secrets Manager itself, past the API's checks (as an operator might)."""
+    boto3.client("secretsmanager", region_name="us-east-1").put_secret_value(
+        SecretId=f"mlhooks/mlhooks-local/{entity}/{name}", SecretString=value
+    )
+
+
+@pytest.mark.parametrize("value", ["whsec_@@@", "whsec_"], ids=["not base64", "no key at all"])
+def test_a_whsec_value_that_is_no_base64_key_cannot_sign_a_webhook(team, allow_loopback, receiver, value):
+    team.admin.post(f"{team.base}/secrets", {"name": "SIGNING", "value": WHSEC_VALID})
+    plant(team.entity, "SIGNING", value)  # "whsec_" alone is too short to be set through the API
+    webhook = {"name": "gh", "url": receiver.url, "signing_secret": "SIGNING"}
+    created = team.admin.post(f"{team.base}/webhooks", webhook)
+    assert created.status == 422 and created.error["field"] == "signing_secret", created.raw
+    assert "base64" in created.error["message"] and "@@@" not in created.error["message"]
+    assert team.admin.get(f"{team.base}/webhooks/gh").status == 404
+    plant(team.entity, "SIGNING", WHSEC_VALID)  # a key in base64 signs
+    assert team.admin.post(f"{team.base}/webhooks", webhook).status == 201
+
+
+def test_a_secret_signing_a_webhook_cannot_be_rotated_to_a_whsec_value_that_is_no_base64_key(
+    team, allow_loopback, receiver
+):
+    team.admin.post(f"{team.base}/secrets", {"name": "SIGNING", "value": "a-signing-secret"})
+    webhook = {"name": "gh", "url": receiver.url, "signing_secret": "SIGNING"}
+    assert team.admin.post(f"{team.base}/webhooks", webhook).status == 201
+    rotated = team.admin.put(f"{team.base}/secrets/SIGNING", {"value": "whsec_@@@"})
+    assert rotated.status == 422 and rotated.error["field"] == "value", rotated.raw
+    assert "signs a webhook" in rotated.error["message"]
+    assert team.admin.put(f"{team.base}/secrets/SIGNING", {"value": WHSEC_VALID}).status == 200
+    # A secret that signs nothing may hold any text, this too.
+    team.admin.post(f"{team.base}/secrets", {"name": "UNUSED", "value": "unused-value"})
+    assert team.admin.put(f"{team.base}/secrets/UNUSED", {"value": "whsec_@@@"}).status == 200

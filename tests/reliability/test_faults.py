@@ -5,25 +5,23 @@ state, nothing acknowledged is delivered twice, nothing is dropped silently."""
 from __future__ import annotations
 
 import json
-import time
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from botocore.exceptions import ClientError
-from pipelines import use_slack
+from pipelines import Postponements, use_slack
 from samples import load_event
 
-from mlhooks.components import get_components, reset_components
+from mlhooks.components import get_components
+from mlhooks.senders.base import LEASE_SECONDS
 
 pytestmark = pytest.mark.suite("faults")
 
 
 @pytest.fixture
 def short_timeouts(monkeypatch, pipeline):
-    monkeypatch.setenv("MLHOOKS_HTTP_READ_TIMEOUT_SECONDS", "0.5")
-    reset_components()
-    pipeline.fns = type(pipeline.fns)(pipeline.fns.root, pipeline.fns.template)
-    return pipeline
+    return pipeline.configure(monkeypatch, MLHOOKS_HTTP_READ_TIMEOUT_SECONDS="0.5")
 
 
 def deliver_one(pipeline, *, rounds: int = 20) -> dict:
@@ -44,14 +42,14 @@ def acknowledged(receiver) -> int:
     [
         ([("sleep", 2)], "FINISHED", ["timeout", None]),
         (["reset"], "FINISHED", ["connection_error", None]),
-        ([("sleep", 0.2)], "FINISHED", [None]),
-        ([503, 502], "FINISHED", [None, None, None]),
-        ([429], "FINISHED", [None, None]),
+        ([("sleep", 0.05)], "FINISHED", [None]),  # slow, well within the 0.5 s read timeout
+        ([503, 502], "FINISHED", ["http_status", "http_status", None]),
+        ([429], "FINISHED", ["http_status", None]),
         ([("sleep", 2)] * 3, "FAILED", ["timeout"] * 3),
         (["reset"] * 3, "FAILED", ["connection_error"] * 3),
-        ([500] * 3, "FAILED", [None] * 3),
-        ([400], "FAILED", [None]),
-        ([410], "FAILED", [None]),
+        ([500] * 3, "FAILED", ["http_status"] * 3),
+        ([400], "FAILED", ["http_status"]),
+        ([410], "FAILED", ["http_status"]),
     ],
     ids=[
         "timeout-then-ok",
@@ -72,19 +70,22 @@ def test_endpoint_faults_end_in_the_right_state(short_timeouts, receiver, script
     assert execution["state"] == state
     assert [a["error_class"] for a in execution["attempts"]] == classes
     assert acknowledged(receiver) == (1 if state == "FINISHED" else 0)
+    assert len({r.headers["webhook-id"] for r in receiver.requests}) == 1  # one id across retries
     dead = short_timeouts.queue_depth("WebhookDLQ")
     retried_out = state == "FAILED" and len(classes) == 3
     assert dead == (1 if retried_out else 0)  # given up after retries: kept in the DLQ, never dropped
 
 
-def test_retry_after_on_5xx_delays_the_next_attempt(pipeline, receiver):
+def test_retry_after_on_5xx_delays_the_next_attempt(pipeline, receiver, monkeypatch):
+    postponed = Postponements(monkeypatch)
     receiver.statuses = [503]
-    receiver.extra_headers = {"Retry-After": "1"}
+    receiver.extra_headers = {"Retry-After": "7"}
     pipeline.automation()
-    pipeline.match(load_event("platform-alias-added.json"))
-    pipeline.drain()
+    pipeline.deliver(load_event("platform-alias-added.json"))
     assert len(receiver.requests) == 1 and pipeline.executions()[0]["state"] == "PENDING"
-    time.sleep(1.2)
+    assert postponed.delays == [7]  # the receiver's wish, not the backoff (zero in tests)
+    assert pipeline.invisible("WebhookQueue") == 1
+    postponed.release()
     receiver.extra_headers = {}
     pipeline.drain()
     assert pipeline.executions()[0]["state"] == "FINISHED" and len(receiver.requests) == 2
@@ -105,7 +106,8 @@ def test_secrets_manager_throttling_in_the_sender_is_retried(pipeline, receiver,
     monkeypatch.setattr(client, "get_secret_value", throttled)
     execution = deliver_one(pipeline)
     assert execution["state"] == "FINISHED"
-    assert [a["error_class"] for a in execution["attempts"]] == ["ThrottlingException", None]
+    assert [a["error_class"] for a in execution["attempts"]] == ["internal", None]
+    assert execution["attempts"][0]["error"].startswith("ThrottlingException: ")
     assert acknowledged(receiver) == 1
 
 
@@ -123,8 +125,7 @@ def test_dynamodb_throttling_in_the_matcher_leaves_the_event_to_be_retried(pipel
     with pytest.raises(ClientError):
         pipeline.match(load_event("platform-alias-added.json"))  # EventBridge retries the event
     monkeypatch.setattr(store, "create_execution", real)
-    pipeline.match(load_event("platform-alias-added.json"))
-    pipeline.drain()
+    pipeline.deliver(load_event("platform-alias-added.json"))
     assert [e["state"] for e in pipeline.executions()] == ["FINISHED"] and acknowledged(receiver) == 1
 
 
@@ -152,18 +153,19 @@ def test_sender_failing_halfway_through_a_batch_delivers_nothing_twice(pipeline,
         )
     real, crashed = WebhookSender.deliver, {"done": False}
 
-    def crash_once(self, execution, attempt, redactor):
+    def crash_once(self, execution, redactor):
         if execution.event["event_id"] == "batch-1" and not crashed["done"]:
             crashed["done"] = True
             raise RuntimeError("the function crashed halfway through the batch")
-        return real(self, execution, attempt, redactor)
+        return real(self, execution, redactor)
 
     monkeypatch.setattr(WebhookSender, "deliver", crash_once)
     pipeline.drain()
     executions = {e["id"]: pipeline.execution(e["id"]) for e in pipeline.executions()}
     assert sorted(e["state"] for e in executions.values()) == ["FINISHED"] * 3
     crashed_one = next(e for e in executions.values() if e["event"]["event_id"] == "batch-1")
-    assert [a["error_class"] for a in crashed_one["attempts"]] == ["RuntimeError", None]
+    assert [a["error_class"] for a in crashed_one["attempts"]] == ["internal", None]
+    assert crashed_one["attempts"][0]["error"].startswith("RuntimeError: ")
     ids = [r.headers["webhook-id"] for r in receiver.requests]
     assert len(ids) == 3 and len(set(ids)) == 3  # the two delivered before the crash were not sent again
 
@@ -191,7 +193,8 @@ def test_two_copies_of_one_job_in_flight_deliver_once(pipeline, receiver):
     from mlhooks.local.sources import sqs_record
     from mlhooks.senders import WebhookSender
 
-    receiver.statuses = [("sleep", 0.5)]  # long enough for both copies to be in flight at once
+    arrived, release = threading.Event(), threading.Event()
+    receiver.statuses = [("hold", arrived, release)]  # both copies in flight at once
     pipeline.automation()
     pipeline.match(load_event("platform-alias-added.json"))
     url, arn = pipeline.stack.refs["WebhookQueue"], pipeline.stack.arns["WebhookQueue"]
@@ -208,9 +211,10 @@ def test_two_copies_of_one_job_in_flight_deliver_once(pipeline, receiver):
 
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(container, copies[0])
-        time.sleep(0.2)  # the first copy holds the lease and waits on the receiver
-        second = pool.submit(container, copies[1])
-        answers = [first.result(), second.result()]
+        assert arrived.wait(30)  # the first copy holds the lease and waits on the receiver
+        kept = pool.submit(container, copies[1]).result()  # finds the lease held: keeps its message
+        release.set()
+        answers = [first.result(), kept]
     assert len(receiver.requests) == 1
     assert sorted(len(a["batchItemFailures"]) for a in answers) == [0, 1]  # one done, one kept
     assert [e["state"] for e in pipeline.executions()] == ["FINISHED"]
@@ -226,9 +230,7 @@ def test_two_copies_of_one_job_in_flight_deliver_once(pipeline, receiver):
 def test_a_conditional_check_conflict_on_the_lease_keeps_the_job(pipeline, receiver, monkeypatch):
     """DynamoDB refuses the sender's claim (ConditionalCheckFailed): the job is postponed, never
     dropped, and delivered once when it comes back."""
-    import mlhooks.senders
-
-    monkeypatch.setattr(mlhooks.senders, "LEASE_SECONDS", 1)
+    postponed = Postponements(monkeypatch)
     table = get_components().store.table
     real, refused = table.update_item, []
 
@@ -242,12 +244,12 @@ def test_a_conditional_check_conflict_on_the_lease_keeps_the_job(pipeline, recei
 
     monkeypatch.setattr(table, "update_item", conflict_once)
     pipeline.automation()
-    pipeline.match(load_event("platform-alias-added.json"))
-    pipeline.drain()
+    pipeline.deliver(load_event("platform-alias-added.json"))
     assert refused and not receiver.requests
     assert [e["state"] for e in pipeline.executions()] == ["PENDING"]
-    assert pipeline.queue_depth("WebhookQueue") + pipeline.invisible("WebhookQueue") == 1
-    time.sleep(1.2)
+    assert pipeline.invisible("WebhookQueue") == 1
+    assert postponed.delays == [LEASE_SECONDS]  # back when the other copy's lease would have run out
+    postponed.release()
     pipeline.drain()
     assert [e["state"] for e in pipeline.executions()] == ["FINISHED"] and len(receiver.requests) == 1
     assert pipeline.queue_depth("WebhookQueue") == 0 and pipeline.queue_depth("WebhookDLQ") == 0

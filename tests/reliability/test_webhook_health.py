@@ -8,24 +8,23 @@ import time
 import pytest
 from pipelines import Pipeline, alias_event, use_slack
 
-from mlhooks.components import get_components, reset_components
+from mlhooks.components import get_components
 from mlhooks.health import DisabledAlert, WebhookHealthMonitor
-from mlhooks.local.functions import Functions
 from mlhooks.local.inbox import SLACK_PATH
 
 pytestmark = pytest.mark.suite("webhook health")
 
 
 def configure(pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, failures: int, seconds: float) -> None:
-    monkeypatch.setenv("MLHOOKS_WEBHOOK_DISABLE_AFTER_FAILURES", str(failures))
-    monkeypatch.setenv("MLHOOKS_WEBHOOK_DISABLE_AFTER_SECONDS", str(seconds))
-    reset_components()
-    pipeline.fns = Functions(pipeline.fns.root, pipeline.fns.template)  # a fresh container
+    pipeline.configure(
+        monkeypatch,
+        MLHOOKS_WEBHOOK_DISABLE_AFTER_FAILURES=str(failures),
+        MLHOOKS_WEBHOOK_DISABLE_AFTER_SECONDS=str(seconds),
+    )
 
 
 def publish(pipeline: Pipeline, n: int) -> None:
-    pipeline.match(alias_event(event_id=f"health-{n}"))
-    pipeline.drain()
+    pipeline.deliver(alias_event(event_id=f"health-{n}"))
 
 
 def webhook(pipeline: Pipeline) -> dict:
@@ -49,8 +48,7 @@ def test_a_webhook_failing_long_enough_is_disabled_reported_alerted_and_reenable
     alerted, receiver, slack, monkeypatch
 ):
     pipeline = alerted
-    # Two seconds: failures are timed in whole seconds, so the three quick ones below span at most one.
-    configure(pipeline, monkeypatch, failures=3, seconds=2)
+    configure(pipeline, monkeypatch, failures=3, seconds=3600)
     automation = pipeline.automation()
     receiver.status = 500
 
@@ -62,11 +60,13 @@ def test_a_webhook_failing_long_enough_is_disabled_reported_alerted_and_reenable
     status = pipeline.team.viewer.get(f"{pipeline.base}/automations/{automation['id']}").json["action_status"]
     assert status["state"] == "FAILING" and "3 failed deliveries in a row" in status["reason"]
 
-    time.sleep(2.1)
-    publish(pipeline, 2)  # the fourth failure comes over two seconds after the first: disabled
+    # The sender's clock, an hour on: the fourth failure comes over an hour after the first.
+    sender = pipeline.fns.module("WebhookSenderFunction").sender
+    sender.health.clock = lambda: time.time() + 3601
+    publish(pipeline, 2)  # enough failures, and for long enough: disabled
     hook = webhook(pipeline)
     assert hook["enabled"] is False and hook["disabled_at"]
-    assert "4 deliveries failed in a row" in hook["disabled_reason"] and "HTTP 500" in hook["disabled_reason"]
+    assert "4 failed deliveries in a row" in hook["disabled_reason"] and "HTTP 500" in hook["disabled_reason"]
     assert hook["health"]["state"] == "DISABLED"
     assert len(receiver.requests) == 4  # the second execution was not tried again once disabled
     second = by_event(pipeline)["health-2"]
@@ -82,7 +82,7 @@ def test_a_webhook_failing_long_enough_is_disabled_reported_alerted_and_reenable
     pipeline.drain("Slack")
     [message] = slack.slack_messages
     assert message["channel"] == "C0123ABCD" and "github" in message["text"]
-    assert "4 deliveries failed in a row" in str(message["attachments"])
+    assert "4 failed deliveries in a row" in str(message["attachments"])
     alert = webhook(pipeline)["health"]["alert"]
     assert (alert["slack"], alert["state"], alert["error"]) == ("alerts", "SENT", None)
 
@@ -150,6 +150,12 @@ def test_410_gone_disables_at_once_and_alerts(alerted, receiver, slack):
     assert hook["enabled"] is False and "410 Gone" in hook["disabled_reason"]
     alerted.drain("Slack")
     assert len(slack.slack_messages) == 1 and webhook(alerted)["health"]["alert"]["state"] == "SENT"
+    receiver.status = 200
+    publish(alerted, 2)
+    assert len(receiver.requests) == 1  # not called while disabled
+    assert alerted.team.admin.patch(f"{alerted.base}/webhooks/github", {"enabled": True}).json["enabled"]
+    publish(alerted, 3)
+    assert len(receiver.requests) == 2  # and called again once re-enabled
 
 
 def test_an_alert_slack_refuses_to_answer_is_recorded_as_failed(alerted, receiver, slack, monkeypatch):

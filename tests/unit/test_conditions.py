@@ -7,7 +7,7 @@ import math
 import pytest
 
 from mlhooks.conditions import RunConditionState, advance, describe, evaluate, values_needed
-from mlhooks.models.api import (
+from mlhooks.models.automation import (
     MetricChange,
     MetricThreshold,
     MetricThresholdAll,

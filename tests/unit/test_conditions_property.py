@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlhooks.conditions import RunConditionState, advance, evaluate
-from mlhooks.models.api import MetricChange, MetricThreshold, MetricZScore
+from mlhooks.models.automation import MetricChange, MetricThreshold, MetricZScore
 
 DAY = 24 * 60 * 60
 values = st.one_of(

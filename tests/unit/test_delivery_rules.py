@@ -7,9 +7,10 @@ import random
 import pytest
 
 from mlhooks.matcher import execution_id
-from mlhooks.models.api import NotificationAction
+from mlhooks.models.automation import NotificationAction
 from mlhooks.models.events import Publisher
-from mlhooks.senders import Sender, classify_status, parse_retry_after
+from mlhooks.outcome import DeliveryError, Outcome, judged, parse_retry_after
+from mlhooks.senders import Sender
 from mlhooks.settings import Settings
 from mlhooks.slack import build_message
 
@@ -27,11 +28,23 @@ from mlhooks.slack import build_message
         (429, False, True),
         (500, False, True),
         (503, False, True),
-        (None, False, True),
     ],
 )
-def test_status_classification(status, ok, retryable):
-    assert classify_status(status) == (ok, retryable)
+def test_an_answer_is_judged_by_its_status(status, ok, retryable):
+    outcome = judged(Outcome(status_code=status), now=0)
+    assert (outcome.ok, outcome.retryable) == (ok, retryable)
+    assert outcome.error_class is (None if ok else DeliveryError.HTTP_STATUS)
+
+
+def test_retry_after_is_read_whatever_the_case_of_its_name():
+    for name in ("Retry-After", "retry-after", "RETRY-AFTER"):
+        outcome = judged(Outcome(status_code=503, headers={name: "30"}), now=0)
+        assert outcome.retry_after == 30
+
+
+def test_a_failure_before_any_answer_is_kept_as_it_is():
+    timeout = Outcome.failure(DeliveryError.TIMEOUT, "Timed out", retryable=True)
+    assert judged(timeout, now=0) == timeout
 
 
 def test_retry_after_in_seconds_or_http_date():

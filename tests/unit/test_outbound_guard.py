@@ -145,7 +145,7 @@ def test_redirects_are_not_followed(receiver):
 def test_response_body_is_read_up_to_the_cap(receiver):
     receiver.reply = b"x" * 100_000
     outcome = OutboundClient(OutboundGuard(LOOPBACK), excerpt_bytes=1000).post(receiver.url, b"{}", {})
-    assert outcome.status_code == 200 and len(outcome.body_excerpt) == 1000
+    assert outcome.status_code == 200 and len(outcome.excerpt) == 1000
 
 
 # ---- special-purpose ranges ------------------------------------------------------------------------

@@ -12,10 +12,10 @@ import re
 import secrets
 from dataclasses import dataclass
 
+from mlhooks.clock import now_iso
 from mlhooks.errors import Conflict, Forbidden, NotFound
 from mlhooks.models.records import ApiKeyRecord, MemberRecord
 from mlhooks.models.vocabulary import Role
-from mlhooks.secrets import now_iso
 from mlhooks.store import Store
 
 KEY_PREFIX = "mlh_"

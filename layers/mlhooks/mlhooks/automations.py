@@ -10,20 +10,15 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Mapping
 from typing import Any
 
+from mlhooks.clock import now_iso
 from mlhooks.errors import InvalidInput, NotFound, PreconditionFailed
 from mlhooks.filters import parse_filter
-from mlhooks.models.api import (
-    AutomationCreate,
-    AutomationUpdate,
-    NotificationAction,
-    QueueJobAction,
-    WebhookAction,
-)
+from mlhooks.models.automation import AutomationSpec, NotificationAction, QueueJobAction, WebhookAction
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import ARTIFACT_EVENT_TYPES, EventType, ScopeType
-from mlhooks.secrets import now_iso
 from mlhooks.settings import Settings
 from mlhooks.store import Store
 from mlhooks.templating import check_variables, discover_variables, parse_template
@@ -57,7 +52,7 @@ class AutomationService:
 
     # ---- validation ------------------------------------------------------------------------------
 
-    def _check_scope(self, entity: str, draft: AutomationCreate) -> None:
+    def _check_scope(self, entity: str, draft: AutomationSpec) -> None:
         scope, event_type = draft.scope, draft.event.type
         if scope.type is ScopeType.ENTITY:
             return
@@ -83,7 +78,7 @@ class AutomationService:
                 field="event.type",
             )
 
-    def _check_action(self, entity: str, draft: AutomationCreate) -> tuple[Any, int | None]:
+    def _check_action(self, entity: str, draft: AutomationSpec) -> tuple[Any, int | None]:
         """Returns the action, with a payload given as JSON text parsed into its JSON value, and the
         revision of the webhook it was checked against (the write holds only while it stands)."""
         action = draft.action
@@ -135,7 +130,7 @@ class AutomationService:
                 )
         return action, None
 
-    def validate(self, entity: str, draft: AutomationCreate) -> tuple[AutomationCreate, int | None]:
+    def validate(self, entity: str, draft: AutomationSpec) -> tuple[AutomationSpec, int | None]:
         """The draft as it will be stored, and the revision of the webhook it was checked against."""
         self._check_scope(entity, draft)
         if draft.event.filter is not None:
@@ -145,8 +140,8 @@ class AutomationService:
 
     # ---- use cases ---------------------------------------------------------------------------------
 
-    def create(self, entity: str, data: AutomationCreate, author: str) -> AutomationRecord:
-        data, webhook_revision = self.validate(entity, data)
+    def create(self, entity: str, spec: AutomationSpec, author: str) -> AutomationRecord:
+        spec, webhook_revision = self.validate(entity, spec)
         stamp = now_iso()
         record = AutomationRecord(
             entity=entity,
@@ -155,7 +150,7 @@ class AutomationService:
             created_at=stamp,
             updated_at=stamp,
             version=1,
-            **data.model_dump(by_alias=True),
+            **spec.model_dump(by_alias=True),
         )
         self.store.create_automation(record, webhook_revision)
         return record
@@ -170,17 +165,17 @@ class AutomationService:
         return self.store.list_automations(entity, **filters)
 
     def update(
-        self, entity: str, automation_id: str, data: AutomationUpdate, if_match: int | None
+        self, entity: str, automation_id: str, changes: Mapping[str, Any], expected: int | None
     ) -> AutomationRecord:
+        """Apply `changes` (fields of AutomationSpec, by alias; `scope`, `event` and `action` whole)
+        if the automation is still at version `expected` (None: whatever it is at)."""
         old = self.get(entity, automation_id)
-        expected = if_match if if_match is not None else data.version
         if expected is not None and expected != old.version:
             raise PreconditionFailed(
                 f"The automation is at version {old.version}, not {expected}; fetch it again and retry.",
                 field="If-Match",
             )
-        changes = data.model_dump(exclude_unset=True, exclude={"version"}, by_alias=True)
-        merged = AutomationCreate.model_validate(
+        merged = AutomationSpec.model_validate(
             {
                 **old.model_dump(
                     include={"name", "description", "enabled", "scope", "event", "action"}, by_alias=True
@@ -195,7 +190,7 @@ class AutomationService:
         return new
 
     def set_enabled(self, entity: str, automation_id: str, enabled: bool) -> AutomationRecord:
-        return self.update(entity, automation_id, AutomationUpdate(enabled=enabled), None)
+        return self.update(entity, automation_id, {"enabled": enabled}, None)
 
     def delete(self, entity: str, automation_id: str) -> None:
         self.store.delete_automation(self.get(entity, automation_id))

@@ -106,14 +106,13 @@ def register_demo_run_queue(entity: str) -> str:
     `demo` for the dev entity, so no queue has to be made by hand."""
     from mlhooks.components import get_components
     from mlhooks.errors import Conflict
-    from mlhooks.models.api import RunQueueCreate
     from mlhooks.run_queues import RunQueueService
 
     components = get_components()
     url = components.sqs.create_queue(QueueName="mlhooks-runs-demo")["QueueUrl"]
     with contextlib.suppress(Conflict):  # registered by an earlier start
         RunQueueService(components.store, components.sqs, components.settings).create(
-            entity, RunQueueCreate(name=DEMO_RUN_QUEUE, url=url, description="created by mlhooks dev")
+            entity, {"name": DEMO_RUN_QUEUE, "url": url, "description": "created by mlhooks dev"}
         )
     return url
 
@@ -186,7 +185,7 @@ def bootstrap(args: argparse.Namespace) -> int:
         }.items()
         if v
     }
-    settings = Settings.from_env().model_copy(update=overrides)
+    settings = Settings().model_copy(update=overrides)
     store: Store = build_components(settings).store
     _, key = AccessService(store).bootstrap(args.entity, args.username)
     print(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from mlhooks.models.api import (
+from mlhooks.models.automation import (
     MetricChange,
     MetricThreshold,
     MetricThresholdAll,

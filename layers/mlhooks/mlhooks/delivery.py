@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlhooks import __version__
 from mlhooks.errors import UnsendableSecret
 from mlhooks.models.records import WebhookRecord
 from mlhooks.models.secret_values import header_token_problem
-from mlhooks.outbound import HttpOutcome, OutboundClient
+from mlhooks.outbound import OutboundClient
+from mlhooks.outcome import Outcome, judged
 from mlhooks.redaction import REDACTED, Redactor
 from mlhooks.signing import (
     WANDB_SIGNATURE_HEADER,
@@ -118,16 +119,18 @@ def prepare_webhook_request(
     )
 
 
-def send(client: OutboundClient, request: WebhookRequest) -> HttpOutcome:
-    """POST the request; the outcome comes back with every secret value, in every form, scrubbed
-    from it, before the answer's excerpt is cut to size."""
+def send(client: OutboundClient, request: WebhookRequest, now: float) -> Outcome:
+    """POST the request and judge the answer by its status. Every secret value, in every form, is
+    scrubbed from what came back before the answer's excerpt is cut to size."""
     redactor = request.redactor
     outcome = client.post(request.url, request.body, request.headers, read_margin=redactor.margin)
-    return HttpOutcome(
-        status_code=outcome.status_code,
-        headers=redactor.redact_mapping(outcome.headers),
-        body_excerpt=redactor.excerpt(outcome.body_excerpt, client.excerpt_bytes),
-        error=redactor.redact(outcome.error) if outcome.error else None,
-        error_class=outcome.error_class,
-        duration_ms=outcome.duration_ms,
+    return judged(
+        replace(
+            outcome,
+            headers=redactor.redact_mapping(outcome.headers),
+            excerpt=redactor.excerpt(outcome.excerpt, client.excerpt_bytes),
+            error=redactor.redact(outcome.error) if outcome.error else None,
+            request=request.for_record(),
+        ),
+        now,
     )

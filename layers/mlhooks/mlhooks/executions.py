@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
 from mlhooks.access import Caller
 from mlhooks.components import Components
 from mlhooks.errors import BusUnavailable, Conflict, Forbidden, InvalidInput, NotFound
-from mlhooks.matcher import job_body
-from mlhooks.models.api import ExecutionOut, ExecutionSummary, PublishedEvent, PublishResult
+from mlhooks.jobs import Job, action_queue
 from mlhooks.models.events import API_SOURCE, DETAIL_TYPES, Publisher
 from mlhooks.models.records import ExecutionRecord
-from mlhooks.models.vocabulary import ActionType, ExecutionState
+from mlhooks.models.vocabulary import ExecutionState
 
 
-def summary(record: ExecutionRecord) -> ExecutionSummary:
-    return ExecutionSummary(**record.model_dump(), attempt_count=len(record.attempts))
+class Published(NamedTuple):
+    """An event put on the bus: mlhooks' id for it and EventBridge's."""
 
-
-def detail(record: ExecutionRecord) -> ExecutionOut:
-    return ExecutionOut(**record.model_dump(), attempt_count=len(record.attempts))
+    event_id: str
+    eventbridge_id: str
 
 
 def as_published_by(caller: Caller, detail: dict[str, Any], index: int) -> dict[str, Any]:
@@ -59,14 +57,6 @@ class ExecutionService:
             raise NotFound(f"No execution {execution_id}.")
         return record
 
-    def queue_for(self, action_type: ActionType) -> str:
-        settings = self.components.settings
-        return {
-            ActionType.GENERIC_WEBHOOK: settings.webhook_queue_url,
-            ActionType.NOTIFICATION: settings.slack_queue_url,
-            ActionType.QUEUE_JOB: settings.job_queue_url,
-        }[action_type]
-
     def redeliver(self, entity: str, execution_id: str) -> ExecutionRecord:
         """Send a FAILED execution again, with the automation and integration as they are now."""
         record = self.get(entity, execution_id)
@@ -78,7 +68,8 @@ class ExecutionService:
             raise Conflict("The execution changed concurrently; fetch it again.", field="state")
         try:
             self.components.sqs.send_message(
-                QueueUrl=self.queue_for(record.action_type), MessageBody=job_body(record)
+                QueueUrl=action_queue(self.components.settings, record.action_type),
+                MessageBody=Job.of(record).body(),
             )
         except Exception:
             # No job was queued: put the execution back as it was rather than leave it PENDING forever.
@@ -90,20 +81,20 @@ class ExecutionService:
             raise
         return self.get(entity, execution_id)
 
-    def publish(self, caller: Caller, events: list[PublishedEvent]) -> list[PublishResult]:
+    def publish(self, caller: Caller, events: list[tuple[str, dict[str, Any]]]) -> list[Published]:
         """Validate every event (all or nothing), then put them on the bus, each recording the key
-        and member that published it."""
+        and member that published it. `events` are (detail-type, detail) pairs."""
         entity = caller.entity
         entries = []
-        for index, event in enumerate(events):
-            model = DETAIL_TYPES.get(event.detail_type)
+        for index, (detail_type, detail) in enumerate(events):
+            model = DETAIL_TYPES.get(detail_type)
             if model is None:
                 raise InvalidInput(
-                    f"Unknown detail_type {event.detail_type!r}; known: {', '.join(DETAIL_TYPES)}.",
+                    f"Unknown detail_type {detail_type!r}; known: {', '.join(DETAIL_TYPES)}.",
                     field=f"events[{index}].detail_type",
                 )
             try:
-                parsed = model.model_validate(as_published_by(caller, event.detail, index))
+                parsed = model.model_validate(as_published_by(caller, detail, index))
             except ValidationError as exc:
                 first = exc.errors()[0]
                 where = ".".join(str(p) for p in first["loc"])
@@ -118,7 +109,7 @@ class ExecutionService:
             entries.append(
                 {
                     "Source": API_SOURCE,
-                    "DetailType": event.detail_type,
+                    "DetailType": detail_type,
                     "Detail": parsed.model_dump_json(),
                     "EventBusName": self.components.settings.event_bus_name,
                 }
@@ -135,6 +126,6 @@ class ExecutionService:
                 ],
             )
         return [
-            PublishResult(event_id=json.loads(entry["Detail"])["event_id"], eventbridge_id=result["EventId"])
+            Published(event_id=json.loads(entry["Detail"])["event_id"], eventbridge_id=result["EventId"])
             for entry, result in zip(entries, answer["Entries"], strict=True)
         ]

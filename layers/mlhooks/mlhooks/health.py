@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
+from mlhooks.clock import iso_from_epoch
 from mlhooks.components import Components
-from mlhooks.models.api import WebhookAction
+from mlhooks.models.automation import WebhookAction
 from mlhooks.models.records import AutomationRecord, WebhookAlert, WebhookRecord
-from mlhooks.secrets import now_iso
-from mlhooks.slack import escape
 from mlhooks.store import Store
 
 logger = Logger(service="mlhooks-health")
@@ -53,8 +51,8 @@ class DisabledAlert(BaseModel):
             return None
 
 
-def iso(epoch: int | None) -> str | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+def failed(count: int) -> str:
+    return "1 failed delivery" if count == 1 else f"{count} failed deliveries"
 
 
 def webhook_state(webhook: WebhookRecord) -> tuple[Literal["HEALTHY", "FAILING", "DISABLED"], str | None]:
@@ -63,9 +61,10 @@ def webhook_state(webhook: WebhookRecord) -> tuple[Literal["HEALTHY", "FAILING",
         return "DISABLED", webhook.disabled_reason
     health = webhook.health
     if health.consecutive_failures:
-        return "FAILING", (
-            f"{health.consecutive_failures} failed deliveries in a row since {iso(health.failing_since)}; "
-            f"last: {health.last_error}"
+        since = iso_from_epoch(health.failing_since)
+        return (
+            "FAILING",
+            f"{failed(health.consecutive_failures)} in a row since {since}; last: {health.last_error}",
         )
     return "HEALTHY", None
 
@@ -99,8 +98,8 @@ def health_out(webhook: WebhookRecord) -> dict[str, Any]:
     return {
         "state": webhook_state(webhook)[0],
         "consecutive_failures": health.consecutive_failures,
-        "failing_since": iso(health.failing_since),
-        "last_failure_at": iso(health.last_failure_at),
+        "failing_since": iso_from_epoch(health.failing_since),
+        "last_failure_at": iso_from_epoch(health.last_failure_at),
         "last_error": health.last_error,
         "alert": None if health.alert is None else health.alert.model_dump(),
     }
@@ -126,15 +125,16 @@ class WebhookHealthMonitor:
         if health is None or limit <= 0 or health.failing_since is None:
             return
         if health.consecutive_failures >= limit and now - health.failing_since >= seconds:
+            since = iso_from_epoch(health.failing_since)
             reason = (
-                f"{health.consecutive_failures} deliveries failed in a row since {iso(health.failing_since)} "
-                f"(last: {error}); disabled on {now_iso()}"
+                f"{failed(health.consecutive_failures)} in a row since {since} (last: {error}); "
+                f"disabled on {iso_from_epoch(now)}"
             )
             self.disable(webhook, reason, failing=(limit, int(now - seconds)))
 
     def disable(self, webhook: WebhookRecord, reason: str, failing: tuple[int, int] | None = None) -> bool:
         """Disable the webhook and queue the alert; False when someone else got there first."""
-        at = now_iso()
+        at = iso_from_epoch(self.clock())
         alert = (
             None
             if webhook.alert_slack is None
@@ -153,23 +153,3 @@ class WebhookHealthMonitor:
                 QueueUrl=self.settings.slack_queue_url, MessageBody=message.model_dump_json()
             )
         return True
-
-
-def alert_message(alert: DisabledAlert, channel_id: str) -> dict[str, Any]:
-    """The Slack message: what was disabled, why, and how to turn it back on."""
-    name = escape(alert.webhook)
-    how = (
-        f"An admin re-enables it with `PATCH /v1/entities/{escape(alert.entity)}/webhooks/{name}` "
-        '`{"enabled": true}`; then redeliver the executions that failed meanwhile.'
-    )
-    blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Webhook {alert.webhook} disabled"[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": escape(alert.reason)[:3000]}},
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": how[:3000]}]},
-    ]
-    return {
-        "channel": channel_id,
-        "text": f":rotating_light: mlhooks disabled webhook {name}",
-        "attachments": [{"color": "#E01E5A", "blocks": blocks}],
-        "unfurl_links": False,
-    }

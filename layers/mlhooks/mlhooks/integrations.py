@@ -3,16 +3,18 @@ and the "Test webhook" call."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from typing import Any
 
+from mlhooks.clock import now_iso
 from mlhooks.components import Components
 from mlhooks.delivery import prepare_webhook_request, send
 from mlhooks.errors import Conflict, InvalidInput, NotFound, listing
-from mlhooks.models.api import SlackCreate, WebhookCreate, WebhookUpdate
 from mlhooks.models.records import SlackRecord, WebhookRecord
 from mlhooks.models.secret_values import header_token_problem, signing_secret_problem
-from mlhooks.outbound import HttpOutcome
-from mlhooks.secrets import SecretVault, now_iso
+from mlhooks.outcome import Outcome
+from mlhooks.secrets import SecretVault
 from mlhooks.templating import check_variables, discover_variables, parse_template, sample_variables
 
 SAMPLE_TEMPLATE = {
@@ -62,17 +64,17 @@ class WebhookService:
         if record.signing_secret:
             check_signing_secret(vault, record.entity, record.signing_secret, "signing_secret")
 
-    def create(self, entity: str, data: WebhookCreate) -> WebhookRecord:
+    def create(self, entity: str, fields: dict[str, Any]) -> WebhookRecord:
         # Stored canonical: the host checked now is exactly the host every delivery connects to.
-        url = self.components.guard.check(data.url).url
+        url = self.components.guard.check(fields["url"]).url
         stamp = now_iso()
         record = WebhookRecord(
             entity=entity,
             created_at=stamp,
             updated_at=stamp,
-            **data.model_dump(exclude={"secrets", "url"}),
+            **{k: v for k, v in fields.items() if k not in ("secrets", "url")},
             url=url,
-            secrets=sorted(set(data.secrets)),
+            secrets=sorted(set(fields.get("secrets", []))),
         )
         self._check_secrets_exist(record)
         self.store.create_webhook(record)
@@ -89,9 +91,10 @@ class WebhookService:
     ) -> tuple[list[WebhookRecord], str | None]:
         return self.store.list_webhooks(entity, limit, token)
 
-    def update(self, entity: str, name: str, data: WebhookUpdate) -> WebhookRecord:
+    def update(self, entity: str, name: str, changes: dict[str, Any]) -> WebhookRecord:
+        """`changes` holds only the fields the caller set; `None` removes an optional one."""
         old = self.get(entity, name)
-        changes = data.model_dump(exclude_unset=True)
+        changes = dict(changes)
         if "secrets" in changes:
             changes["secrets"] = sorted(set(changes["secrets"] or []))
         stamp = now_iso()
@@ -136,7 +139,7 @@ class WebhookService:
 
         self.store.delete_webhook(record, in_use)
 
-    def test(self, entity: str, name: str, payload: object, author: str) -> HttpOutcome:
+    def test(self, entity: str, name: str, payload: object, author: str) -> Outcome:
         """The W&B "Test webhook" button: send a payload, signed as a real delivery, and report."""
         webhook = self.get(entity, name)
         template = SAMPLE_TEMPLATE if payload is None else parse_template(payload, field="payload")
@@ -154,7 +157,7 @@ class WebhookService:
             secret_values,
             message_id=f"msg_test_{uuid.uuid4().hex}",
         )
-        return send(self.components.outbound, request)
+        return send(self.components.outbound, request, time.time())
 
 
 class SlackService:
@@ -162,14 +165,15 @@ class SlackService:
         self.store = components.store
         self.vault = components.vault
 
-    def create(self, entity: str, data: SlackCreate) -> SlackRecord:
-        if self.store.get_secret(entity, data.bot_token_secret) is None:
+    def create(self, entity: str, fields: dict[str, Any]) -> SlackRecord:
+        token_secret = fields["bot_token_secret"]
+        if self.store.get_secret(entity, token_secret) is None:
             raise InvalidInput(
-                f"No secret named {data.bot_token_secret} in this entity; create it first.",
+                f"No secret named {token_secret} in this entity; create it first.",
                 field="bot_token_secret",
             )
-        check_header_token(self.vault, entity, data.bot_token_secret, "bot_token_secret")
-        record = SlackRecord(entity=entity, created_at=now_iso(), **data.model_dump())
+        check_header_token(self.vault, entity, token_secret, "bot_token_secret")
+        record = SlackRecord(entity=entity, created_at=now_iso(), **fields)
         self.store.create_slack(record)
         return record
 

@@ -26,11 +26,13 @@ from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from mlhooks import bounded_json
+from mlhooks.clock import now_iso
 from mlhooks.components import Components
 from mlhooks.conditions import metric_variables
 from mlhooks.filters import Matcher as FilterMatcher
 from mlhooks.filters import parse_filter
-from mlhooks.models.api import RunStateEvent
+from mlhooks.jobs import Job, action_queue
+from mlhooks.models.automation import RunStateEvent
 from mlhooks.models.events import (
     API_SOURCE,
     BUS_PUBLISHER,
@@ -44,7 +46,6 @@ from mlhooks.models.events import (
 from mlhooks.models.records import AutomationRecord, ExecutionRecord
 from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState, RunState
 from mlhooks.runs import RunConditions
-from mlhooks.secrets import now_iso
 from mlhooks.store import AutomationsRevision, keys
 
 logger = Logger(service="mlhooks-matcher")
@@ -153,11 +154,6 @@ class EventMatcher:
         )
         self.runs = RunConditions(components.store, components.settings.run_refire_seconds)
         self.wall_clock = wall_clock
-        self.queues = {
-            ActionType.GENERIC_WEBHOOK: self.settings.webhook_queue_url,
-            ActionType.NOTIFICATION: self.settings.slack_queue_url,
-            ActionType.QUEUE_JOB: self.settings.job_queue_url,
-        }
 
     # ---- parsing -------------------------------------------------------------------------------
 
@@ -329,12 +325,12 @@ class EventMatcher:
         """One job per execution on its action's queue, ten at a time; marks each as enqueued."""
         by_queue: dict[str, list[ExecutionRecord]] = {}
         for execution in executions:
-            by_queue.setdefault(self.queues[execution.action_type], []).append(execution)
+            by_queue.setdefault(action_queue(self.settings, execution.action_type), []).append(execution)
         sent = 0
         for queue_url, batch in by_queue.items():
             for start in range(0, len(batch), SQS_BATCH):
                 chunk = batch[start : start + SQS_BATCH]
-                entries = [{"Id": str(i), "MessageBody": job_body(e)} for i, e in enumerate(chunk)]
+                entries = [{"Id": str(i), "MessageBody": Job.of(e).body()} for i, e in enumerate(chunk)]
                 answer = self.components.sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
                 if answer.get("Failed"):
                     # Raising makes EventBridge retry the event; created executions are then re-enqueued.
@@ -343,7 +339,3 @@ class EventMatcher:
                     self.store.mark_enqueued(execution.entity, execution.id)
                 sent += len(chunk)
         return sent
-
-
-def job_body(execution: ExecutionRecord) -> str:
-    return json.dumps({"entity": execution.entity, "execution_id": execution.id})

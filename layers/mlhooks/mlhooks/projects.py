@@ -3,10 +3,11 @@ automation scopes point at."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from mlhooks.clock import now_iso
 from mlhooks.errors import NotFound
-from mlhooks.models.api import CollectionCreate, ProjectCreate
 from mlhooks.models.records import CollectionRecord, ProjectRecord
-from mlhooks.secrets import now_iso
 from mlhooks.store import Store
 
 
@@ -14,8 +15,8 @@ class ProjectService:
     def __init__(self, store: Store):
         self.store = store
 
-    def create(self, entity: str, data: ProjectCreate) -> ProjectRecord:
-        record = ProjectRecord(entity=entity, created_at=now_iso(), **data.model_dump())
+    def create(self, entity: str, fields: dict[str, Any]) -> ProjectRecord:
+        record = ProjectRecord(entity=entity, created_at=now_iso(), **fields)
         self.store.create_project(record)
         return record
 
@@ -30,9 +31,9 @@ class ProjectService:
     ) -> tuple[list[ProjectRecord], str | None]:
         return self.store.list_projects(entity, limit, token)
 
-    def create_collection(self, entity: str, project: str, data: CollectionCreate) -> CollectionRecord:
+    def create_collection(self, entity: str, project: str, fields: dict[str, Any]) -> CollectionRecord:
         self.get(entity, project)
-        record = CollectionRecord(entity=entity, project=project, created_at=now_iso(), **data.model_dump())
+        record = CollectionRecord(entity=entity, project=project, created_at=now_iso(), **fields)
         self.store.create_collection(record)
         return record
 

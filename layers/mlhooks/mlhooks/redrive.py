@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from mlhooks.jobs import Job
 from mlhooks.models.vocabulary import ExecutionState
 from mlhooks.store import Store
 
@@ -19,11 +19,9 @@ def redrive(sqs: Any, store: Store, dlq_url: str, queue_url: str, limit: int = 1
         if not messages:
             return moved
         for message in messages:
-            try:
-                job = json.loads(message["Body"])
-                execution = store.get_execution(job["entity"], job["execution_id"])
-            except (ValueError, KeyError, TypeError):
-                execution = None  # a poison message goes back as it is; the sender will refuse it again
+            job = Job.parse(message["Body"])
+            # A poison message goes back as it is; the sender will refuse it again.
+            execution = None if job is None else store.get_execution(job.entity, job.execution_id)
             if execution is not None and execution.state is ExecutionState.FAILED:
                 store.reopen_execution(execution)
             sqs.send_message(QueueUrl=queue_url, MessageBody=message["Body"])

@@ -20,10 +20,9 @@ from typing import Any
 import re2
 from botocore.exceptions import ClientError
 
+from mlhooks.clock import now_iso
 from mlhooks.errors import Conflict, InvalidInput, NotFound, listing
-from mlhooks.models.api import RunQueueCreate
 from mlhooks.models.records import RunQueueRecord
-from mlhooks.secrets import now_iso
 from mlhooks.settings import Settings
 from mlhooks.store import Store
 
@@ -98,14 +97,14 @@ class RunQueueService:
         self.sqs = sqs
         self.rules = RunQueueRules(settings)
 
-    def create(self, entity: str, data: RunQueueCreate) -> RunQueueRecord:
-        address = parse_queue_url(data.url)
+    def create(self, entity: str, fields: dict[str, Any]) -> RunQueueRecord:
+        address = parse_queue_url(fields["url"])
         problem = self.rules.problem(address)
         if problem:
             raise InvalidInput(problem, field="url")
         assert address is not None
-        self._check_exists(data.url)
-        record = RunQueueRecord(entity=entity, created_at=now_iso(), **data.model_dump())
+        self._check_exists(fields["url"])
+        record = RunQueueRecord(entity=entity, created_at=now_iso(), **fields)
         self.store.create_run_queue(record, address.key)
         return record
 

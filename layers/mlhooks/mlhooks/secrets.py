@@ -10,7 +10,6 @@ then removes the record.
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import uuid
 from collections.abc import Iterable
@@ -20,14 +19,11 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from botocore.exceptions import ClientError
 
+from mlhooks.clock import now_iso
 from mlhooks.errors import Conflict, InvalidInput, NotFound, listing
 from mlhooks.models.records import SecretRecord
 from mlhooks.models.secret_values import header_token_problem, signing_secret_problem
 from mlhooks.store import Store
-
-
-def now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SecretVault:

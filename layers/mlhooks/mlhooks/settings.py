@@ -7,65 +7,86 @@ ones, so the code path is identical everywhere and only the values differ.
 from __future__ import annotations
 
 import ipaddress
-import os
 from functools import cache
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+# Lists arrive comma-separated ("127.0.0.0/8,10.1.0.0/16"), not as JSON.
+_Ranges = Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode]
+_Urls = Annotated[tuple[str, ...], NoDecode]
+Count = Annotated[int, Field(ge=1)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
-class Settings(BaseModel):
+class SettingsError(RuntimeError):
+    """The configuration is missing something a function needs, or has a value it cannot use."""
+
+
+class Settings(BaseSettings):
+    """Every field `x` is read from `MLHOOKS_X` (the AWS ones from AWS's own names); an empty
+    variable counts as unset."""
+
     # Frozen so that one Settings can key the per-container client caches.
-    model_config = ConfigDict(frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="MLHOOKS_", env_ignore_empty=True, frozen=True, populate_by_name=True, extra="ignore"
+    )
 
-    table_name: str = "mlhooks"
+    # The stack's resources have no defaults: a function names those it needs (FUNCTION_NEEDS) and
+    # fails its cold start without them, rather than at its first delivery.
+    table_name: str = ""
     # Every secret mlhooks stores lives under this Secrets Manager name prefix; the template's IAM
     # policy grants the functions access to this prefix and nothing else.
-    secrets_prefix: str = "mlhooks/dev"
+    secrets_prefix: str = ""
     # AWS endpoint seam: moto's server locally, unset (the real endpoints) in AWS.
-    aws_endpoint_url: str | None = None
-    aws_region: str = "us-east-1"
+    aws_endpoint_url: str | None = Field(
+        None, validation_alias=AliasChoices("aws_endpoint_url", "AWS_ENDPOINT_URL")
+    )
+    aws_region: str = Field("us-east-1", validation_alias=AliasChoices("aws_region", "AWS_REGION"))
     stage: str = "dev"
     # Ranges the outbound guard lets through although they are not public. Configuration only,
     # never API: local development opens 127.0.0.0/8 here.
-    outbound_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
-    http_connect_timeout_seconds: float = 5.0
-    http_read_timeout_seconds: float = 10.0
+    outbound_allow: _Ranges = ()
+    http_connect_timeout_seconds: Positive = 5.0
+    http_read_timeout_seconds: Positive = 10.0
     # How much of a receiver's answer we read and keep: enough to debug, never a memory hazard.
-    response_excerpt_bytes: int = 4096
-    max_request_body_bytes: int = 256 * 1024
+    response_excerpt_bytes: Count = 4096
+    max_request_body_bytes: Count = 256 * 1024
 
     # The pipeline.
-    event_bus_name: str = "default"
+    event_bus_name: str = ""
     webhook_queue_url: str = ""
     slack_queue_url: str = ""
     job_queue_url: str = ""
     events_dlq_url: str = ""
     # Delivery attempts before a job goes to its DLQ; the template's maxReceiveCount is the same value.
-    max_attempts: int = 8
+    max_attempts: Count = 8
     # Backoff between attempts: exponential from the base, capped, with jitter.
-    retry_base_seconds: float = 10.0
-    retry_max_seconds: float = 3600.0
+    retry_base_seconds: Seconds = 10.0
+    retry_max_seconds: Seconds = 3600.0
     # The longest the matcher keeps its copy of the enabled automations; any change to an entity's
     # automations ends it sooner (the automations revision), so this is only a safety bound.
-    match_cache_seconds: float = 300.0
+    match_cache_seconds: Seconds = 300.0
     # DynamoDB updates an index a moment after the table (well under a second, usually): automations
     # read from the index within this long of a change are used but not kept.
-    index_settle_seconds: float = 10.0
+    index_settle_seconds: Seconds = 10.0
     # Executions per automation per minute; more are recorded as SKIPPED.
-    rate_limit_per_minute: int = 120
-    secret_cache_seconds: float = 60.0
+    rate_limit_per_minute: Count = 120
+    secret_cache_seconds: Seconds = 60.0
     # A run condition fires at most once per run per automation within this time (W&B: 24 h).
-    run_refire_seconds: float = 24 * 60 * 60
+    run_refire_seconds: Seconds = 24 * 60 * 60
     slack_api_url: str = "https://slack.com/api"
     # Webhook health: a webhook whose deliveries failed this many times in a row, over at least
     # this long, is disabled (0 failures: never). Both, so a burst of failures during a short
     # outage never disables it, and neither does one slow failure a day.
-    webhook_disable_after_failures: int = 20
-    webhook_disable_after_seconds: float = 24 * 60 * 60
+    webhook_disable_after_failures: Annotated[int, Field(ge=0)] = 20
+    webhook_disable_after_seconds: Seconds = 24 * 60 * 60
     # Run queues (QUEUE_JOB): names must match this IAM resource-name pattern (`*` and `?`), the one
     # the job sender's policy allows; and none of the stack's own queues is ever a run queue.
     run_queue_names: str = "mlhooks-runs-*"
-    own_queue_urls: tuple[str, ...] = ()
+    own_queue_urls: _Urls = ()
 
     @field_validator("outbound_allow", "own_queue_urls", mode="before")
     @classmethod
@@ -74,42 +95,62 @@ class Settings(BaseModel):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        names = {
-            "table_name": "MLHOOKS_TABLE_NAME",
-            "secrets_prefix": "MLHOOKS_SECRETS_PREFIX",
-            "aws_endpoint_url": "AWS_ENDPOINT_URL",
-            "aws_region": "AWS_REGION",
-            "stage": "MLHOOKS_STAGE",
-            "outbound_allow": "MLHOOKS_OUTBOUND_ALLOW",
-            "http_connect_timeout_seconds": "MLHOOKS_HTTP_CONNECT_TIMEOUT_SECONDS",
-            "http_read_timeout_seconds": "MLHOOKS_HTTP_READ_TIMEOUT_SECONDS",
-            "response_excerpt_bytes": "MLHOOKS_RESPONSE_EXCERPT_BYTES",
-            "max_request_body_bytes": "MLHOOKS_MAX_REQUEST_BODY_BYTES",
-            "event_bus_name": "MLHOOKS_EVENT_BUS_NAME",
-            "webhook_queue_url": "MLHOOKS_WEBHOOK_QUEUE_URL",
-            "slack_queue_url": "MLHOOKS_SLACK_QUEUE_URL",
-            "job_queue_url": "MLHOOKS_JOB_QUEUE_URL",
-            "events_dlq_url": "MLHOOKS_EVENTS_DLQ_URL",
-            "max_attempts": "MLHOOKS_MAX_ATTEMPTS",
-            "retry_base_seconds": "MLHOOKS_RETRY_BASE_SECONDS",
-            "retry_max_seconds": "MLHOOKS_RETRY_MAX_SECONDS",
-            "match_cache_seconds": "MLHOOKS_MATCH_CACHE_SECONDS",
-            "index_settle_seconds": "MLHOOKS_INDEX_SETTLE_SECONDS",
-            "rate_limit_per_minute": "MLHOOKS_RATE_LIMIT_PER_MINUTE",
-            "secret_cache_seconds": "MLHOOKS_SECRET_CACHE_SECONDS",
-            "run_refire_seconds": "MLHOOKS_RUN_REFIRE_SECONDS",
-            "slack_api_url": "MLHOOKS_SLACK_API_URL",
-            "webhook_disable_after_failures": "MLHOOKS_WEBHOOK_DISABLE_AFTER_FAILURES",
-            "webhook_disable_after_seconds": "MLHOOKS_WEBHOOK_DISABLE_AFTER_SECONDS",
-            "run_queue_names": "MLHOOKS_RUN_QUEUE_NAMES",
-            "own_queue_urls": "MLHOOKS_OWN_QUEUE_URLS",
-        }
-        return cls(**{field: env[var] for field, var in names.items() if env.get(var)})
+    def require(self, *fields: str) -> Settings:
+        """These settings, checked: a function calls this at import, so a deployment that lacks one
+        fails its first cold start with the variable's name rather than its first delivery."""
+        missing = [variable(name) for name in fields if not _is_set(getattr(self, name))]
+        if missing:
+            raise SettingsError(
+                f"Missing configuration: {', '.join(missing)}. The stack's template sets these on every "
+                "function; locally, `mlhooks dev` does."
+            )
+        return self
+
+
+def variable(field: str) -> str:
+    """The environment variable a setting is read from."""
+    alias = Settings.model_fields[field].validation_alias
+    return alias.choices[-1] if isinstance(alias, AliasChoices) else f"MLHOOKS_{field.upper()}"  # type: ignore[return-value]
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    field = str(loc[0]) if loc else ""
+    return variable(field) if field in Settings.model_fields else field
+
+
+def _is_set(value: object) -> bool:
+    return bool(value.strip()) if isinstance(value, str) else bool(value)
+
+
+# What each function cannot start without.
+_VAULT = ("table_name", "secrets_prefix")
+FUNCTION_NEEDS: dict[str, tuple[str, ...]] = {
+    "api": (
+        *_VAULT,
+        "event_bus_name",
+        "webhook_queue_url",
+        "slack_queue_url",
+        "job_queue_url",
+        "own_queue_urls",
+    ),
+    "authorizer": ("table_name",),
+    "matcher": ("table_name", "webhook_queue_url", "slack_queue_url", "job_queue_url", "events_dlq_url"),
+    # The webhook sender queues the alert of a webhook it disables on the Slack queue.
+    "webhook_sender": (*_VAULT, "webhook_queue_url", "slack_queue_url"),
+    "slack_sender": (*_VAULT, "slack_queue_url"),
+    "job_sender": (*_VAULT, "job_queue_url", "own_queue_urls"),
+}
 
 
 @cache
 def get_settings() -> Settings:
-    return Settings.from_env()
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{_where(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
+        raise SettingsError(f"Invalid configuration: {problems}.") from None
+
+
+def for_function(name: str) -> Settings:
+    """The settings of function `name`, checked against what it needs (see FUNCTION_NEEDS)."""
+    return get_settings().require(*FUNCTION_NEEDS[name])

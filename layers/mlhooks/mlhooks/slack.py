@@ -1,4 +1,5 @@
-"""Slack notifications: a Block Kit message for an execution, and Slack's answers classified.
+"""Slack notifications: the Block Kit messages (an execution's, a disabled webhook's alert), and
+chat.postMessage with Slack's answers judged.
 
 Values that come from events are escaped for Slack's mrkdwn, so an artifact named `<!channel>`
 cannot ping a channel.
@@ -6,11 +7,20 @@ cannot ping a channel.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
-from mlhooks.models.api import NotificationAction
+import requests
+
+from mlhooks.delivery import USER_AGENT
+from mlhooks.models.automation import NotificationAction
+from mlhooks.models.secret_values import header_token_problem
 from mlhooks.models.vocabulary import Severity
+from mlhooks.outcome import DeliveryError, Outcome, header, parse_retry_after, status_retryable
+from mlhooks.redaction import Redactor
+from mlhooks.settings import Settings
 from mlhooks.templating import substitute
 
 EMOJI = {
@@ -63,3 +73,85 @@ def build_message(
         "attachments": [{"color": COLOUR[action.severity], "blocks": blocks}],
         "unfurl_links": False,
     }
+
+
+def alert_message(channel_id: str, *, entity: str, webhook: str, reason: str) -> dict[str, Any]:
+    """The alert that a webhook was disabled: what, why, and how to turn it back on."""
+    name = escape(webhook)
+    how = (
+        f"An admin re-enables it with `PATCH /v1/entities/{escape(entity)}/webhooks/{name}` "
+        '`{"enabled": true}`; then redeliver the executions that failed meanwhile.'
+    )
+    blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Webhook {webhook} disabled"[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": escape(reason)[:3000]}},
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": how[:3000]}]},
+    ]
+    return {
+        "channel": channel_id,
+        "text": f":rotating_light: mlhooks disabled webhook {name}",
+        "attachments": [{"color": COLOUR[Severity.ERROR], "blocks": blocks}],
+        "unfurl_links": False,
+    }
+
+
+class SlackClient:
+    """chat.postMessage on the configured Slack API. Not through the outbound guard: its address is
+    the operator's setting, not a user's."""
+
+    def __init__(self, settings: Settings):
+        self.url = f"{settings.slack_api_url.rstrip('/')}/chat.postMessage"
+        self.timeout = (settings.http_connect_timeout_seconds, settings.http_read_timeout_seconds)
+        self.http = requests.Session()
+        self.http.trust_env = False
+
+    def post_message(self, token: str, message: dict[str, Any], redactor: Redactor, now: float) -> Outcome:
+        """Post and judge Slack's answer: `ok: false` is a failure even on HTTP 200, retried only for
+        Slack's transient errors; a failed HTTP status is retried like a webhook's."""
+        started = time.monotonic()
+        problem = header_token_problem(token)
+        if problem:
+            return Outcome.failure(
+                DeliveryError.CONFIGURATION, f"The bot token cannot be sent: {problem} Rotate the secret."
+            )
+        try:
+            answer = self.http.post(
+                self.url,
+                json=message,
+                headers={"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT},
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            timed_out = isinstance(exc, requests.Timeout)
+            return Outcome.failure(
+                DeliveryError.TIMEOUT if timed_out else DeliveryError.CONNECTION,
+                redactor.excerpt(str(exc), 500),
+                retryable=True,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                request=message,
+            )
+        outcome = Outcome(
+            status_code=answer.status_code,
+            headers=redactor.redact_mapping(answer.headers),
+            excerpt=redactor.excerpt(answer.text[: 1024 + redactor.margin], 1024),
+            duration_ms=int((time.monotonic() - started) * 1000),
+            request=message,
+        )
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        if isinstance(body, dict) and body.get("ok") is True and 200 <= answer.status_code < 300:
+            return outcome
+        error = body.get("error") if isinstance(body, dict) else None
+        retryable = (
+            status_retryable(answer.status_code) if answer.status_code >= 300 else error in RETRYABLE_ERRORS
+        )
+        return replace(
+            outcome,
+            error=redactor.redact(str(error)) if error else f"HTTP {answer.status_code}",
+            error_class=DeliveryError.SLACK,
+            retryable=retryable,
+            retry_after=parse_retry_after(header(answer.headers, "Retry-After"), now),
+        )

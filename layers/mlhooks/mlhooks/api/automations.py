@@ -14,6 +14,7 @@ from mlhooks.automations import AutomationService, etag, parse_etag
 from mlhooks.components import get_components
 from mlhooks.health import action_statuses
 from mlhooks.models.api import AutomationCreate, AutomationOut, AutomationUpdate, Page
+from mlhooks.models.base import STORED
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import EventType, Role, ScopeType
 
@@ -29,7 +30,10 @@ def _automations() -> AutomationService:
 def _view(records: list[AutomationRecord]) -> list[AutomationOut]:
     statuses = action_statuses(get_components().store, records[0].entity, records) if records else []
     return [
-        AutomationOut.model_validate(record.model_dump(by_alias=True) | {"action_status": status})
+        # Read as stored: an automation saved under rules since tightened is shown as it was saved.
+        AutomationOut.model_validate(
+            record.model_dump(by_alias=True) | {"action_status": status}, context=STORED
+        )
         for record, status in zip(records, statuses, strict=True)
     ]
 
@@ -87,7 +91,9 @@ def update_automation(
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response[AutomationOut]:
     caller_for(entity, Role.MEMBER)
-    return _out(_automations().update(entity, automation_id, body, parse_etag(if_match)))
+    expected = parse_etag(if_match) if if_match is not None else body.version
+    changes = body.model_dump(exclude_unset=True, exclude={"version"}, by_alias=True)
+    return _out(_automations().update(entity, automation_id, changes, expected))
 
 
 @router.post(f"{AUTOMATIONS}/<automation_id>/enable", tags=["automations"], summary="Enable an automation")

@@ -11,13 +11,29 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from mlhooks.api.context import caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
-from mlhooks.executions import ExecutionService, detail, summary
-from mlhooks.models.api import ExecutionOut, ExecutionSummary, Page, PublishRequest, PublishResponse
+from mlhooks.executions import ExecutionService
+from mlhooks.models.api import (
+    ExecutionOut,
+    ExecutionSummary,
+    Page,
+    PublishRequest,
+    PublishResponse,
+    PublishResult,
+)
+from mlhooks.models.records import ExecutionRecord
 from mlhooks.models.vocabulary import ExecutionState, Role
 
 router = Router()
 BASE = "/v1/entities/<entity>"
 State = Annotated[ExecutionState | None, Query()]
+
+
+def summary(record: ExecutionRecord) -> ExecutionSummary:
+    return ExecutionSummary(**record.model_dump(), attempt_count=len(record.attempts))
+
+
+def detail(record: ExecutionRecord) -> ExecutionOut:
+    return ExecutionOut(**record.model_dump(), attempt_count=len(record.attempts))
 
 
 def _executions() -> ExecutionService:
@@ -92,5 +108,6 @@ def redeliver(entity: str, execution_id: str) -> Response[ExecutionOut]:
 )
 def publish(body: Annotated[PublishRequest, Body()]) -> Response[PublishResponse]:
     caller = caller_for(None, Role.MEMBER)
-    published = _executions().publish(caller, body.events)
-    return Response(202, "application/json", PublishResponse(published=published))
+    published = _executions().publish(caller, [(e.detail_type, e.detail) for e in body.events])
+    answer = PublishResponse(published=[PublishResult(**p._asdict()) for p in published])
+    return Response(202, "application/json", answer)

@@ -49,7 +49,7 @@ def list_webhooks(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token =
 @router.post(WEBHOOKS, tags=["webhooks"], summary="Create a webhook integration (admins)")
 def create_webhook(entity: str, body: Annotated[WebhookCreate, Body()]) -> Response[WebhookOut]:
     caller_for(entity, Role.ADMIN)
-    return Response(201, "application/json", _out(_webhooks().create(entity, body)))
+    return Response(201, "application/json", _out(_webhooks().create(entity, body.model_dump())))
 
 
 @router.get(f"{WEBHOOKS}/<name>", tags=["webhooks"], summary="Get a webhook integration")
@@ -65,7 +65,7 @@ def get_webhook(entity: str, name: str) -> WebhookOut:
 )
 def update_webhook(entity: str, name: str, body: Annotated[WebhookUpdate, Body()]) -> WebhookOut:
     caller_for(entity, Role.ADMIN)
-    return _out(_webhooks().update(entity, name, body))
+    return _out(_webhooks().update(entity, name, body.model_dump(exclude_unset=True)))
 
 
 @router.delete(
@@ -85,7 +85,7 @@ def delete_webhook(entity: str, name: str) -> Response[None]:
 def test_webhook(entity: str, name: str, body: Annotated[WebhookTest, Body()]) -> DeliveryResult:
     caller = caller_for(entity, Role.ADMIN)
     outcome = _webhooks().test(entity, name, body.payload, caller.member)
-    return DeliveryResult(ok=outcome.ok, **outcome.__dict__)
+    return DeliveryResult.of(outcome)
 
 
 def _slack() -> SlackService:
@@ -102,7 +102,9 @@ def list_slack(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = No
 @router.post(SLACK, tags=["slack"], summary="Create a Slack integration from a bot token secret (admins)")
 def create_slack(entity: str, body: Annotated[SlackCreate, Body()]) -> Response[SlackOut]:
     caller_for(entity, Role.ADMIN)
-    return Response(201, "application/json", SlackOut(**_slack().create(entity, body).model_dump()))
+    return Response(
+        201, "application/json", SlackOut(**_slack().create(entity, body.model_dump()).model_dump())
+    )
 
 
 @router.get(f"{SLACK}/<name>", tags=["slack"], summary="Get a Slack integration")

@@ -33,7 +33,9 @@ def list_projects(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token =
 @router.post(PROJECTS, tags=["projects"], summary="Register a project or registry (members)")
 def create_project(entity: str, body: Annotated[ProjectCreate, Body()]) -> Response[ProjectOut]:
     caller_for(entity, Role.MEMBER)
-    return Response(201, "application/json", ProjectOut(**_projects().create(entity, body).model_dump()))
+    return Response(
+        201, "application/json", ProjectOut(**_projects().create(entity, body.model_dump()).model_dump())
+    )
 
 
 @router.get(f"{PROJECTS}/<project>", tags=["projects"], summary="Get a project")
@@ -58,5 +60,5 @@ def create_collection(
     entity: str, project: str, body: Annotated[CollectionCreate, Body()]
 ) -> Response[CollectionOut]:
     caller_for(entity, Role.MEMBER)
-    record = _projects().create_collection(entity, project, body)
+    record = _projects().create_collection(entity, project, body.model_dump())
     return Response(201, "application/json", CollectionOut(**record.model_dump()))

@@ -38,7 +38,7 @@ def list_run_queues(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token
 )
 def create_run_queue(entity: str, body: Annotated[RunQueueCreate, Body()]) -> Response[RunQueueOut]:
     caller_for(entity, Role.ADMIN)
-    record = _run_queues().create(entity, body)
+    record = _run_queues().create(entity, body.model_dump())
     return Response(201, "application/json", RunQueueOut(**record.model_dump()))
 
 

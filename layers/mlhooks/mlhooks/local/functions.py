@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from mlhooks.local import apigw
@@ -46,22 +47,27 @@ class Functions:
     def __init__(self, root: Path, template: dict[str, Any]):
         self.root = root
         self.template = template
-        self._handlers: dict[str, Handler] = {}
+        self._modules: dict[str, ModuleType] = {}
         self._locks = {name: threading.Lock() for name in functions(template)}
 
     def names(self) -> list[str]:
         return sorted(self._locks)
 
-    def handler(self, name: str) -> Handler:
-        if name not in self._handlers:
-            path, attribute = handler_path(self.template, self.root, name)
+    def module(self, name: str) -> ModuleType:
+        """The function's handler module as this container imported it: what a warm Lambda keeps."""
+        if name not in self._modules:
+            path, _ = handler_path(self.template, self.root, name)
             spec = importlib.util.spec_from_file_location(f"mlhooks_function_{name}", path)
             if spec is None or spec.loader is None:
                 raise FileNotFoundError(path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            self._handlers[name] = getattr(module, attribute)
-        return self._handlers[name]
+            self._modules[name] = module
+        return self._modules[name]
+
+    def handler(self, name: str) -> Handler:
+        _, attribute = handler_path(self.template, self.root, name)
+        return getattr(self.module(name), attribute)
 
     def invoke(self, name: str, event: dict[str, Any]) -> Any:
         if name not in self._locks:

@@ -1,4 +1,5 @@
-"""Requests and responses of the REST API.
+"""Requests and responses of the REST API: the edges, thin over the automation language
+(models/automation.py) and the stored records (models/records.py).
 
 Inputs forbid unknown fields, so a misspelt option is an error rather than silently ignored.
 The OpenAPI document is generated from these same classes.
@@ -9,22 +10,25 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Discriminator,
     Field,
     StringConstraints,
-    Tag,
     field_validator,
     model_validator,
 )
 
+from mlhooks.models.automation import (
+    Action,
+    AutomationSpec,
+    Event,
+    Scope,
+    upgrade_legacy_event_type,
+)
+from mlhooks.models.base import Input, Output, refuse_nulls
 from mlhooks.models.names import (
     AutomationName,
     CollectionName,
     Description,
     IntegrationName,
-    MultilineText,
     PlainText,
     ProjectName,
     SecretName,
@@ -32,41 +36,16 @@ from mlhooks.models.names import (
 )
 from mlhooks.models.secret_values import SecretValue
 from mlhooks.models.vocabulary import (
-    LEGACY_EVENT_TYPES,
     ActionType,
-    Aggregation,
-    ChangeDirection,
-    ChangeType,
-    Comparison,
     EventType,
     ExecutionState,
     Role,
-    RunState,
-    ScopeType,
-    Severity,
     SignatureEncoding,
 )
+from mlhooks.outcome import DeliveryError, Outcome
 
 MAX_WEBHOOK_SECRETS = 20
 MAX_URL_CHARS = 2048
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Output(BaseModel):
-    pass
-
-
-def refuse_nulls(data: Any, fields: tuple[str, ...]) -> Any:
-    """In a partial update, leaving a field out keeps it; `null` is only meaningful where a value
-    may be removed, so elsewhere it is an error rather than a silent change."""
-    if isinstance(data, dict):
-        nulls = [name for name in fields if name in data and data[name] is None]
-        if nulls:
-            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep its value")
-    return data
 
 
 class Page[T](Output):
@@ -221,13 +200,29 @@ class WebhookTest(Input):
 
 
 class DeliveryResult(Output):
+    """What the test delivery came to, judged as a real delivery would be."""
+
     ok: bool
     status_code: int | None
     headers: dict[str, str]
     body_excerpt: str
     error: str | None
-    error_class: str | None
+    error_class: DeliveryError | None
+    retryable: bool = Field(description="Whether a real delivery would try again after this answer.")
     duration_ms: int
+
+    @classmethod
+    def of(cls, outcome: Outcome) -> DeliveryResult:
+        return cls(
+            ok=outcome.ok,
+            status_code=outcome.status_code,
+            headers=outcome.headers,
+            body_excerpt=outcome.excerpt,
+            error=outcome.error,
+            error_class=outcome.error_class,
+            retryable=outcome.retryable,
+            duration_ms=outcome.duration_ms,
+        )
 
 
 class SlackCreate(Input):
@@ -292,208 +287,13 @@ class CollectionOut(Output):
 # ---- automations --------------------------------------------------------------------------------------
 
 
-class EntityScope(Input):
-    type: Literal[ScopeType.ENTITY]
-
-
-class ProjectScope(Input):
-    type: Literal[ScopeType.PROJECT]
-    project: ProjectName
-
-
-class CollectionScope(Input):
-    type: Literal[ScopeType.ARTIFACT_COLLECTION]
-    project: ProjectName
-    collection: CollectionName
-
-
-Scope = Annotated[EntityScope | ProjectScope | CollectionScope, Field(discriminator="type")]
-
-# Window sizes are bounded so that the per-run state of issue-4 conditions stays small.
-MAX_WINDOW = 100
-WindowSize = Annotated[int, Field(ge=1, le=MAX_WINDOW)]
-MetricName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
-Filter = Annotated[dict[str, Any], Field(description="MongoDB-style filter over the event's fields.")]
-
-
-class MetricThreshold(Input):
-    """W&B `MetricThresholdFilter`: aggregate of the last `window` values compared to `threshold`."""
-
-    name: MetricName
-    agg: Aggregation = Aggregation.NONE
-    window: WindowSize = 1
-    cmp: Comparison
-    threshold: FiniteFloat
-
-
-class MetricThresholdAll(Input):
-    all_of: list[MetricThreshold] = Field(alias="$and", min_length=1, max_length=10)
-
-
-class MetricThresholdAny(Input):
-    any_of: list[MetricThreshold] = Field(alias="$or", min_length=1, max_length=10)
-
-
-def _threshold_shape(value: Any) -> str:
-    """Which shape a threshold condition is, from its keys: a list under `$and` or `$or`, or one
-    condition. Deciding first means a mistake is reported in the shape meant, not in all three."""
-    if isinstance(value, dict):
-        return (
-            "MetricThresholdAll"
-            if "$and" in value
-            else "MetricThresholdAny"
-            if "$or" in value
-            else "MetricThreshold"
-        )
-    return type(value).__name__
-
-
-# Tags are the class names: the error renderer leaves capitalised location parts out of field paths.
-ThresholdCondition = Annotated[
-    Annotated[MetricThreshold, Tag("MetricThreshold")]
-    | Annotated[MetricThresholdAll, Tag("MetricThresholdAll")]
-    | Annotated[MetricThresholdAny, Tag("MetricThresholdAny")],
-    Discriminator(_threshold_shape),
-]
-
-
-class MetricChange(Input):
-    """W&B `MetricChangeFilter`: current tumbling window against the one before it."""
-
-    name: MetricName
-    agg: Aggregation = Aggregation.NONE
-    window: WindowSize = 1
-    prior_window: WindowSize | None = Field(None, description="Defaults to `window`.")
-    change_type: ChangeType
-    change_dir: ChangeDirection
-    threshold: Annotated[float, Field(gt=0, allow_inf_nan=False, description="The amount; > 0.")]
-
-
-class MetricZScore(Input):
-    """W&B `MetricZScoreFilter`: the newest value against the window before it."""
-
-    name: MetricName
-    window: Annotated[int, Field(ge=2, le=MAX_WINDOW)] = 30
-    threshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
-    change_dir: ChangeDirection = ChangeDirection.ANY
-
-
-def _upgrade_legacy_event_type(value: Any) -> Any:
-    if isinstance(value, dict) and isinstance(value.get("type"), str) and value["type"] in LEGACY_EVENT_TYPES:
-        return {**value, "type": LEGACY_EVENT_TYPES[value["type"]].value}
-    return value
-
-
-class ArtifactEvent(Input):
-    type: Literal[
-        EventType.CREATE_ARTIFACT,
-        EventType.LINK_ARTIFACT,
-        EventType.UNLINK_ARTIFACT,
-        EventType.ADD_ARTIFACT_ALIAS,
-        EventType.ADD_ARTIFACT_TAG,
-        EventType.REMOVE_ARTIFACT_TAG,
-        EventType.ADD_COLLECTION_TAG,
-        EventType.REMOVE_COLLECTION_TAG,
-    ]
-    filter: Filter | None = None
-
-
-class RunMetricThresholdEvent(Input):
-    type: Literal[EventType.RUN_METRIC_THRESHOLD]
-    filter: Filter | None = Field(None, description="Run filter (`display_name`, `user`).")
-    metric: ThresholdCondition
-
-
-class RunMetricChangeEvent(Input):
-    type: Literal[EventType.RUN_METRIC_CHANGE]
-    filter: Filter | None = None
-    metric: MetricChange
-
-
-class RunMetricZScoreEvent(Input):
-    type: Literal[EventType.RUN_METRIC_ZSCORE]
-    filter: Filter | None = None
-    metric: MetricZScore
-
-
-class RunStateEvent(Input):
-    type: Literal[EventType.RUN_STATE]
-    filter: Filter | None = None
-    states: list[RunState] = Field(min_length=1, max_length=4)
-
-    @field_validator("states")
-    @classmethod
-    def _not_killed(cls, states: list[RunState]) -> list[RunState]:
-        if RunState.KILLED in states:
-            raise ValueError(
-                "killed runs never trigger automations; watch RUNNING, FINISHED, FAILED or CRASHED"
-            )
-        return states
-
-
-Event = Annotated[
-    ArtifactEvent | RunMetricThresholdEvent | RunMetricChangeEvent | RunMetricZScoreEvent | RunStateEvent,
-    Field(discriminator="type"),
-]
-
-
-class WebhookAction(Input):
-    type: Literal[ActionType.GENERIC_WEBHOOK]
-    webhook: IntegrationName
-    payload: Any = Field(
-        description="JSON payload template (a JSON value, or JSON text) with `${variable}` placeholders."
-    )
-
-
-class NotificationAction(Input):
-    type: Literal[ActionType.NOTIFICATION]
-    slack: IntegrationName
-    title: Annotated[str, StringConstraints(min_length=1, max_length=150), PlainText]
-    message: Annotated[str, StringConstraints(max_length=3000), MultilineText] = ""
-    severity: Severity = Severity.INFO
-
-
-class QueueJobAction(Input):
-    type: Literal[ActionType.QUEUE_JOB]
-    queue: IntegrationName = Field(description="A run queue of the entity (`…/run-queues`), by name.")
-    job: Annotated[str, StringConstraints(min_length=1, max_length=256)]
-    version: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "latest"
-    overrides: dict[str, Any] = Field(default_factory=dict, description="Run config overrides.")
-    destination_project: ProjectName | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _queue_by_name(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "queue_url" in data:
-            raise ValueError(
-                "queue_url is no longer accepted: an admin registers the queue under …/run-queues, "
-                "and the action names it with `queue`"
-            )
-        return data
-
-
-class NoOpAction(Input):
-    type: Literal[ActionType.NO_OP]
-
-
-Action = Annotated[
-    WebhookAction | NotificationAction | QueueJobAction | NoOpAction, Field(discriminator="type")
-]
-
-
-class AutomationCreate(Input):
-    name: AutomationName
-    description: Description = ""
-    enabled: bool = True
-    scope: Scope
-    event: Event
-    action: Action
+class AutomationCreate(AutomationSpec):
+    """The REST body of an automation: the language itself, with W&B's legacy event type names."""
 
     @field_validator("event", mode="before")
     @classmethod
     def _legacy_event(cls, value: Any) -> Any:
-        return _upgrade_legacy_event_type(value)
+        return upgrade_legacy_event_type(value)
 
 
 class AutomationUpdate(Input):
@@ -515,7 +315,7 @@ class AutomationUpdate(Input):
     @field_validator("event", mode="before")
     @classmethod
     def _legacy_event(cls, value: Any) -> Any:
-        return _upgrade_legacy_event_type(value)
+        return upgrade_legacy_event_type(value)
 
 
 class ActionStatus(Output):
@@ -549,7 +349,11 @@ class AttemptOut(Output):
     status_code: int | None
     response_excerpt: str
     error: str | None
-    error_class: str | None
+    error_class: str | None = Field(
+        description="Why the attempt did not deliver, one of: "
+        + "; ".join(f"`{e.value}`: {e.meaning}" for e in DeliveryError)
+        + ". Attempts recorded by earlier versions keep the text they were recorded with."
+    )
     duration_ms: int
 
 

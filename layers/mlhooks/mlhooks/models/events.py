@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
 
 from mlhooks.bounded_json import nesting_depth
-from mlhooks.models.api import Input
+from mlhooks.models.base import Input
 from mlhooks.models.names import CollectionName, EntityName, ProjectName
 from mlhooks.models.vocabulary import EventType, RunState
 

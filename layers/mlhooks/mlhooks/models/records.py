@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from mlhooks.models.api import Action, Event, Scope
+from mlhooks.models.automation import Action, Event, Scope
 from mlhooks.models.vocabulary import (
     ActionType,
     EventType,

@@ -260,7 +260,8 @@ class AutomationStore(TableStore):
             }
             while True:
                 page = self.table.query(**kwargs)
-                records.extend(self._record(item, AutomationRecord) for item in page["Items"])
+                readable = (self._readable(item, AutomationRecord) for item in page["Items"])
+                records.extend(record for record in readable if record is not None)
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

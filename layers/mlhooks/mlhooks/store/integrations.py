@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from mlhooks.errors import Conflict, MlhooksError
+from mlhooks.models.base import STORED
 from mlhooks.models.records import SlackRecord, WebhookAlert, WebhookHealth, WebhookRecord
 from mlhooks.store import keys
 from mlhooks.store.table import Op, TableStore
@@ -43,7 +44,7 @@ class IntegrationStore(TableStore):
             last_error=item.get("last_error"),
             alert=None if alert is None else WebhookAlert.model_validate_json(alert),
         )
-        record = WebhookRecord.model_validate_json(item["doc"])
+        record = WebhookRecord.model_validate_json(item["doc"], context=STORED)
         return record.model_copy(
             update={
                 "revision": int(item.get("revision", 0)),

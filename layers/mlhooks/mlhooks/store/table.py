@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -18,10 +19,13 @@ from typing import Any, TypeVar
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from mlhooks.errors import BadRequest, Conflict, InvalidInput, MlhooksError
+from mlhooks.models.base import STORED
 from mlhooks.store import keys
+
+logger = logging.getLogger("mlhooks.store")
 
 R = TypeVar("R", bound=BaseModel)
 # One part of a transaction, and the error to raise if its condition fails (None: a concurrent change).
@@ -184,10 +188,26 @@ class TableStore:
 
     @staticmethod
     def _record(item: dict[str, Any], model: type[R]) -> R:
-        record = model.model_validate_json(item["doc"])
+        # Tolerant: a field an earlier version stored, and this one no longer has, is dropped.
+        record = model.model_validate_json(item["doc"], context=STORED)
         if "version" in item and "version" in model.model_fields:
             record = record.model_copy(update={"version": int(item["version"])})
         return record
+
+    def _readable(
+        self, item: dict[str, Any], model: type[R], parse: Callable[[dict[str, Any]], R] | None = None
+    ) -> R | None:
+        """An item of a list, or None (logged) if this version cannot read it: one item written by a
+        newer version, or under rules since tightened, must not take every other item of its list,
+        or every automation of its entity, down with it."""
+        try:
+            return parse(item) if parse else self._record(item, model)
+        except ValidationError as exc:
+            problems = [(".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors(include_input=False)]
+            logger.warning(
+                "skipped an unreadable %s %s/%s: %s", model.__name__, item["PK"], item["SK"], problems
+            )
+            return None
 
     # ---- lists ------------------------------------------------------------------------------------
 
@@ -244,7 +264,9 @@ class TableStore:
             page = self.table.query(**kwargs)
             calls += 1
             for item in page["Items"]:
-                records.append(parse(item) if parse else self._record(item, model))
+                record = self._readable(item, model, parse)
+                if record is not None:
+                    records.append(record)
                 if limit and len(records) == limit:
                     return records, page_token({name: item[name] for name in key_names})
             start = page.get("LastEvaluatedKey")

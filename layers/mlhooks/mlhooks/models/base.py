@@ -1,0 +1,44 @@
+"""The bases of mlhooks' models: strict when read from a request, tolerant when read from storage.
+
+A request that misspells an option must be told so, so models forbid unknown fields. A document
+stored by an earlier version may carry a field this version no longer has; refusing it would make
+the item, and whatever depends on it (the matcher reading automations), unreadable. So documents
+read from storage are validated with the `STORED` context, under which unknown fields are dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+
+# The validation context of documents read from storage (store/table.py reads every item with it).
+STORED = {"stored": True}
+
+
+class Input(BaseModel):
+    """Strict: an unknown field is an error, except in a document read back from storage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _tolerate_stored(cls, data: Any, handler: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and info.context and info.context.get("stored"):
+            known = set(cls.model_fields) | {f.alias for f in cls.model_fields.values() if f.alias}
+            data = {key: value for key, value in data.items() if key in known}
+        return handler(data)
+
+
+class Output(BaseModel):
+    pass
+
+
+def refuse_nulls(data: Any, fields: tuple[str, ...]) -> Any:
+    """In a partial update, leaving a field out keeps it; `null` is only meaningful where a value
+    may be removed, so elsewhere it is an error rather than a silent change."""
+    if isinstance(data, dict):
+        nulls = [name for name in fields if name in data and data[name] is None]
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep its value")
+    return data
