@@ -3,10 +3,13 @@ PYTHON ?= python3.12
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv dev test unit integration e2e lint template build deploy bench soak figures clean
+.PHONY: venv sam dev test unit integration e2e lint template build deploy bench soak figures clean
 
 $(STAMP): pyproject.toml layers/mlhooks/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,7 +17,15 @@ $(STAMP): pyproject.toml layers/mlhooks/requirements.txt
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+$(SAM_STAMP): tools/sam-requirements.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r tools/sam-requirements.txt
+	touch $(SAM_STAMP)
+
 venv: $(STAMP)
+
+sam: $(SAM_STAMP)
 
 dev: venv  ## run the local runtime: moto + the API on http://127.0.0.1:3000
 	$(BIN)/mlhooks dev
@@ -35,14 +46,14 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-template: venv  ## sam validate --lint, then sam build without a container
-	$(BIN)/sam validate --lint --region $(AWS_DEFAULT_REGION)
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/sam build --build-dir .aws-sam/build
+template: venv sam  ## sam validate --lint, then sam build without a container
+	$(SAM) validate --lint --region $(AWS_DEFAULT_REGION)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM) build --build-dir .aws-sam/build
 
 build: template
 
 deploy: build
-	$(BIN)/sam deploy --guided
+	$(SAM) deploy --guided
 
 bench: venv
 	cd bench && ../$(BIN)/python matcher_cost.py && ../$(BIN)/python run_metrics_cost.py \
@@ -56,4 +67,4 @@ figures: venv  ## run the hardening suites (full load) and write docs/reliabilit
 	$(BIN)/python bench/reliability_report.py .mlhooks/figures.json docs/reliability.md
 
 clean:
-	rm -rf $(VENV) .aws-sam .pytest_cache .ruff_cache .mlhooks
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mlhooks

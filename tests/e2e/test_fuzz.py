@@ -3,8 +3,10 @@ generated request, no 5xx, and every answer is one the document declares (status
 schema). MLHOOKS_FUZZ_EXAMPLES sets the examples per operation (10 in `make test`).
 
 `{entity}` is pinned to the runtime's own entity, whose admin key the fuzzer sends: a random entity
-only ever reaches the 404 for another entity's paths. The stateful phase follows the document's
-links (create -> get/update/delete), so generated requests reach what earlier ones created.
+only ever reaches the 404 for another entity's paths. `{username}` and `{key_id}` are pinned to a
+member and a key of their own, so the admin the fuzzer acts as is never demoted or revoked. The
+stateful phase follows the document's links (create -> get/update/delete), so generated requests
+reach what earlier ones created.
 """
 
 from __future__ import annotations
@@ -17,15 +19,31 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 pytestmark = [pytest.mark.suite("input"), pytest.mark.e2e]
 EXAMPLES = os.environ.get("MLHOOKS_FUZZ_EXAMPLES", "10")
 
 
-def schemathesis_config(path: Path, entity: str) -> Path:
-    """schemathesis.toml: path parameters named `entity` always take the runtime's entity."""
-    path.write_text(f"[parameters]\n{json.dumps('path.entity')} = {json.dumps(entity)}\n")
+def schemathesis_config(path: Path, pinned: dict[str, str]) -> Path:
+    """schemathesis.toml: path parameters that always take the given values."""
+    lines = [f"{json.dumps('path.' + name)} = {json.dumps(value)}" for name, value in pinned.items()]
+    path.write_text("[parameters]\n" + "\n".join(lines) + "\n")
     return path
+
+
+def expendable(runtime: dict[str, str]) -> dict[str, str]:
+    """A member and an API key the fuzzer may change and delete, so that it never demotes, removes
+    or revokes the admin whose key it sends: after that every answer would be a 401 or 403, and the
+    run would test nothing (which happened, at random, when the member it picked was the admin)."""
+    api = f"{runtime['api_url']}/v1/entities/{runtime['entity']}"
+    headers = {"Authorization": f"Bearer {runtime['admin_key']}"}
+    member = requests.post(
+        f"{api}/members", json={"username": "fuzz-target", "role": "MEMBER"}, headers=headers, timeout=10
+    )
+    key = requests.post(f"{api}/api-keys", json={"name": "fuzz-target"}, headers=headers, timeout=10)
+    assert member.status_code == 201 and key.status_code == 201, (member.text, key.text)
+    return {"entity": runtime["entity"], "username": "fuzz-target", "key_id": key.json()["id"]}
 
 
 def answered(events: Path) -> dict[str, list[int]]:
@@ -45,7 +63,7 @@ def answered(events: Path) -> dict[str, list[int]]:
 def test_fuzzed_requests_never_get_a_server_error(private_runtime, record_figure, tmp_path):
     api = private_runtime["api_url"]
     cli = Path(sys.executable).with_name("schemathesis")
-    config = schemathesis_config(tmp_path / "schemathesis.toml", private_runtime["entity"])
+    config = schemathesis_config(tmp_path / "schemathesis.toml", expendable(private_runtime))
     completed = subprocess.run(
         [
             str(cli),

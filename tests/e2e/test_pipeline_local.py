@@ -120,7 +120,7 @@ def test_alias_added_fires_github_repository_dispatch(scenario, receiver):
     assert request.json == {
         "event_type": "DEPLOY_MODEL",
         "client_payload": {
-            "version": f"dev/{scenario.project}/resnet50:v3",
+            "version": f"dev/{scenario.project}/resnet50:production",
             "alias": "production",
             "by": "admin",  # the dev key's member, who published the event
         },
@@ -185,7 +185,7 @@ def test_slack_notification_reaches_the_fake_slack(scenario, local_runtime):
     scenario.wait(automation, "FINISHED")
     inbox = requests.get(local_runtime["inbox_url"], timeout=5).json()
     titles = [m["text"] for m in inbox["slack_messages"]]
-    assert f":warning: dev/{scenario.project}/resnet50:v3 is production" in titles
+    assert f":warning: dev/{scenario.project}/resnet50:production is production" in titles
 
 
 def test_queue_job_lands_on_a_run_queue(scenario, local_runtime):
@@ -318,7 +318,7 @@ def test_publish_cli_and_inbox_walkthrough(local_runtime, http):
         return [r for r in inbox if r["path"] == inbox_path]
 
     landed = eventually(in_the_inbox, timeout=30, what="the delivery to land in the inbox")
-    assert landed[0]["body"] == {"v": "dev/wandb-registry-model/resnet50:v3"}
+    assert landed[0]["body"] == {"v": "dev/wandb-registry-model/resnet50:production"}
     assert landed[0]["signatures"] == {"X-Wandb-Signature": "valid", "webhook-signature": "valid"}
     execution = http.get(f"{api}/automations/{created.json()['id']}/executions").json()["items"][0]
     assert execution["state"] == "FINISHED" and execution["attempt_count"] == 1

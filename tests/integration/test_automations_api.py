@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import boto3
 import pytest
 from pipelines import register_run_queue
@@ -372,3 +374,39 @@ def test_null_in_partial_update_is_400_not_a_silent_change(setup, field):
     reply = setup.member.patch(f"{setup.base}/automations/{created['id']}", {field: None})
     assert reply.status == 400 and reply.error["code"] == "validation_error"
     assert setup.viewer.get(f"{setup.base}/automations/{created['id']}").json["version"] == 1
+
+
+def test_lists_filter_by_exact_name_and_an_automation_is_fetched_by_name(setup):
+    base = f"{setup.base}/automations"
+    first = setup.member.post(base, alias_automation()).json
+    setup.member.post(base, alias_automation(name="deploy on production, again"))
+    setup.member.post(base, alias_automation(name='Deploy "quoted" / ünïcode'))
+    named = setup.viewer.get(base, query="name=deploy%20on%20production").json["items"]
+    assert [a["id"] for a in named] == [first["id"]]  # exact: not the longer name that contains it
+    quoted = setup.viewer.get(base, query=urlencode({"name": 'Deploy "quoted" / ünïcode'})).json["items"]
+    assert [a["name"] for a in quoted] == ['Deploy "quoted" / ünïcode']
+    assert setup.viewer.get(base, query="name=nobody").json["items"] == []
+    by_name = setup.viewer.get(f"{base}/deploy%20on%20production")
+    assert by_name.status == 200 and by_name.json["id"] == first["id"]
+    assert setup.viewer.get(f"{base}/nobody").status == 404
+
+
+def test_a_name_used_in_two_scopes_is_not_guessed(setup):
+    base = f"{setup.base}/automations"
+    setup.member.post(base, alias_automation())
+    elsewhere = alias_automation(scope={"type": "PROJECT", "project": "wandb-registry-model"})
+    assert setup.member.post(base, elsewhere).status == 201
+    reply = setup.viewer.get(f"{base}/deploy%20on%20production")
+    assert reply.status == 409 and "use the id" in reply.error["message"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/automations?nmae=deploy", "/automations?collection=resnet", "/executions?colection=x", "/members?x=1"],
+)
+def test_an_unknown_query_parameter_is_refused_not_ignored(setup, path):
+    route, query = path.split("?")
+    reply = setup.viewer.get(setup.base + route, query=query)
+    assert reply.status == 400 and reply.error["code"] == "bad_request"
+    assert reply.error["field"] == path.split("?")[1].split("=")[0]
+    assert "this route takes" in reply.error["message"]

@@ -148,6 +148,7 @@ def test_a_warm_matcher_reads_only_the_revision_besides_the_execution_it_writes(
             ("GetItem", execution),  # seen before? (EventBridge delivers at least once)
             ("UpdateItem", f"RATE#dev#{automation['id']}"),  # the per-minute rate limit
             ("PutItem", execution),
+            ("UpdateItem", f"AUTOMATION#{automation['id']}"),  # its last execution (W&B's column)
             ("UpdateItem", execution),  # marked enqueued
         ]
     assert Counter((operation, target(body)) for operation, body in calls) == Counter(expected)

@@ -29,7 +29,7 @@ def test_alias_event_delivers_signed_repository_dispatch(pipeline, receiver):
     assert request.json == {
         "event_type": "DEPLOY_MODEL",
         "client_payload": {
-            "version": "dev/wandb-registry-model/resnet50:v3",
+            "version": "dev/wandb-registry-model/resnet50:production",
             "alias": "production",
             "author": "alice",
             "accuracy": "0.953",
@@ -218,7 +218,7 @@ def test_queue_job_lands_on_the_run_queue(pipeline):
     job = json.loads(message["Body"])
     assert job["job"] == "evaluate-model" and job["version"] == "v2" and job["overrides"] == {"epochs": 1}
     assert job["destination_project"] == "training"
-    assert job["event"]["artifact_version_string"] == "dev/wandb-registry-model/resnet50:v3"
+    assert job["event"]["artifact_version_string"] == "dev/wandb-registry-model/resnet50:production"
     assert pipeline.executions()[0]["state"] == "FINISHED"
 
 

@@ -324,7 +324,7 @@ def test_a_job_lands_on_its_run_queue_with_who_sent_it(pipeline):
     assert job["destination_project"] == "training" and job["execution_id"] == execution["id"]
     assert job["automation"] == {"id": automation["id"], "name": automation["name"]}
     assert job["event"]["type"] == "ADD_ARTIFACT_ALIAS"
-    assert job["event"]["artifact_version_string"] == "dev/wandb-registry-model/resnet50:v3"
+    assert job["event"]["artifact_version_string"] == "dev/wandb-registry-model/resnet50:production"
 
 
 def test_a_fifo_run_queue_gets_the_job_grouped_by_project(pipeline):

@@ -102,7 +102,7 @@ def test_test_call_is_signed_like_a_delivery(team, secrets, allow_loopback, rece
     assert request.headers["User-Agent"].startswith("mlhooks/")
     assert request.json == {
         "event_type": "ADD_ARTIFACT_ALIAS",
-        "client_payload": {"token": EXTRA, "v": "acme/sample-project/sample-model:v3"},
+        "client_payload": {"token": EXTRA, "v": "acme/sample-project/sample-model:production"},
     }
 
 

@@ -73,7 +73,7 @@ def test_run_fields_for_run_events():
         ({"alias": "x"}, RUN, "event.filter.alias"),
         ({"alias": {"$where": "x"}}, ALIAS, "event.filter.alias.$where"),
         ({"$and": {"alias": "x"}}, ALIAS, "event.filter.$and"),
-        ({"$and": []}, ALIAS, "event.filter.$and"),
+        ({"$or": []}, ALIAS, "event.filter.$or"),
         ({"alias": {"$regex": "(a)\\1"}}, ALIAS, "event.filter.alias.$regex"),
         ({"alias": {"$regex": "(?=a)"}}, ALIAS, "event.filter.alias.$regex"),
         ({"alias": {"$regex": "a" * (MAX_REGEX_CHARS + 1)}}, ALIAS, "event.filter.alias.$regex"),

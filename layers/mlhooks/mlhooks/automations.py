@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mlhooks.clock import now_iso
-from mlhooks.errors import InvalidInput, NotFound, PreconditionFailed
+from mlhooks.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from mlhooks.filters import parse_filter
 from mlhooks.models.automation import AutomationSpec, NotificationAction, QueueJobAction, WebhookAction
 from mlhooks.models.records import AutomationRecord
@@ -156,10 +156,18 @@ class AutomationService:
         return record
 
     def get(self, entity: str, automation_id: str) -> AutomationRecord:
+        """By id, or by name (as W&B's `api.automation(name)` looks one up): a name is unique within
+        its scope, so a name used in several scopes is refused rather than guessed."""
         record = self.store.get_automation(entity, automation_id)
-        if record is None:
+        if record is not None:
+            return record
+        named, _ = self.store.list_automations(entity, name=automation_id, limit=None)
+        if len(named) > 1:
+            scopes = ", ".join(sorted(_scope_text(a) for a in named))
+            raise Conflict(f"{len(named)} automations are named {automation_id} ({scopes}); use the id.")
+        if not named:
             raise NotFound(f"No automation {automation_id}.")
-        return record
+        return named[0]
 
     def list(self, entity: str, **filters: Any) -> tuple[list[AutomationRecord], str | None]:
         return self.store.list_automations(entity, **filters)
@@ -194,3 +202,9 @@ class AutomationService:
 
     def delete(self, entity: str, automation_id: str) -> None:
         self.store.delete_automation(self.get(entity, automation_id))
+
+
+def _scope_text(automation: AutomationRecord) -> str:
+    scope = automation.scope
+    parts = (scope.type.value, getattr(scope, "project", None), getattr(scope, "collection", None))
+    return "/".join(part for part in parts if part)

@@ -33,7 +33,8 @@ def filter_fields_for(event_type: EventType) -> frozenset[str]:
     """The event fields a filter may name for an event type."""
     if event_type in RUN_EVENT_TYPES:
         return RUN_FIELDS
-    if event_type is EventType.ADD_ARTIFACT_ALIAS:
+    if event_type in (EventType.ADD_ARTIFACT_ALIAS, EventType.LINK_ARTIFACT):
+        # A link carries the aliases given at link time; a filter on `alias` matches any of them.
         return ARTIFACT_FIELDS | {"alias"}
     if event_type in {
         EventType.ADD_ARTIFACT_TAG,
@@ -116,6 +117,8 @@ class _Parser:
         if self.nodes > MAX_NODES:
             raise self.fail(self.root, f"The filter has more than {MAX_NODES} conditions.")
         if key in ("$and", "$or", "$nor"):
+            if key == "$and" and value == []:
+                return _All(())  # holds: W&B's SDK writes "no filter" as {"$or": [{"$and": []}]}
             if not isinstance(value, list) or not value:
                 raise self.fail(path, f"`{key}` takes a non-empty list of filters.")
             if len(value) > MAX_LIST_ITEMS:

@@ -133,7 +133,7 @@ class AutomationCache:
 def _condition_holds(automation: AutomationRecord, detail: EventDetail) -> bool:
     event = automation.event
     if isinstance(event, RunStateEvent):
-        return detail.run.state in event.states  # type: ignore[attr-defined]
+        return event.watches(detail.run.state)  # type: ignore[union-attr]
     return True
 
 
@@ -275,6 +275,7 @@ class EventMatcher:
         if execution.state is ExecutionState.SKIPPED:
             report.skipped.append(execution.id)
             return None
+        self.store.mark_executed(execution.entity, automation.id, execution.created_at)
         return execution if execution.state is ExecutionState.PENDING else None
 
     def _execution(

@@ -35,6 +35,9 @@ RETRYABLE_ERRORS = frozenset(
 )
 
 
+DEFAULT_TITLE = "${automation_name}: ${event_type}"
+
+
 def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -43,7 +46,8 @@ def build_message(
     action: NotificationAction, channel_id: str, variables: Mapping[str, str]
 ) -> dict[str, Any]:
     safe = {name: escape(value) for name, value in variables.items()}
-    title = substitute(action.title, safe)
+    # W&B's SDK sends `title=""` unless told otherwise: the automation's name and the event say it.
+    title = substitute(action.title or DEFAULT_TITLE, safe)
     text = substitute(action.message, safe)
     context = [
         f"*{safe.get('entity_name', '')}/{safe.get('project_name', '')}*",

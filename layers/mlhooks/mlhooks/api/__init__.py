@@ -13,11 +13,13 @@ import base64
 import binascii
 import json
 import re
+from contextvars import ContextVar
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, Server
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from mlhooks import __version__, bounded_json
 from mlhooks.access import require
@@ -33,7 +35,7 @@ from mlhooks.api import (
 )
 from mlhooks.api.context import REQUEST, caller_of
 from mlhooks.components import get_components
-from mlhooks.errors import MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from mlhooks.errors import BadRequest, MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
 TITLE = "mlhooks"
 DESCRIPTION = (
@@ -279,7 +281,23 @@ def describe_answers(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+# The request this thread is resolving, as Powertools' proxy event.
+_CURRENT_EVENT: ContextVar[APIGatewayProxyEvent] = ContextVar("mlhooks_current_event")
+
+
 class MlhooksResolver(APIGatewayRestResolver):
+    # Powertools keeps the event being resolved in a class attribute (`BaseRouter.current_event`),
+    # one for the whole process. In Lambda a process resolves one request at a time; locally two
+    # containers of the API can resolve at once in one process (the race tests do), and one would
+    # validate the other's body. Every read goes through this property instead.
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEvent:
+        return _CURRENT_EVENT.get()
+
+    @current_event.setter
+    def current_event(self, value: APIGatewayProxyEvent) -> None:
+        _CURRENT_EVENT.set(value)
+
     def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         token = REQUEST.set(event)
         try:
@@ -296,7 +314,39 @@ class MlhooksResolver(APIGatewayRestResolver):
                 "body": json.dumps(rejection.to_body()),
                 "isBase64Encoded": False,
             }
+        self.current_event = self._to_proxy_event(event)  # as screened: a base64 body is decoded
+        unknown = self._unknown_query(event)
+        if unknown is not None:
+            return {
+                "statusCode": unknown.status,
+                "headers": {"Content-Type": "application/json"},
+                "body": json.dumps(unknown.to_body()),
+                "isBase64Encoded": False,
+            }
         return super().resolve(event, context)
+
+    def _unknown_query(self, event: dict[str, Any]) -> MlhooksError | None:
+        """A query parameter the route does not take is a mistake (`?nmae=deploy`), not something to
+        ignore while answering as if it had not been sent."""
+        given = set(event.get("queryStringParameters") or {}) | set(
+            event.get("multiValueQueryStringParameters") or {}
+        )
+        if not given:
+            return None
+        method, path = (event.get("httpMethod") or "").upper(), event.get("path") or ""
+        for route in (*self._static_routes, *self._dynamic_routes):
+            if route.method == method and route.rule.match(path):
+                if not route.include_in_schema:
+                    return None  # the docs page reads its own options
+                taken = {field.alias for field in route.dependant.query_params}
+                unknown = sorted(given - taken)
+                if not unknown:
+                    return None
+                takes = ", ".join(sorted(taken)) or "no query parameters"
+                return BadRequest(
+                    f"Unknown query parameter `{unknown[0]}`; this route takes {takes}.", field=unknown[0]
+                )
+        return None
 
     def _get_base_path(self) -> str:
         # Powertools' hook for the docs page's server URL. Its own guess ("/<stage>" whenever the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -49,12 +50,14 @@ def list_automations(
     scope: Annotated[ScopeType | None, Query()] = None,
     event_type: Annotated[EventType | None, Query()] = None,
     enabled: Annotated[bool | None, Query()] = None,
+    name: Annotated[str | None, Query(max_length=128, description="Exactly this name.")] = None,
     limit: Limit = DEFAULT_LIMIT,
     next_token: Token = None,
 ) -> Page[AutomationOut]:
     caller_for(entity)
     records, token = _automations().list(
         entity,
+        name=name,
         project=project,
         scope_type=scope.value if scope else None,
         event_type=event_type.value if event_type else None,
@@ -72,11 +75,14 @@ def create_automation(entity: str, body: Annotated[AutomationCreate, Body()]) ->
 
 
 @router.get(
-    f"{AUTOMATIONS}/<automation_id>", tags=["automations"], summary="Get an automation (ETag = version)"
+    f"{AUTOMATIONS}/<automation_id>",
+    tags=["automations"],
+    summary="Get an automation by id or name (ETag = version)",
 )
 def get_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
+    """By id or by name; a name's spaces and other characters arrive percent-encoded in the path."""
     caller_for(entity)
-    return _out(_automations().get(entity, automation_id))
+    return _out(_automations().get(entity, unquote(automation_id)))
 
 
 @router.patch(

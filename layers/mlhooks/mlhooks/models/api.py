@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     Field,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 
@@ -21,7 +20,6 @@ from mlhooks.models.automation import (
     AutomationSpec,
     Event,
     Scope,
-    upgrade_legacy_event_type,
 )
 from mlhooks.models.base import Input, Output, refuse_nulls
 from mlhooks.models.names import (
@@ -288,12 +286,8 @@ class CollectionOut(Output):
 
 
 class AutomationCreate(AutomationSpec):
-    """The REST body of an automation: the language itself, with W&B's legacy event type names."""
-
-    @field_validator("event", mode="before")
-    @classmethod
-    def _legacy_event(cls, value: Any) -> Any:
-        return upgrade_legacy_event_type(value)
+    """The REST body of an automation: the language itself (which reads W&B's legacy event type names
+    and W&B's wire form of an event too)."""
 
 
 class AutomationUpdate(Input):
@@ -311,11 +305,6 @@ class AutomationUpdate(Input):
     @classmethod
     def _nulls(cls, data: Any) -> Any:
         return refuse_nulls(data, ("name", "description", "enabled", "scope", "event", "action"))
-
-    @field_validator("event", mode="before")
-    @classmethod
-    def _legacy_event(cls, value: Any) -> Any:
-        return upgrade_legacy_event_type(value)
 
 
 class ActionStatus(Output):
@@ -338,6 +327,9 @@ class AutomationOut(Output):
     created_by: str
     created_at: str
     updated_at: str
+    last_executed_at: str | None = Field(
+        None, description='When it last executed (an execution was created; W&B\'s "Last execution").'
+    )
 
 
 # ---- executions and events --------------------------------------------------------------------------

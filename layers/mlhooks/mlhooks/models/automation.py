@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     BeforeValidator,
     Discriminator,
     Field,
@@ -44,6 +45,7 @@ from mlhooks.models.vocabulary import (
     ScopeType,
     Severity,
 )
+from mlhooks.models.wandb_wire import event_from_wandb
 
 
 class EntityScope(Input):
@@ -63,21 +65,32 @@ class CollectionScope(Input):
 
 Scope = Annotated[EntityScope | ProjectScope | CollectionScope, Field(discriminator="type")]
 
-# Window sizes are bounded so that the per-run state of run metric conditions stays small.
+# Window sizes are bounded so that the per-run state of run metric conditions stays small: a run's
+# state holds at most the last `window` values of a threshold, `window + prior_window` of a change,
+# and `window + 1` of a z-score (W&B users write `.zscore(500)`).
 MAX_WINDOW = 100
+MAX_ZSCORE_WINDOW = 1000
 WindowSize = Annotated[int, Field(ge=1, le=MAX_WINDOW)]
 MetricName = Annotated[str, StringConstraints(min_length=1, max_length=256)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Filter = Annotated[dict[str, Any], Field(description="MongoDB-style filter over the event's fields.")]
 
 
+def _no_aggregation(value: Any) -> Any:
+    return Aggregation.NONE if value is None else value  # W&B sends `"agg_op": null`
+
+
+Agg = Annotated[Aggregation, BeforeValidator(_no_aggregation)]
+
+
 class MetricThreshold(Input):
-    """W&B `MetricThresholdFilter`: aggregate of the last `window` values compared to `threshold`."""
+    """W&B `MetricThresholdFilter`: aggregate of the last `window` values compared to `threshold`.
+    W&B's wire names (`agg_op`, `window_size`, `cmp_op`) are accepted too."""
 
     name: MetricName
-    agg: Aggregation = Aggregation.NONE
-    window: WindowSize = 1
-    cmp: Comparison
+    agg: Agg = Field(Aggregation.NONE, validation_alias=AliasChoices("agg", "agg_op"))
+    window: WindowSize = Field(1, validation_alias=AliasChoices("window", "window_size"))
+    cmp: Comparison = Field(validation_alias=AliasChoices("cmp", "cmp_op"))
     threshold: FiniteFloat
 
 
@@ -113,22 +126,31 @@ ThresholdCondition = Annotated[
 
 
 class MetricChange(Input):
-    """W&B `MetricChangeFilter`: current tumbling window against the one before it."""
+    """W&B `MetricChangeFilter`: current tumbling window against the one before it. W&B's wire names
+    (`agg_op`, `current_window_size`, `prior_window_size`, `change_amount`) are accepted too."""
 
     name: MetricName
-    agg: Aggregation = Aggregation.NONE
-    window: WindowSize = 1
-    prior_window: WindowSize | None = Field(None, description="Defaults to `window`.")
+    agg: Agg = Field(Aggregation.NONE, validation_alias=AliasChoices("agg", "agg_op"))
+    window: WindowSize = Field(1, validation_alias=AliasChoices("window", "current_window_size"))
+    prior_window: WindowSize | None = Field(
+        None,
+        validation_alias=AliasChoices("prior_window", "prior_window_size"),
+        description="Defaults to `window`.",
+    )
     change_type: ChangeType
     change_dir: ChangeDirection
-    threshold: Annotated[float, Field(gt=0, allow_inf_nan=False, description="The amount; > 0.")]
+    threshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] = Field(
+        validation_alias=AliasChoices("threshold", "change_amount"), description="The amount; > 0."
+    )
 
 
 class MetricZScore(Input):
     """W&B `MetricZScoreFilter`: the newest value against the window before it."""
 
     name: MetricName
-    window: Annotated[int, Field(ge=2, le=MAX_WINDOW)] = 30
+    window: Annotated[int, Field(ge=2, le=MAX_ZSCORE_WINDOW)] = Field(
+        30, validation_alias=AliasChoices("window", "window_size")
+    )
     threshold: Annotated[float, Field(gt=0, allow_inf_nan=False)] = 3.0
     change_dir: ChangeDirection = ChangeDirection.ANY
 
@@ -177,6 +199,11 @@ class RunStateEvent(Input):
     filter: Filter | None = None
     states: list[RunState] = Field(min_length=1, max_length=4)
 
+    def watches(self, state: RunState) -> bool:
+        """W&B counts a crashed run as failed (`ReportedRunState.CRASHED = FAILED`): watching FAILED
+        watches CRASHED too; watching CRASHED alone watches crashes only."""
+        return state in self.states or (state is RunState.CRASHED and RunState.FAILED in self.states)
+
     @field_validator("states")
     @classmethod
     def _not_killed(cls, states: list[RunState], info: ValidationInfo) -> list[RunState]:
@@ -188,10 +215,15 @@ class RunStateEvent(Input):
         return states
 
 
+def read_event(value: Any) -> Any:
+    """An event as the language writes it, from W&B's older type names and its wire form too."""
+    return event_from_wandb(upgrade_legacy_event_type(value))
+
+
 Event = Annotated[
     ArtifactEvent | RunMetricThresholdEvent | RunMetricChangeEvent | RunMetricZScoreEvent | RunStateEvent,
     Field(discriminator="type"),
-    BeforeValidator(upgrade_legacy_event_type),  # wherever an event is read: a request or storage
+    BeforeValidator(read_event),  # wherever an event is read: a request or storage
 ]
 
 
@@ -206,7 +238,9 @@ class WebhookAction(Input):
 class NotificationAction(Input):
     type: Literal[ActionType.NOTIFICATION]
     slack: IntegrationName
-    title: Annotated[str, StringConstraints(min_length=1, max_length=150), PlainText]
+    title: Annotated[str, StringConstraints(max_length=150), PlainText] = Field(
+        "", description="Empty (W&B's default): the automation's name and the event type."
+    )
     message: Annotated[str, StringConstraints(max_length=3000), MultilineText] = ""
     severity: Severity = Severity.INFO
 

@@ -228,6 +228,8 @@ def filter_fields(detail: EventDetail) -> dict[str, Any]:
     for name in ("alias", "tag"):
         if hasattr(detail, name):
             fields[name] = getattr(detail, name)
+    if isinstance(detail, ArtifactLinked):
+        fields["alias"] = detail.artifact.aliases  # matched when any of them matches
     run = getattr(detail, "run", None)
     if run is not None:
         fields["display_name"] = run.display_name
@@ -249,9 +251,11 @@ def template_variables(detail: EventDetail, event_type: EventType, automation_na
         values["artifact_collection_name"] = collection
     artifact: Artifact | None = getattr(detail, "artifact", None)
     if artifact is not None:
-        version = f"{collection}:v{artifact.version_index}"
-        values["artifact_version"] = version
-        values["artifact_version_string"] = f"{detail.entity}/{detail.project}/{version}"
+        # W&B's forms: the version by its id, and "entity/project/collection:<alias or vN>", naming
+        # the alias an alias event is about.
+        values["artifact_version"] = f"wandb-artifact://_id/{artifact.id}"
+        named = getattr(detail, "alias", None) or f"v{artifact.version_index}"
+        values["artifact_version_string"] = f"{detail.entity}/{detail.project}/{collection}:{named}"
         values["artifact_version_index"] = str(artifact.version_index)
         for key, value in artifact.metadata.items():
             text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))

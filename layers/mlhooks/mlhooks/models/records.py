@@ -142,6 +142,9 @@ class AutomationRecord(Record):
     created_by: str
     created_at: str
     updated_at: str
+    # W&B's "Last execution": when the matcher last created an execution of it. Kept as the item's
+    # own attribute (store/automations.py), so that recording it never touches the document.
+    last_executed_at: str | None = None
 
     @property
     def integration(self) -> tuple[str, str] | None:

@@ -8,6 +8,7 @@ Enabled automations carry the sparse index's keys, so the matcher never reads a 
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
@@ -57,6 +58,8 @@ class AutomationStore(TableStore):
             "project": getattr(record.scope, "project", "") or "",
             "integration": _uses(*record.integration) if record.integration else "",
         }
+        if record.last_executed_at:
+            attributes["last_executed_at"] = record.last_executed_at  # a rewrite keeps it
         if record.enabled:
             # Sparse index: only enabled automations are in it, so the matcher reads no disabled ones.
             attributes |= keys.enabled_automation_keys(
@@ -182,10 +185,15 @@ class AutomationStore(TableStore):
         scope_type: str | None = None,
         event_type: str | None = None,
         enabled: bool | None = None,
-        limit: int = 50,
+        name: str | None = None,
+        limit: int | None = 50,
         token: str | None = None,
     ) -> tuple[list[AutomationRecord], str | None]:
+        """A page of the entity's automations matching every filter given. `name` matches exactly;
+        DynamoDB narrows on the stored document's text, and the exact test follows the read."""
         condition = None
+        if name is not None:
+            condition = Attr("doc").contains('"name":' + json.dumps(name, ensure_ascii=False))
         for attribute, value in (
             ("project", project),
             ("scope_type", scope_type),
@@ -195,8 +203,21 @@ class AutomationStore(TableStore):
             if value is not None:
                 clause = Attr(attribute).eq(value)
                 condition = clause if condition is None else condition & clause
-        return self._query(
+        records, next_token = self._query(
             entity, keys.AUTOMATIONS, AutomationRecord, limit=limit, token=token, filter_condition=condition
+        )
+        return [r for r in records if name is None or r.name == name], next_token
+
+    def mark_executed(self, entity: str, automation_id: str, at: str) -> None:
+        """Record that the automation executed at `at`, never moving the time back (events arrive out
+        of order), and never recreating an automation deleted meanwhile."""
+        self._written(
+            self.table.update_item,
+            Key=keys.item(entity, keys.automation(automation_id)),
+            UpdateExpression="SET last_executed_at = :at",
+            ConditionExpression="attribute_exists(PK) AND "
+            "(attribute_not_exists(last_executed_at) OR last_executed_at < :at)",
+            ExpressionAttributeValues={":at": at},
         )
 
     def automations_using(self, entity: str, kind: str, name: str) -> list[AutomationRecord]:

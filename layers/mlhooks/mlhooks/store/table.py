@@ -192,6 +192,8 @@ class TableStore:
         record = model.model_validate_json(item["doc"], context=STORED)
         if "version" in item and "version" in model.model_fields:
             record = record.model_copy(update={"version": int(item["version"])})
+        if "last_executed_at" in item and "last_executed_at" in model.model_fields:
+            record = record.model_copy(update={"last_executed_at": item["last_executed_at"]})
         return record
 
     def _readable(
