@@ -327,6 +327,32 @@ def test_a_job_lands_on_its_run_queue_with_who_sent_it(pipeline):
     assert job["event"]["artifact_version_string"] == "dev/wandb-registry-model/resnet50:production"
 
 
+def test_a_jobs_overrides_are_rendered_with_the_events_variables(pipeline):
+    url = register_run_queue(pipeline.team, pipeline.sqs, "gpu")
+    overrides = {"model": "${artifact_version_string}", "alias": "${alias}", "epochs": 1}
+    reply = pipeline.team.member.post(
+        f"{pipeline.base}/automations", job_draft({"queue": "gpu", "overrides": overrides})
+    )
+    assert reply.status == 201, reply.raw
+    publish_and_send(pipeline)
+    [message] = messages(pipeline, url)
+    rendered = json.loads(message["Body"])["overrides"]
+    assert rendered == {
+        "model": "dev/wandb-registry-model/resnet50:production",
+        "alias": "production",
+        "epochs": 1,
+    }
+
+
+def test_overrides_naming_an_unknown_variable_are_refused_when_saved(pipeline):
+    register_run_queue(pipeline.team, pipeline.sqs, "gpu")
+    action = {"queue": "gpu", "overrides": {"model": "${no_such_variable}"}}
+    reply = pipeline.team.member.post(f"{pipeline.base}/automations", job_draft(action))
+    assert reply.status == 422 and reply.error["field"] == "action.overrides", reply.raw
+    assert "no_such_variable" in reply.error["message"]
+    assert pipeline.team.viewer.get(f"{pipeline.base}/automations").json["items"] == []
+
+
 def test_a_fifo_run_queue_gets_the_job_grouped_by_project(pipeline):
     url = pipeline.sqs.create_queue(QueueName=f"{NAME}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
     assert register(pipeline.team.admin, pipeline.team, "gpu", url).status == 201

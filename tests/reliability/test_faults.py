@@ -14,7 +14,7 @@ from pipelines import Postponements, use_slack
 from samples import load_event
 
 from mlhooks.components import get_components
-from mlhooks.senders.base import LEASE_SECONDS
+from mlhooks.senders.base import LEASE_SECONDS, MAX_VISIBILITY_SECONDS, VISIBILITY_MARGIN_SECONDS
 
 pytestmark = pytest.mark.suite("faults")
 
@@ -89,6 +89,19 @@ def test_retry_after_on_5xx_delays_the_next_attempt(pipeline, receiver, monkeypa
     receiver.extra_headers = {}
     pipeline.drain()
     assert pipeline.executions()[0]["state"] == "FINISHED" and len(receiver.requests) == 2
+
+
+def test_a_retry_after_longer_than_sqs_allows_waits_as_long_as_sqs_allows(pipeline, receiver, monkeypatch):
+    postponed = Postponements(monkeypatch)
+    receiver.statuses = [503]
+    receiver.extra_headers = {"Retry-After": "86400"}  # a day: past SQS's 12-hour visibility ceiling
+    pipeline.automation()
+    pipeline.deliver(load_event("platform-alias-added.json"))
+    [delay] = postponed.delays
+    # The whole wait a message may still have, counted from when it was first received, less a margin.
+    ceiling = MAX_VISIBILITY_SECONDS - VISIBILITY_MARGIN_SECONDS
+    assert ceiling - 60 <= delay <= ceiling
+    assert pipeline.executions()[0]["state"] == "PENDING" and pipeline.invisible("WebhookQueue") == 1
 
 
 def test_secrets_manager_throttling_in_the_sender_is_retried(pipeline, receiver, monkeypatch):
