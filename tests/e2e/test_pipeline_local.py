@@ -3,6 +3,7 @@ running as `make dev` runs them, delivering to real HTTP receivers on 127.0.0.1.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -322,3 +323,51 @@ def test_publish_cli_and_inbox_walkthrough(local_runtime, http):
     assert landed[0]["signatures"] == {"X-Wandb-Signature": "valid", "webhook-signature": "valid"}
     execution = http.get(f"{api}/automations/{created.json()['id']}/executions").json()["items"][0]
     assert execution["state"] == "FINISHED" and execution["attempt_count"] == 1
+
+
+def test_a_wandb_users_script_runs_unchanged_against_make_dev(scenario, receiver, tmp_path, monkeypatch):
+    """The script from W&B's docs, with the unmodified `wandb` SDK, against `mlhooks dev`; then events
+    published to the API fire the automations it made."""
+    import wandb
+    from wandb.automations import ArtifactEvent, OnAddArtifactAlias, OnLinkArtifact, SendWebhook
+
+    for variable in ("WANDB_DIR", "WANDB_CONFIG_DIR", "WANDB_CACHE_DIR", "WANDB_DATA_DIR"):
+        monkeypatch.setenv(variable, str(tmp_path))
+    entity = scenario.runtime["entity"]
+    scenario.webhook(receiver.url)
+
+    api = wandb.Api(
+        api_key=scenario.runtime["admin_key"], overrides={"base_url": scenario.runtime["api_url"]}
+    )
+    hook = next(h for h in api.webhook_integrations(entity=entity) if h.name == f"hook-{scenario.tag}")
+    project = api.project(scenario.project, entity=entity)
+    event = OnAddArtifactAlias(scope=project, filter=ArtifactEvent.alias.matches_regex("^prod"))
+    payload = {"model": "${artifact_version_string}", "alias": "${alias}"}
+    auto = api.create_automation(
+        event >> SendWebhook.from_integration(hook, payload=payload), name=f"deploy-{scenario.tag}"
+    )
+    linked = api.create_automation(
+        OnLinkArtifact(scope=project)
+        >> SendWebhook.from_integration(hook, payload={"linked": "${artifact_version}"}),
+        name=f"linked-{scenario.tag}",
+    )
+    names = {a.name for a in api.automations(entity=entity)}
+    assert {auto.name, linked.name} <= names
+    assert api.automation(auto.name, entity=entity).id == auto.id
+
+    scenario.publish()  # an alias `production` added
+    scenario.publish("platform-artifact-linked.json")
+    automation_id = json.loads(base64.b64decode(auto.id).decode().partition(":")[2])[1]
+    linked_id = json.loads(base64.b64decode(linked.id).decode().partition(":")[2])[1]
+    scenario.wait(automation_id, "FINISHED")
+    scenario.wait(linked_id, "FINISHED")
+    bodies = {json.dumps(r.json, sort_keys=True) for r in receiver.requests}
+    assert bodies == {
+        json.dumps({"alias": "production", "model": f"dev/{scenario.project}/resnet50:production"}),
+        json.dumps({"linked": "wandb-artifact://_id/QXJ0aWZhY3Q6MTIzNDU2"}),
+    }
+
+    assert api.update_automation(auto, enabled=False).enabled is False
+    api.delete_automation(auto)
+    api.delete_automation(linked)
+    assert not {auto.name, linked.name} & {a.name for a in api.automations(entity=entity)}

@@ -70,6 +70,8 @@ ROUTES = [
     ("DELETE", "/automations/none", None, "MEMBER"),
     ("GET", "/automations/none/executions", None, "VIEWER"),
     ("GET", "/projects/none/executions", None, "VIEWER"),
+    ("GET", "/projects/none/collections/none/executions", None, "VIEWER"),
+    ("GET", "/projects/none/collections/none/executions/count", None, "VIEWER"),
     ("GET", "/executions", None, "VIEWER"),
     ("GET", "/executions/none", None, "VIEWER"),
     ("POST", "/executions/none/redeliver", None, "MEMBER"),

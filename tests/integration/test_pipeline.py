@@ -268,6 +268,53 @@ def test_publish_api_rejects_bad_events_whole(pipeline, change, field):
     )
 
 
+def test_a_collections_history_lists_the_executions_of_events_about_it_with_counts(pipeline, receiver):
+    """W&B shows an automation history on each artifact collection, with a count."""
+    pipeline.automation(
+        name="any alias",
+        scope={"type": "ENTITY"},
+        event={"type": "ADD_ARTIFACT_ALIAS"},
+        action={"type": "NO_OP"},
+    )
+    pipeline.automation(
+        name="every run",
+        scope={"type": "ENTITY"},
+        event={"type": "RUN_STATE", "states": ["FAILED"]},
+        action={"type": "NO_OP"},
+    )
+    for i in range(3):
+        pipeline.match(alias_event(event_id=f"resnet-{i}"))
+    other = alias_event(event_id="other-0")
+    other["detail"]["collection"] = "other-model"
+    pipeline.match(other)
+    pipeline.match(load_event("platform-run-failed.json"))
+    base, viewer = pipeline.base, pipeline.team.viewer
+    resnet = viewer.get(f"{base}/projects/wandb-registry-model/collections/resnet50/executions").json["items"]
+    assert len(resnet) == 3 and {e["collection"] for e in resnet} == {"resnet50"}
+    paged = viewer.get(
+        f"{base}/projects/wandb-registry-model/collections/resnet50/executions", query="limit=2"
+    ).json
+    assert len(paged["items"]) == 2 and paged["next_token"]
+    count = viewer.get(f"{base}/projects/wandb-registry-model/collections/other-model/executions/count").json
+    assert count == {
+        "project": "wandb-registry-model",
+        "collection": "other-model",
+        "total": 1,
+        "by_state": {"PENDING": 0, "FINISHED": 1, "FAILED": 0, "SKIPPED": 0},
+    }
+    assert (
+        viewer.get(f"{base}/projects/wandb-registry-model/collections/resnet50/executions/count").json[
+            "total"
+        ]
+        == 3
+    )
+    missing = viewer.get(f"{base}/projects/wandb-registry-model/collections/nope/executions")
+    assert missing.status == 404 and missing.error["code"] == "not_found"
+    # The run's execution belongs to its project's history, on no collection.
+    [run] = [e for e in pipeline.executions() if e["automation_name"] == "every run"]
+    assert run["collection"] is None
+
+
 def test_execution_listings_filters_and_isolation(pipeline, receiver, gateway):
     first = pipeline.automation()
     pipeline.automation(

@@ -341,3 +341,24 @@ def test_an_automation_shows_when_it_last_executed(pipeline, receiver):
     assert edited.status == 200 and edited.json["last_executed_at"] == execution["created_at"]
     [listed] = pipeline.team.viewer.get(f"{pipeline.base}/automations").json["items"]
     assert listed["last_executed_at"] == execution["created_at"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 100_000 + "]" * 100_000,
+        '{"alias":' + "[" * 50_000 + "]" * 50_000 + "}",
+        '{"alias": 1' + "0" * 5000 + "}",
+    ],
+    ids=["nested 100,000 deep", "a value nested 50,000 deep", "a number of 5,000 digits"],
+)
+def test_a_filter_in_json_text_that_cannot_be_read_is_refused_not_a_500(pipeline, text):
+    body = {
+        "name": "hostile",
+        "scope": {"type": "ENTITY"},
+        "event": {"type": "ADD_ARTIFACT_ALIAS", "filter": text},
+        "action": {"type": "NO_OP"},
+    }
+    reply = pipeline.team.member.post(f"{pipeline.base}/automations", body)
+    assert reply.status in (400, 422), reply.raw
+    assert reply.error["field"].startswith("event") and "JSON" in reply.error["message"]

@@ -6,7 +6,10 @@ import base64
 import hashlib
 import hmac
 
-from mlhooks.access import generate_api_key, hash_api_key
+import pytest
+from wandb.sdk.lib.wbauth.validation import check_api_key
+
+from mlhooks.access import generate_api_key, hash_api_key, presented_key
 from mlhooks.models.vocabulary import SignatureEncoding
 from mlhooks.signing import sign_standard_webhooks, sign_wandb, standard_webhooks_key
 
@@ -45,3 +48,35 @@ def test_api_keys_are_random_and_hashed_with_sha256():
     assert first.key.startswith(f"mlh_{first.id}_")
     assert first.key_hash == hashlib.sha256(first.key.encode()).hexdigest() == hash_api_key(first.key)
     assert first.prefix == first.key[:16] and first.prefix in first.key
+
+
+def test_every_new_key_passes_the_wandb_sdks_format_check():
+    # The SDK refuses, before sending anything, a key whose part after its first `-` is shorter than
+    # 40 characters; about half of the keys made with `-` in their alphabet failed it.
+    for _ in range(2000):
+        key = generate_api_key().key
+        assert check_api_key(key) is None, key
+
+
+def _basic(credentials: bytes) -> str:
+    return "Basic " + base64.b64encode(credentials).decode()
+
+
+@pytest.mark.parametrize(
+    ("authorization", "key"),
+    [
+        ("Bearer mlh_k", "mlh_k"),
+        ("bearer   mlh_k  ", "mlh_k"),
+        (_basic(b"api:mlh_k"), "mlh_k"),  # what the wandb SDK sends
+        (_basic(b"someone:mlh_k"), "mlh_k"),
+        (_basic(b"mlh_k"), None),  # no password
+        (_basic(b"api:"), None),
+        ("Basic not-base64!", None),
+        (_basic("api:\u00e4".encode("latin-1")), None),  # not UTF-8
+        ("Digest mlh_k", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_the_key_is_read_from_bearer_or_basic_credentials(authorization, key):
+    assert presented_key(authorization) == key

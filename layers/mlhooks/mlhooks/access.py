@@ -7,9 +7,12 @@ one consistent GetItem.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import re
 import secrets
+import string
 from dataclasses import dataclass
 
 from mlhooks.clock import now_iso
@@ -20,6 +23,12 @@ from mlhooks.store import Store
 
 KEY_PREFIX = "mlh_"
 _KEY_FORMAT = re.compile(r"^mlh_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$")
+# New keys are letters and digits only (43 of 62 symbols: 256 bits). The `wandb` SDK checks a key's
+# form before sending it: what follows its first `-` must be 40 or more word characters, which a
+# key with a `-` early in its random part fails. Keys issued with `-` before this still work over
+# REST; the SDK needs one without.
+_KEY_ALPHABET = string.ascii_letters + string.digits
+_KEY_SYMBOLS = 43
 _RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.ADMIN: 2}
 
 
@@ -37,7 +46,8 @@ class NewKey:
 
 def generate_api_key() -> NewKey:
     key_id = secrets.token_hex(6)
-    key = f"{KEY_PREFIX}{key_id}_{secrets.token_urlsafe(32)}"
+    random_part = "".join(secrets.choice(_KEY_ALPHABET) for _ in range(_KEY_SYMBOLS))
+    key = f"{KEY_PREFIX}{key_id}_{random_part}"
     return NewKey(id=key_id, key=key, key_hash=hash_api_key(key), prefix=key[: len(KEY_PREFIX) + 12])
 
 
@@ -54,13 +64,26 @@ class Caller:
         return _RANK[self.role] >= _RANK[role]
 
 
-def authenticate(store: Store, authorization: str | None) -> Caller | None:
-    """The caller behind an `Authorization: Bearer <key>` header, or None for no valid key."""
-    if not authorization:
+def presented_key(authorization: str | None) -> str | None:
+    """The key in `Authorization: Bearer <key>`, or in `Basic base64(user:<key>)` as the `wandb`
+    SDK sends it (W&B's user is `api`; any user name is taken, the key alone authenticates)."""
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() == "bearer":
+        return credentials
+    if scheme.lower() != "basic":
         return None
-    scheme, _, key = authorization.strip().partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not _KEY_FORMAT.match(key):
+    try:
+        decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] or None
+
+
+def authenticate(store: Store, authorization: str | None) -> Caller | None:
+    """The caller behind an `Authorization` header with an API key, or None for no valid key."""
+    key = presented_key(authorization)
+    if key is None or not _KEY_FORMAT.match(key):
         return None
     found = store.find_api_key(hash_api_key(key))
     if found is None:

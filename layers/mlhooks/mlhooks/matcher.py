@@ -299,6 +299,7 @@ class EventMatcher:
             automation_id=automation.id,
             automation_name=automation.name,
             project=detail.project,
+            collection=getattr(detail, "collection", None),
             event_type=event_type,
             detail_type=detail_type,
             event=event,

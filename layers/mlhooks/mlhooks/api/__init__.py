@@ -32,6 +32,7 @@ from mlhooks.api import (
     projects,
     run_queues,
     secrets,
+    wandb,
 )
 from mlhooks.api.context import REQUEST, caller_of
 from mlhooks.components import get_components
@@ -363,7 +364,7 @@ class MlhooksResolver(APIGatewayRestResolver):
 
 def build_app() -> MlhooksResolver:
     app = MlhooksResolver(enable_validation=True)
-    for module in (members, secrets, integrations, run_queues, projects, automations, executions):
+    for module in (members, secrets, integrations, run_queues, projects, automations, executions, wandb):
         app.include_router(module.router)
     errors.register(app)
 

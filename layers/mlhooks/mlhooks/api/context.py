@@ -7,6 +7,7 @@ process serving two resolvers at once (the tests' API "containers") would be the
 
 from __future__ import annotations
 
+import json
 from contextvars import ContextVar
 from typing import Any
 
@@ -42,3 +43,10 @@ def caller_for(entity: str | None, role: Role = Role.VIEWER) -> Caller:
         raise Unauthorized("Authentication required: send `Authorization: Bearer <API key>`.")
     require(caller, caller.entity if entity is None else entity, role)
     return caller
+
+
+def request_json() -> Any:
+    """The body of the request being resolved, as JSON (screened before routing: UTF-8 JSON,
+    bounded); None without one."""
+    body = REQUEST.get({}).get("body")
+    return json.loads(body) if body else None

@@ -1,4 +1,5 @@
-"""Execution history (per entity, project and automation), redelivery, and publishing events."""
+"""Execution history (per entity, project, artifact collection and automation), redelivery, and
+publishing events."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from mlhooks.api.context import caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
+from mlhooks.errors import NotFound
 from mlhooks.executions import ExecutionService
 from mlhooks.models.api import (
+    ExecutionCount,
     ExecutionOut,
     ExecutionSummary,
     Page,
@@ -63,6 +66,44 @@ def list_project_executions(
 ) -> Page[ExecutionSummary]:
     caller_for(entity)
     return _page(entity, state, limit, next_token, project=project)
+
+
+def _collection(entity: str, project: str, collection: str) -> None:
+    if get_components().store.get_collection(entity, project, collection) is None:
+        raise NotFound(f"No collection {collection} in project {project}.")
+
+
+@router.get(
+    f"{BASE}/projects/<project>/collections/<collection>/executions",
+    tags=["executions"],
+    summary="Executions of events about an artifact collection, newest first",
+)
+def list_collection_executions(
+    entity: str,
+    project: str,
+    collection: str,
+    state: State = None,
+    limit: Limit = DEFAULT_LIMIT,
+    next_token: Token = None,
+) -> Page[ExecutionSummary]:
+    caller_for(entity)
+    _collection(entity, project, collection)
+    return _page(entity, state, limit, next_token, project=project, collection=collection)
+
+
+@router.get(
+    f"{BASE}/projects/<project>/collections/<collection>/executions/count",
+    tags=["executions"],
+    summary="How many executions a collection's history holds, by state",
+)
+def count_collection_executions(entity: str, project: str, collection: str) -> ExecutionCount:
+    caller_for(entity)
+    _collection(entity, project, collection)
+    counted = get_components().store.count_executions(entity, project, collection)
+    by_state = {state: counted.get(state.value, 0) for state in ExecutionState}
+    return ExecutionCount(
+        project=project, collection=collection, total=sum(by_state.values()), by_state=by_state
+    )
 
 
 @router.get(

@@ -349,11 +349,21 @@ class AttemptOut(Output):
     duration_ms: int
 
 
+class ExecutionCount(Output):
+    """How many executions a collection's history holds (W&B's count on a collection)."""
+
+    project: str
+    collection: str
+    total: int
+    by_state: dict[ExecutionState, int] = Field(description="Every state, zero included.")
+
+
 class ExecutionSummary(Output):
     id: str
     automation_id: str
     automation_name: str
     project: str
+    collection: str | None = Field(None, description="The collection the event was about, if any.")
     event_type: EventType
     action_type: ActionType
     state: ExecutionState

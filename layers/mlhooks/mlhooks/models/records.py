@@ -176,6 +176,8 @@ class ExecutionRecord(Record):
     automation_id: str
     automation_name: str
     project: str
+    # The collection the event was about, if any: its history lists the execution too.
+    collection: str | None = None
     event_type: EventType
     detail_type: str
     event: dict[str, Any]

@@ -17,9 +17,9 @@ language's form.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from mlhooks import bounded_json
 from mlhooks.models.vocabulary import EventType
 
 # Which W&B condition key belongs with which event type.
@@ -37,9 +37,9 @@ def json_text(value: Any, what: str) -> Any:
     if not isinstance(value, str):
         return value
     try:
-        return json.loads(value)
-    except ValueError as exc:
-        raise ValueError(f"{what} is a string but not JSON text ({exc.msg} at character {exc.pos})") from None
+        return bounded_json.loads(value)
+    except bounded_json.JsonRefused as refused:
+        raise ValueError(f"{what} is a string but not JSON text that can be read: {refused}") from None
 
 
 def simplified(filter_: Any) -> Any:

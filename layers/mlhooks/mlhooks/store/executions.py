@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
+from boto3.dynamodb.conditions import Attr, Key
 
 from mlhooks.models.records import ExecutionRecord
 from mlhooks.models.vocabulary import ExecutionState
@@ -24,7 +24,12 @@ class ExecutionStore(TableStore):
             "doc": record.model_dump_json(),
             "state": record.state.value,
             **keys.execution_index_keys(
-                record.entity, record.automation_id, record.project, record.created_at, record.id
+                record.entity,
+                record.automation_id,
+                record.project,
+                record.created_at,
+                record.id,
+                record.collection,
             ),
         }
 
@@ -114,11 +119,17 @@ class ExecutionStore(TableStore):
         *,
         automation_id: str | None = None,
         project: str | None = None,
+        collection: str | None = None,
         state: str | None = None,
         limit: int = 50,
         token: str | None = None,
     ) -> tuple[list[ExecutionRecord], str | None]:
-        if automation_id:
+        if project and collection:
+            index, index_pk = (
+                keys.COLLECTION_EXECUTIONS_INDEX,
+                keys.collection_executions(entity, project, collection),
+            )
+        elif automation_id:
             index, index_pk = (
                 keys.AUTOMATIONS_AND_EXECUTIONS_INDEX,
                 keys.automation_executions(entity, automation_id),
@@ -139,6 +150,26 @@ class ExecutionStore(TableStore):
             index_pk=index_pk,
             newest_first=True,
         )
+
+    def count_executions(self, entity: str, project: str, collection: str) -> dict[str, int]:
+        """How many executions a collection's history holds, by state. One pass over its index
+        partition that brings back each item's state alone; the history is bounded by its TTL."""
+        counts: dict[str, int] = {}
+        kwargs: dict[str, Any] = {
+            "IndexName": keys.COLLECTION_EXECUTIONS_INDEX,
+            "KeyConditionExpression": Key("GSI4PK").eq(
+                keys.collection_executions(entity, project, collection)
+            ),
+            "ProjectionExpression": "#state",
+            "ExpressionAttributeNames": {"#state": "state"},
+        }
+        while True:
+            page = self.table.query(**kwargs)
+            for item in page["Items"]:
+                counts[item["state"]] = counts.get(item["state"], 0) + 1
+            if "LastEvaluatedKey" not in page:
+                return counts
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def take_rate_token(
         self, entity: str, automation_id: str, window: str, limit: int, expires_at: int

@@ -25,7 +25,7 @@ in their entity's partition, so that nothing of one entity is ever read under an
                                                                 enabled)
     E#<entity>                      AUTONAME#<scope>#<sha256>   uniqueness of an automation's name in
                                                                 its scope (the case-folded name, hashed)
-    E#<entity>                      EXEC#<execution id>         an execution (with GSI1-3 keys)
+    E#<entity>                      EXEC#<execution id>         an execution (with GSI1-4 keys)
     RATE#<entity>#<automation id>   <minute>                    executions counted in one minute (TTL)
     RUNSTATE#<entity>#<automation>  RUN#<sha256>                a run condition's state for one run
                                                                 (project, user, run id hashed; TTL)
@@ -37,6 +37,8 @@ in their entity's partition, so that nothing of one entity is ever read under an
                                                                                     executions
     GSI2   E#<entity>#EXECS                                 <created_at>#<exec id>  the entity's
     GSI3   E#<entity>#PROJECT#<project>#EXECS               <created_at>#<exec id>  a project's
+    GSI4   E#<entity>#PROJECT#<project>#COLLECTION#<name>#EXECS <created_at>#<exec id> a collection's
+                                                                                    (events about one)
 
 Scopes (`<scope>` above) are `ENTITY`, `PROJECT#<project>` or `COLLECTION#<project>#<collection>`.
 Names are restricted (models/names.py) so that no `#` or `/` reaches a key; the one free-text
@@ -53,6 +55,7 @@ Key = dict[str, str]
 AUTOMATIONS_AND_EXECUTIONS_INDEX = "GSI1"
 ENTITY_EXECUTIONS_INDEX = "GSI2"
 PROJECT_EXECUTIONS_INDEX = "GSI3"
+COLLECTION_EXECUTIONS_INDEX = "GSI4"
 
 ENTITY_SK = "#ENTITY"
 AUTOMATIONS_SK = "#AUTOMATIONS"
@@ -218,13 +221,23 @@ def project_executions(entity: str, project: str) -> str:
     return f"E#{entity}#PROJECT#{project}#EXECS"
 
 
+def collection_executions(entity: str, project: str, collection: str) -> str:
+    return f"E#{entity}#PROJECT#{project}#COLLECTION#{collection}#EXECS"
+
+
 def execution_index_keys(
-    entity: str, automation_id: str, project: str, created_at: str, execution_id: str
+    entity: str,
+    automation_id: str,
+    project: str,
+    created_at: str,
+    execution_id: str,
+    collection: str | None = None,
 ) -> dict[str, str]:
     """Newest-first listings of an execution: per automation (GSI1, whose partitions never collide
-    with the automations' own), per entity (GSI2) and per project (GSI3)."""
+    with the automations' own), per entity (GSI2), per project (GSI3) and, for an event about a
+    collection, per collection (GSI4)."""
     order = f"{created_at}#{execution_id}"
-    return {
+    keys = {
         "GSI1PK": automation_executions(entity, automation_id),
         "GSI1SK": order,
         "GSI2PK": entity_executions(entity),
@@ -232,3 +245,6 @@ def execution_index_keys(
         "GSI3PK": project_executions(entity, project),
         "GSI3SK": order,
     }
+    if collection is not None:
+        keys |= {"GSI4PK": collection_executions(entity, project, collection), "GSI4SK": order}
+    return keys
