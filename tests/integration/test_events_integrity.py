@@ -20,12 +20,12 @@ from typing import Any
 import boto3
 import pytest
 from pipelines import Pipeline, alias_event
-from samples import load_event
+from samples import EVENTS, load_event
 
 from mlhooks.components import get_components
 from mlhooks.conditions import RunConditionState
 from mlhooks.local.sources import run_rule
-from mlhooks.models.events import MAX_STEP
+from mlhooks.models.events import API_SOURCE, MAX_STEP
 from mlhooks.store import keys
 
 pytestmark = pytest.mark.suite("events")
@@ -478,3 +478,72 @@ def test_a_publisher_in_an_event_put_straight_on_the_bus_is_not_trusted(pipeline
     match(pipeline, alias_event(publisher=FORGED))
     [execution] = pipeline.executions()
     assert execution["publisher"]["via"] == "eventbridge" and execution["publisher"]["member"] is None
+
+
+# ---- the events API for a platform's own code -------------------------------------------------------------
+
+SAMPLES = sorted(
+    path.name for path in EVENTS.glob("platform-*.json") if path.name != "platform-malformed.json"
+)
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_a_file_from_events_is_a_whole_request_body(pipeline, sample):
+    """`curl -d @events/<file> …/v1/events`: the same files `mlhooks publish` puts on the bus."""
+    platform, _ = service_key(pipeline)  # the samples are authored by alice and bob
+    envelope = load_event(sample)
+    reply = platform.post("/v1/events", envelope)
+    assert reply.status == 202, reply.raw
+    [published] = reply.json["published"]
+    assert published["event_id"] == envelope["detail"]["event_id"]
+    [on_bus] = on_the_bus(pipeline)
+    # EventBridge's own fields are the bus's to set: the event goes out as the API's.
+    assert on_bus["detail-type"] == envelope["detail-type"] and on_bus["source"] == API_SOURCE
+
+
+def test_envelopes_and_the_short_form_mix_in_one_batch(pipeline):
+    platform, _ = service_key(pipeline)
+    envelope = load_event("platform-alias-added.json")
+    short = {"detail_type": "Run State Changed", "detail": load_event("platform-run-failed.json")["detail"]}
+    reply = platform.post("/v1/events", {"events": [envelope, short]})
+    assert reply.status == 202, reply.raw
+    assert len(on_the_bus(pipeline)) == 2
+
+
+def test_the_entity_is_the_keys_when_an_event_leaves_it_out(pipeline):
+    detail = {k: v for k, v in load_event("platform-run-failed.json")["detail"].items() if k != "entity"}
+    reply = pipeline.team.member.post("/v1/events", {"detail_type": "Run State Changed", "detail": detail})
+    assert reply.status == 202, reply.raw
+    [on_bus] = on_the_bus(pipeline)
+    assert on_bus["detail"]["entity"] == pipeline.team.entity
+
+
+def test_every_problem_of_every_event_is_reported_in_one_answer(pipeline):
+    run = load_event("platform-run-failed.json")["detail"]
+    no_project = {k: v for k, v in run.items() if k not in ("project", "event_id")}
+    bad_state = {**run, "run": {**run["run"], "state": "EXPLODED"}}
+    events = [
+        {"detail_type": "Run State Changed", "detail": no_project},
+        {"detail_type": "Run State Changed", "detail": bad_state},
+        {"detail_type": "Run Exploded", "detail": run},
+    ]
+    reply = pipeline.team.member.post("/v1/events", {"events": events})
+    assert reply.status == 422, reply.raw
+    fields = {detail["field"] for detail in reply.error["details"]}
+    assert {
+        "events[0].detail.project",
+        "events[0].detail.event_id",
+        "events[1].detail.run.state",
+        "events[2].detail_type",
+    } <= fields
+    assert reply.error["field"] == reply.error["details"][0]["field"] and "3 more" in reply.error["message"]
+    assert on_the_bus(pipeline) == []
+
+
+def test_the_answer_to_publishing_is_documented_as_202_with_its_shape(gateway):
+    _, _, body = gateway.handle("GET", "/v1/openapi.json", "", {}, b"")
+    operation = json.loads(body)["paths"]["/v1/events"]["post"]
+    [success] = [s for s in operation["responses"] if s.startswith("2")]
+    assert success == "202"
+    schema = operation["responses"]["202"]["content"]["application/json"]["schema"]
+    assert schema["$ref"].endswith("/PublishResponse")

@@ -82,30 +82,42 @@ class ExecutionService:
         return self.get(entity, execution_id)
 
     def publish(self, caller: Caller, events: list[tuple[str, dict[str, Any]]]) -> list[Published]:
-        """Validate every event (all or nothing), then put them on the bus, each recording the key
-        and member that published it. `events` are (detail-type, detail) pairs."""
+        """Validate every event (all or nothing: every problem of every event is reported at once),
+        then put them on the bus, each recording the key and member that published it. `events` are
+        (detail-type, detail) pairs; a detail without `entity` is for the key's entity."""
         entity = caller.entity
-        entries = []
+        entries, problems = [], []
         for index, (detail_type, detail) in enumerate(events):
             model = DETAIL_TYPES.get(detail_type)
             if model is None:
-                raise InvalidInput(
-                    f"Unknown detail_type {detail_type!r}; known: {', '.join(DETAIL_TYPES)}.",
-                    field=f"events[{index}].detail_type",
+                problems.append(
+                    {
+                        "field": f"events[{index}].detail_type",
+                        "message": f"unknown detail_type {detail_type[:100]!r}; "
+                        f"known: {', '.join(DETAIL_TYPES)}",
+                    }
                 )
+                continue
             try:
-                parsed = model.model_validate(as_published_by(caller, detail, index))
+                published = as_published_by(caller, {"entity": entity, **detail}, index)
+                parsed = model.model_validate(published)
             except ValidationError as exc:
-                first = exc.errors()[0]
-                where = ".".join(str(p) for p in first["loc"])
-                raise InvalidInput(
-                    f"Invalid event: {where}: {first['msg']}.", field=f"events[{index}].detail.{where}"
-                ) from None
+                problems += [
+                    {
+                        "field": f"events[{index}].detail." + ".".join(str(p) for p in error["loc"]),
+                        "message": str(error["msg"]).removeprefix("Value error, "),
+                    }
+                    for error in exc.errors(include_input=False)
+                ]
+                continue
             if parsed.entity != entity:
-                raise InvalidInput(
-                    f"Events are published for your key's entity ({entity}).",
-                    field=f"events[{index}].detail.entity",
+                problems.append(
+                    {
+                        "field": f"events[{index}].detail.entity",
+                        "message": f"events are published for your key's entity ({entity})",
+                    }
                 )
+                continue
             entries.append(
                 {
                     "Source": API_SOURCE,
@@ -113,6 +125,14 @@ class ExecutionService:
                     "Detail": parsed.model_dump_json(),
                     "EventBusName": self.components.settings.event_bus_name,
                 }
+            )
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more, in details)" if len(problems) > 1 else ""
+            raise InvalidInput(
+                f"Invalid events: {first['field']}: {first['message']}{more}.",
+                field=first["field"],
+                details=problems,
             )
         answer = self.components.events.put_events(Entries=entries)
         if answer.get("FailedEntryCount"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AliasChoices,
     Field,
     StringConstraints,
     model_validator,
@@ -384,14 +385,37 @@ class ExecutionOut(ExecutionSummary):
 
 
 class PublishedEvent(Input):
+    """One event: `{"detail_type", "detail"}`, or an EventBridge envelope as the files in `events/`
+    are (`detail-type`, `detail`, and EventBridge's own fields, which the bus sets anew)."""
+
     detail_type: str = Field(
-        description="One of the platform event detail-types, e.g. `Artifact Alias Added`."
+        validation_alias=AliasChoices("detail_type", "detail-type"),
+        description="One of the platform event detail-types, e.g. `Artifact Alias Added`.",
     )
-    detail: dict[str, Any]
+    detail: dict[str, Any] = Field(
+        description="The event, by its detail-type's schema; `entity` may be left out (the key's entity)."
+    )
+    # EventBridge's envelope, as a file from events/ has it: taken and set anew by the bus.
+    version: str | None = None
+    id: str | None = None
+    source: str | None = None
+    account: str | None = None
+    time: str | None = None
+    region: str | None = None
+    resources: list[str] | None = None
 
 
 class PublishRequest(Input):
+    """Up to 10 events; or one event (or envelope) as the whole body, as `events/` files are."""
+
     events: list[PublishedEvent] = Field(min_length=1, max_length=10)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_event(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "events" not in data and "detail" in data:
+            return {"events": [data]}
+        return data
 
 
 class PublishResult(Output):
