@@ -523,7 +523,7 @@ def test_every_problem_of_every_event_is_reported_in_one_answer(pipeline):
     no_project = {k: v for k, v in run.items() if k not in ("project", "event_id")}
     bad_state = {**run, "run": {**run["run"], "state": "EXPLODED"}}
     events = [
-        {"detail_type": "Run State Changed", "detail": no_project},
+        {"detail_type": "Run State Changed", "detail": {**no_project, "entity": "globex"}},
         {"detail_type": "Run State Changed", "detail": bad_state},
         {"detail_type": "Run Exploded", "detail": run},
     ]
@@ -531,12 +531,13 @@ def test_every_problem_of_every_event_is_reported_in_one_answer(pipeline):
     assert reply.status == 422, reply.raw
     fields = {detail["field"] for detail in reply.error["details"]}
     assert {
+        "events[0].detail.entity",
         "events[0].detail.project",
         "events[0].detail.event_id",
         "events[1].detail.run.state",
         "events[2].detail_type",
     } <= fields
-    assert reply.error["field"] == reply.error["details"][0]["field"] and "3 more" in reply.error["message"]
+    assert reply.error["field"] == reply.error["details"][0]["field"] and "4 more" in reply.error["message"]
     assert on_the_bus(pipeline) == []
 
 

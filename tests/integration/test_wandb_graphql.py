@@ -363,6 +363,10 @@ def graphql(url: str, key: str, query: Any, variables: Any = None, **extra: Any)
             "variables": {"f": {"name": "deploy"}},
         },
         {"query": '{ entity(name: "dev") { triggers(first: 99999999999) { edges { node { id } } } } }'},
+        {
+            "query": 'query($n: Int) { entity(name: "dev") { triggers(first: $n) { edges { node { id } } } } }',  # noqa: E501
+            "variables": {"n": "100"},
+        },
     ],
     ids=[
         "query not text",
@@ -376,6 +380,7 @@ def graphql(url: str, key: str, query: Any, variables: Any = None, **extra: Any)
         "a cursor it never gave",
         "JSON where JSON text belongs",
         "a number GraphQL's Int cannot hold",
+        "a page size of the wrong type",
     ],
 )
 def test_bad_documents_get_a_clear_error_and_never_a_500(served, pipeline, body):
@@ -571,3 +576,29 @@ def test_an_update_cannot_make_an_automation_the_sdk_could_not_read(served, pipe
     [error] = graphql(served, pipeline.team.keys["MEMBER"], update, {"input": rename}).json()["errors"]
     assert "change it over REST" in error["message"]
     assert pipeline.team.viewer.get(f"{pipeline.base}/automations/{made['id']}").json["name"] == "queue a job"
+
+
+def test_an_answer_larger_than_its_bound_is_refused_whatever_the_estimate(served, pipeline, monkeypatch):
+    """A project's automations are a list without pages: the estimate prices it at 10 items, so the
+    execution itself counts what it answers."""
+    from mlhooks.api.wandb import engine
+
+    for i in range(30):
+        body = {
+            "name": f"a{i}",
+            "scope": {"type": "PROJECT", "project": "training"},
+            "event": {"type": "RUN_STATE", "states": ["FAILED"]},
+            "action": {"type": "NO_OP"},
+        }
+        assert pipeline.team.member.post(f"{pipeline.base}/automations", body).status == 201
+    nested = (
+        '{ project(name: "training") { triggers { scope { ... on Project { triggers { id name } } } } } }'
+    )
+    monkeypatch.setattr(engine, "MAX_RESOLVED", 1_000)  # 30 x 30 x 2 fields and more
+    reply = graphql(served, pipeline.team.keys["VIEWER"], nested)
+    assert reply.status_code == 400
+    [error] = reply.json()["errors"]
+    assert "more than 1,000 fields" in error["message"]
+    monkeypatch.setattr(engine, "MAX_RESOLVED", 10_000)
+    answered = graphql(served, pipeline.team.keys["VIEWER"], nested).json()
+    assert len(answered["data"]["project"]["triggers"]) == 30

@@ -98,9 +98,16 @@ class ExecutionService:
                     }
                 )
                 continue
+            found = len(problems)
+            if detail.get("entity", entity) != entity:
+                problems.append(
+                    {
+                        "field": f"events[{index}].detail.entity",
+                        "message": f"events are published for your key's entity ({entity})",
+                    }
+                )
             try:
-                published = as_published_by(caller, {"entity": entity, **detail}, index)
-                parsed = model.model_validate(published)
+                parsed = model.model_validate(as_published_by(caller, {"entity": entity, **detail}, index))
             except ValidationError as exc:
                 problems += [
                     {
@@ -109,14 +116,7 @@ class ExecutionService:
                     }
                     for error in exc.errors(include_input=False)
                 ]
-                continue
-            if parsed.entity != entity:
-                problems.append(
-                    {
-                        "field": f"events[{index}].detail.entity",
-                        "message": f"events are published for your key's entity ({entity})",
-                    }
-                )
+            if len(problems) > found:
                 continue
             entries.append(
                 {

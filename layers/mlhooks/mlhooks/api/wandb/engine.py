@@ -21,12 +21,14 @@ from graphql import (
     GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
+    GraphQLResolveInfo,
     InlineFragmentNode,
     IntValueNode,
     OperationDefinitionNode,
     OperationType,
     SelectionSetNode,
     VariableNode,
+    default_field_resolver,
     execute,
     get_named_type,
     get_operation_ast,
@@ -60,6 +62,10 @@ def _error(message: str, code: str, field: str | None = None) -> dict[str, Any]:
 # What a document may ask for, in estimated fields answered (see `estimated_cost`). The SDK's most
 # costly document, its older project-by-project listing of automations, is about 20,000.
 MAX_COST = 50_000
+# What an answer may hold, in fields resolved: the estimate cannot know how long a list that is not a
+# page is (a project's automations), so execution counts too. The SDK's older listing of a project
+# with 2,000 automations resolves about 80,000.
+MAX_RESOLVED = 200_000
 LIST_ITEMS = 10  # the estimate for a list that is not a page (a project's automations, members)
 # Validation errors that mean "mlhooks has no such thing", as opposed to a mistake in using it.
 _UNSUPPORTED = ("Cannot query field", "Unknown argument", "Unknown type", "Unknown directive")
@@ -72,6 +78,8 @@ def _page(field: FieldNode, variables: dict[str, Any]) -> int:
             given = variables.get(value.name.value) if isinstance(value, VariableNode) else None
             if isinstance(value, IntValueNode):
                 given = int(value.value)
+            if not isinstance(given, int) or isinstance(given, bool):
+                given = None  # a variable of another type: execution refuses it, by name
             return max(1, min(given or PAGE_DEFAULT, PAGE_MAX))
     return LIST_ITEMS
 
@@ -121,6 +129,22 @@ def estimated_cost(
     return cost(operation.selection_set, root, LIST_ITEMS)
 
 
+class Budget:
+    """Counts the fields an execution resolves; past the limit, every further field is null, so
+    the execution ends quickly and its answer is replaced by an error."""
+
+    def __init__(self, limit: int):
+        self.left = limit
+        self.exceeded = False
+
+    def resolve(self, source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        if self.left <= 0:
+            self.exceeded = True
+            return None
+        self.left -= 1
+        return default_field_resolver(source, info, **arguments)
+
+
 def _invalid(document: DocumentNode, operation: str | None, errors: list[GraphQLError]) -> dict[str, Any]:
     names = [d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode) and d.name]
     what = operation or ", ".join(names) or "this document"
@@ -165,9 +189,23 @@ def answer(caller: Caller, request: Any) -> Response:
             "query",
         )
         return _answer({"errors": [too_much]}, 400)
+    budget = Budget(MAX_RESOLVED)
     result = execute(
-        wandb_schema(), document, Root(caller), variable_values=variables, operation_name=operation_name
+        wandb_schema(),
+        document,
+        Root(caller),
+        variable_values=variables,
+        operation_name=operation_name,
+        field_resolver=budget.resolve,
     )
+    if budget.exceeded:
+        too_much = _error(
+            f"The answer would hold more than {MAX_RESOLVED:,} fields. Ask for fewer, or page through "
+            "smaller lists.",
+            "bad_request",
+            "query",
+        )
+        return _answer({"errors": [too_much]}, 400)
     mutation = operation.operation is OperationType.MUTATION
     body: dict[str, Any] = {"data": result.data}
     status = 200

@@ -51,20 +51,22 @@ def decode(value: object, entity: str, kinds: tuple[Kind, ...], field: str) -> t
     """The kind and the names an id stands for, if it is one of `kinds` in `entity`. An id of
     another entity is "not found", as its objects are over REST."""
     what = " or ".join(kind.value for kind in kinds)
+    a = "an" if what[0] in "AEIOU" else "a"
     try:
         text = base64.b64decode(str(value), validate=True).decode()
         kind_text, _, rest = text.partition(":")
         kind, parts = Kind(kind_text), bounded_json.loads(rest, max_depth=1)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput(f"{field} is not the id of a {what} mlhooks gave out.", field=field) from None
+        raise InvalidInput(f"{field} is not the id of {a} {what} mlhooks gave out.", field=field) from None
     if (
         not isinstance(parts, list)
         or len(parts) != _PARTS[kind]
         or not all(isinstance(p, str) and p for p in parts)
     ):
-        raise InvalidInput(f"{field} is not the id of a {what} mlhooks gave out.", field=field)
+        raise InvalidInput(f"{field} is not the id of {a} {what} mlhooks gave out.", field=field)
     if kind not in kinds:
-        raise InvalidInput(f"{field} is the id of a {kind.value}, not of a {what}.", field=field)
+        given = "an" if kind.value[0] in "AEIOU" else "a"
+        raise InvalidInput(f"{field} is the id of {given} {kind.value}, not of {a} {what}.", field=field)
     if parts[0] != entity:
         raise NotFound(f"No {kind.value} with this id.", field=field)
     return kind, parts[1:]

@@ -335,5 +335,8 @@ def _name_filter(filters: str | None) -> str | None:
     if parsed == {}:
         return None
     if not isinstance(parsed, dict) or set(parsed) != {"name"} or not isinstance(parsed["name"], str):
-        raise InvalidInput('mlhooks filters automations by name only: {"name": "..."}.', field="filters")
+        raise InvalidInput(
+            'filters is JSON text, and mlhooks filters automations by name only: {"name": "..."}.',
+            field="filters",
+        )
     return parsed["name"]
