@@ -307,9 +307,10 @@ def test_another_entitys_objects_do_not_exist_for_the_sdk(served, pipeline, api,
     # Their ids, sent with this entity's key, name nothing here.
     with pytest.raises(CommError, match="No Project with this id"):
         api.create_automation(OnLinkArtifact(scope=theirs) >> DoNothing(), name="sneaky")
-    with pytest.raises(Exception):  # noqa: B017 - the SDK's own error for an entity it cannot see
+    with pytest.raises(WandbApiFailedError, match="No entity globex"):
         list(api.automations(entity="globex"))
-    assert api.project("secret-project", entity="globex") is not None  # lazy: nothing asked yet
+    with pytest.raises(ValueError, match="secret-project not found"):
+        _ = api.project("secret-project", entity="globex").id  # the look-up happens on first use
     assert pipeline.team.viewer.get(f"{pipeline.base}/automations").json["items"] == []
 
 

@@ -145,6 +145,13 @@ class Budget:
         return default_field_resolver(source, info, **arguments)
 
 
+def _too_large(why: str) -> Response:
+    return _answer(
+        {"errors": [_error(f"{why} Ask for fewer, or page through smaller lists.", "bad_request", "query")]},
+        400,
+    )
+
+
 def _invalid(document: DocumentNode, operation: str | None, errors: list[GraphQLError]) -> dict[str, Any]:
     names = [d.name.value for d in document.definitions if isinstance(d, OperationDefinitionNode) and d.name]
     what = operation or ", ".join(names) or "this document"
@@ -182,13 +189,7 @@ def answer(caller: Caller, request: Any) -> Response:
         return _answer({"errors": [named]}, 400)
     cost = estimated_cost(document, operation, variables)
     if cost > MAX_COST:
-        too_much = _error(
-            f"The document asks for about {cost:,} fields; at most {MAX_COST:,} are answered. "
-            "Ask for fewer, or page through smaller lists.",
-            "bad_request",
-            "query",
-        )
-        return _answer({"errors": [too_much]}, 400)
+        return _too_large(f"The document asks for about {cost:,} fields; at most {MAX_COST:,} are answered.")
     budget = Budget(MAX_RESOLVED)
     result = execute(
         wandb_schema(),
@@ -199,13 +200,7 @@ def answer(caller: Caller, request: Any) -> Response:
         field_resolver=budget.resolve,
     )
     if budget.exceeded:
-        too_much = _error(
-            f"The answer would hold more than {MAX_RESOLVED:,} fields. Ask for fewer, or page through "
-            "smaller lists.",
-            "bad_request",
-            "query",
-        )
-        return _answer({"errors": [too_much]}, 400)
+        return _too_large(f"The answer would hold more than {MAX_RESOLVED:,} fields.")
     mutation = operation.operation is OperationType.MUTATION
     body: dict[str, Any] = {"data": result.data}
     status = 200
