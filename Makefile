@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed
 SAM_VENV := .venv-sam
 SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
+MLFLOW_VENV := .venv-mlflow
+MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv sam dev test unit integration e2e lint template build deploy bench soak figures clean
+.PHONY: venv sam mlflow dev test unit integration e2e lint template build deploy bench soak figures clean
 
 $(STAMP): pyproject.toml layers/mlhooks/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,14 +25,22 @@ $(SAM_STAMP): tools/sam-requirements.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet -r tools/sam-requirements.txt
 	touch $(SAM_STAMP)
 
+$(MLFLOW_STAMP): tools/mlflow-requirements.txt
+	$(PYTHON) -m venv $(MLFLOW_VENV)
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MLFLOW_VENV)/bin/python -m pip install --quiet -r tools/mlflow-requirements.txt
+	touch $(MLFLOW_STAMP)
+
 venv: $(STAMP)
 
 sam: $(SAM_STAMP)
 
+mlflow: $(MLFLOW_STAMP)  ## a real MLflow server for the tests of the MLflow source
+
 dev: venv  ## run the local runtime: moto + the API on http://127.0.0.1:3000
 	$(BIN)/mlhooks dev
 
-test: venv lint template  ## the whole suite, the template checks and a container-free sam build
+test: venv mlflow lint template  ## the whole suite, the template checks and a container-free sam build
 	$(BIN)/python -m pytest
 
 unit: venv
@@ -39,7 +49,7 @@ unit: venv
 integration: venv
 	$(BIN)/python -m pytest tests/integration
 
-e2e: venv
+e2e: venv mlflow
 	$(BIN)/python -m pytest tests/e2e
 
 lint: venv
@@ -67,4 +77,4 @@ figures: venv  ## run the hardening suites (full load) and write docs/reliabilit
 	$(BIN)/python bench/reliability_report.py .mlhooks/figures.json docs/reliability.md
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .ruff_cache .mlhooks
+	rm -rf $(VENV) $(SAM_VENV) $(MLFLOW_VENV) .aws-sam .pytest_cache .ruff_cache .mlhooks

@@ -48,7 +48,9 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[S
     monkeypatch.delenv("AWS_ENDPOINT_URL")  # in-process moto: the real endpoints, intercepted
     with mock_aws():
         # Three attempts and no backoff, so retry and dead-letter paths run in milliseconds.
-        stack = provision(template, endpoint_url=None, parameters={"MaxAttempts": "3"})
+        stack = provision(
+            template, endpoint_url=None, parameters={"MaxAttempts": "3", "SageMakerEvents": "ENABLED"}
+        )
         for name, value in local_environment("unused", stack).items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("AWS_ENDPOINT_URL")

@@ -138,7 +138,7 @@ def invoke(args: argparse.Namespace) -> int:
     from mlhooks.components import reset_components
     from mlhooks.local.functions import Functions
     from mlhooks.local.provision import provision
-    from mlhooks.local.runtime import LocalRuntime, local_environment
+    from mlhooks.local.runtime import LocalRuntime, local_environment, local_parameters
 
     root = find_root()
     raw = sys.stdin.read() if args.event == "-" else Path(args.event).read_text()
@@ -148,7 +148,9 @@ def invoke(args: argparse.Namespace) -> int:
     if endpoint:
         template = LocalRuntime(root).template
         os.environ.update(local_environment(endpoint))
-        os.environ.update(local_environment(endpoint, provision(template, endpoint)))  # finds what exists
+        os.environ.update(
+            local_environment(endpoint, provision(template, endpoint, local_parameters()))
+        )  # finds what exists
         reset_components()
         fns = Functions(root, template)
     else:
@@ -198,20 +200,21 @@ def _local_stack(root: Path):  # type: ignore[no-untyped-def]
     """The running `mlhooks dev`'s resources, with this process's environment pointed at them."""
     from mlhooks.components import reset_components
     from mlhooks.local.provision import provision
-    from mlhooks.local.runtime import LocalRuntime, local_environment
+    from mlhooks.local.runtime import LocalRuntime, local_environment, local_parameters
 
     endpoint = _running_endpoint(root)
     if not endpoint:
         raise SystemExit("mlhooks: no local runtime is running here; start it with `make dev`.")
     os.environ.update(local_environment(endpoint))
-    stack = provision(LocalRuntime(root).template, endpoint)
+    stack = provision(LocalRuntime(root).template, endpoint, local_parameters())
     os.environ.update(local_environment(endpoint, stack))
     reset_components()
     return stack
 
 
 def publish(args: argparse.Namespace) -> int:
-    """Put sample events (EventBridge envelopes, as in events/) on the local bus."""
+    """Put sample events (EventBridge envelopes, as in events/) on the local bus: mlhooks' own on the
+    stack's bus, a platform's (SageMaker's `aws.sagemaker`) on the default bus, where AWS puts them."""
     import uuid
 
     from mlhooks.components import get_components
@@ -221,20 +224,21 @@ def publish(args: argparse.Namespace) -> int:
     for path in args.files:
         envelope = json.loads(Path(path).read_text())
         detail = envelope["detail"]
-        if args.new_id:
+        if args.new_id and "event_id" in detail:
             detail["event_id"] = f"{detail['event_id']}-{uuid.uuid4().hex[:8]}"
+        own = str(envelope["source"]).startswith("mlhooks.")
         answer = components.events.put_events(
             Entries=[
                 {
                     "Source": envelope["source"],
                     "DetailType": envelope["detail-type"],
                     "Detail": json.dumps(detail),
-                    "EventBusName": components.settings.event_bus_name,
+                    "EventBusName": components.settings.event_bus_name if own else "default",
                 }
             ]
         )
         outcome = f"FAILED {answer['Entries']}" if answer["FailedEntryCount"] else "published"
-        print(f"{path}: {outcome} ({envelope['detail-type']}, event_id {detail['event_id']})")
+        print(f"{path}: {outcome} ({envelope['detail-type']}, event_id {detail.get('event_id', '-')})")
     return 0
 
 

@@ -38,6 +38,7 @@ from mlhooks.models.events import (
     BUS_PUBLISHER,
     DETAIL_TYPES,
     SOURCE,
+    SOURCES_SOURCE,
     EventDetail,
     Publisher,
     RunMetricsLogged,
@@ -56,6 +57,8 @@ METRIC_EVENT_TYPES = (
     EventType.RUN_METRIC_ZSCORE,
 )
 MAX_CACHED_SCOPES = 10_000
+# The bus sources whose events say who published them, and what they may say (Publisher.via).
+TRUSTED_PUBLISHERS = {API_SOURCE: "api", SOURCES_SOURCE: "source"}
 
 
 def as_json(value: float) -> float | str:
@@ -72,7 +75,9 @@ def execution_id(event_id: str, automation_id: str, publisher: Publisher = BUS_P
     """One execution per (event, automation). An event id is unique for its publisher, not across
     publishers: an API key's events and the bus's are apart, so no key can take a platform's event id
     (guessable: `evt-…`) first and have the platform's own event dropped as a duplicate."""
-    scope = publisher.key_id if publisher.via == "api" else publisher.via
+    scope = {"api": publisher.key_id, "source": f"source/{publisher.source}"}.get(
+        publisher.via, publisher.via
+    )
     return "ex_" + hashlib.sha256(f"{scope}\n{event_id}\n{automation_id}".encode()).hexdigest()[:32]
 
 
@@ -161,15 +166,18 @@ class EventMatcher:
         if bounded_json.lone_surrogate(event):
             raise ValueError("the event holds half of a surrogate pair, which is not text")
         source = event.get("source")
-        if source not in (SOURCE, API_SOURCE):
+        if source not in TRUSTED_PUBLISHERS and source != SOURCE:
             raise ValueError(f"source must be {SOURCE!r}")
         detail_type = event.get("detail-type")
         model = DETAIL_TYPES.get(detail_type)  # type: ignore[arg-type]
         if model is None:
             raise ValueError(f"unknown detail-type {detail_type!r}; known: {', '.join(DETAIL_TYPES)}")
         detail = model.model_validate(event.get("detail"))
-        # Who published it is the API's word alone; anyone else on the bus is EventBridge's publisher.
-        publisher = detail.publisher if source == API_SOURCE and detail.publisher else BUS_PUBLISHER
+        # Who published it is the word of the API or of the inbound function alone (the bus policy
+        # lets no one else publish with their sources); anyone else is EventBridge's publisher.
+        claimed = detail.publisher
+        trusted = claimed is not None and TRUSTED_PUBLISHERS.get(source) == claimed.via
+        publisher = claimed if trusted else BUS_PUBLISHER
         return detail_type, detail.model_copy(update={"publisher": publisher})
 
     def dead_letter(self, event: dict[str, Any], reason: str, errors: list[dict[str, Any]]) -> None:

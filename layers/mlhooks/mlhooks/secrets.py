@@ -161,6 +161,9 @@ class SecretsService:
                 for s in self.store.list_slack(entity)[0]
                 if name in s.secret_names()
             ]
+            users += [
+                f"source {s.name}" for s in self.store.list_sources(entity)[0] if name in s.secret_names()
+            ]
             return Conflict(
                 f"Secret {name} is used by {listing(users) or 'an integration'}; remove it from them first.",
                 details=[{"field": "name", "message": "in use", "used_by": users}],

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from functools import cache
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -87,6 +87,15 @@ class Settings(BaseSettings):
     # the job sender's policy allows; and none of the stack's own queues is ever a run queue.
     run_queue_names: str = "mlhooks-runs-*"
     own_queue_urls: _Urls = ()
+    # Sources (MLflow, W&B, SageMaker). A signed delivery older (or newer) than this is refused as
+    # stale or replayed; an event id a source published within the dedupe time is not published
+    # again; its deliveries are kept this long for `.../sources/{name}/deliveries`.
+    source_tolerance_seconds: Positive = 300.0
+    source_dedupe_seconds: Positive = 24 * 60 * 60
+    source_retention_seconds: Positive = 14 * 24 * 60 * 60
+    # Whether the stack's rule takes SageMaker's events from the default bus (the SageMakerEvents
+    # parameter): sources tell their admins.
+    sagemaker_events: Literal["ENABLED", "DISABLED"] = "DISABLED"
 
     @field_validator("outbound_allow", "own_queue_urls", mode="before")
     @classmethod
@@ -139,6 +148,7 @@ FUNCTION_NEEDS: dict[str, tuple[str, ...]] = {
     "webhook_sender": (*_VAULT, "webhook_queue_url", "slack_queue_url"),
     "slack_sender": (*_VAULT, "slack_queue_url"),
     "job_sender": (*_VAULT, "job_queue_url", "own_queue_urls"),
+    "inbound": (*_VAULT, "event_bus_name"),
 }
 
 

@@ -36,8 +36,13 @@ def standard_webhooks_key(secret: str) -> bytes:
     return secret.encode("utf-8")
 
 
-def sign_standard_webhooks(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
-    """`v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">`, per the Standard Webhooks spec."""
+def sign_v1(key: bytes, message_id: str, timestamp: int | str, body: bytes) -> str:
+    """`v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">`: Standard Webhooks' scheme, which
+    MLflow's webhooks use too (keyed by the secret's UTF-8 bytes, whatever it looks like)."""
     signed = message_id.encode("utf-8") + b"." + str(timestamp).encode("ascii") + b"." + body
-    digest = hmac.new(standard_webhooks_key(secret), signed, hashlib.sha256).digest()
+    digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def sign_standard_webhooks(secret: str, message_id: str, timestamp: int, body: bytes) -> str:
+    return sign_v1(standard_webhooks_key(secret), message_id, timestamp, body)

@@ -32,9 +32,10 @@ from mlhooks.api import (
     projects,
     run_queues,
     secrets,
+    sources,
     wandb,
 )
-from mlhooks.api.context import REQUEST, caller_of
+from mlhooks.api.context import REQUEST, caller_of, served_prefix
 from mlhooks.components import get_components
 from mlhooks.errors import BadRequest, MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 
@@ -120,16 +121,6 @@ def screen_request(event: dict[str, Any]) -> MlhooksError | None:
     """What must be refused before routing, because Powertools parses (and validates) the body
     ahead of any middleware and of the route's own entity and role checks."""
     return _foreign_entity(event) or _accept_body(event)
-
-
-def served_prefix(event: dict[str, Any]) -> str:
-    """What comes before the API's own paths in the URL the client called: `/<stage>` on API
-    Gateway's execute-api endpoint, a base path behind a custom domain, nothing locally
-    (`sam local start-api` and `mlhooks dev` serve without a stage). API Gateway reports the full
-    path in `requestContext.path` and the API's own in `path`."""
-    full = (event.get("requestContext") or {}).get("path") or ""
-    own = event.get("path") or ""
-    return full[: -len(own)] if own and full.endswith(own) else ""
 
 
 # ---- what the OpenAPI document says each operation answers -------------------------------------------
@@ -364,7 +355,17 @@ class MlhooksResolver(APIGatewayRestResolver):
 
 def build_app() -> MlhooksResolver:
     app = MlhooksResolver(enable_validation=True)
-    for module in (members, secrets, integrations, run_queues, projects, automations, executions, wandb):
+    for module in (
+        members,
+        secrets,
+        integrations,
+        run_queues,
+        projects,
+        automations,
+        executions,
+        sources,
+        wandb,
+    ):
         app.include_router(module.router)
     errors.register(app)
 

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from mlhooks.local.template import Route, api_routes, authorizer_function
 
@@ -23,6 +23,22 @@ if TYPE_CHECKING:  # functions.py reads ACCOUNT_ID from here; only the type goes
 
 ACCOUNT_ID = "123456789012"
 API_ID = "mlhookslocal"
+
+
+def path_parameters(resource: str, path: str) -> dict[str, str] | None:
+    """The values of a resource's `{name}` and `{proxy+}` parts in a path, as API Gateway passes them
+    (URL-decoded), or None when the resource has none."""
+    pattern, names = "", []
+    for piece in re.split(r"(\{[^}]+\})", resource):
+        if piece.startswith("{"):
+            names.append(piece.strip("{}+"))
+            pattern += "(.+)" if piece.endswith("+}") else "([^/]+)"
+        else:
+            pattern += re.escape(piece)
+    found = re.fullmatch(pattern, path)
+    if not names or found is None:
+        return None
+    return {name: unquote(value) for name, value in zip(names, found.groups(), strict=True)}
 
 
 def proxy_event(
@@ -58,7 +74,7 @@ def proxy_event(
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": {k: v[-1] for k, v in parsed_query.items()} or None,
         "multiValueQueryStringParameters": parsed_query or None,
-        "pathParameters": {"proxy": path.lstrip("/")} if "{proxy+}" in resource else None,
+        "pathParameters": path_parameters(resource, path),
         "stageVariables": None,
         "requestContext": {
             "resourcePath": resource,

@@ -71,6 +71,8 @@ def provision(
         _create_queue(sqs, stack, logical_id, f"{STACK}-{logical_id}", attributes)
 
     for rule in bus_rules(template):
+        if stack.resolve(rule.state) == "DISABLED":
+            continue  # as deployed: the rule delivers nothing (SageMakerEvents=DISABLED)
         tap_attributes = {"VisibilityTimeout": "5"}
         if rule.dead_letter is not None:
             # EventBridge retries a failing target, then sends the event to the rule's DLQ.

@@ -60,9 +60,13 @@ def local_environment(endpoint_url: str, stack: Stack | None = None) -> dict[str
 
 def local_parameters() -> dict[str, str]:
     """Template parameters a developer may set through the environment (the attempt limit is both a
-    queue's maxReceiveCount and the senders' setting, so it must be set as the parameter)."""
+    queue's maxReceiveCount and the senders' setting, so it must be set as the parameter). The
+    local default bus holds only what a developer puts there: SageMaker's rule is on."""
+    parameters = {"SageMakerEvents": "ENABLED"}
     attempts = os.environ.get("MLHOOKS_MAX_ATTEMPTS")
-    return {"MaxAttempts": attempts} if attempts else {}
+    if attempts:
+        parameters["MaxAttempts"] = attempts
+    return parameters
 
 
 # Settings a developer (or a test) may set in the environment to override the template's values.

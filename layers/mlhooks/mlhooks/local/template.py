@@ -153,6 +153,7 @@ class BusRule:
     pattern: dict[str, Any]
     dead_letter: Any  # the DeadLetterConfig Destination value, if any
     max_retries: int
+    state: Any = "ENABLED"  # ENABLED or DISABLED, or a Ref to a parameter that says which
 
 
 def queue_sources(template: dict[str, Any]) -> list[QueueSource]:
@@ -188,6 +189,7 @@ def bus_rules(template: dict[str, Any]) -> list[BusRule]:
                         p["Pattern"],
                         dead_letter,
                         retries,
+                        p.get("State", "ENABLED"),
                     )
                 )
     return rules

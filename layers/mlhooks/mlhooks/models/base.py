@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, model_validator
+from pydantic_core import InitErrorDetails
 
 # The validation context of documents read from storage (store/table.py reads every item with it).
 STORED = {"stored": True}
@@ -42,3 +43,12 @@ def refuse_nulls(data: Any, fields: tuple[str, ...]) -> Any:
         if nulls:
             raise ValueError(f"{', '.join(nulls)} cannot be null; leave a field out to keep its value")
     return data
+
+
+def field_error(model: str, field: str, message: str) -> ValidationError:
+    """A check across fields (a model validator) reported against the one field to change, as a
+    field's own check would be; raised inside a validator, its location nests like any other."""
+    detail = InitErrorDetails(
+        type="value_error", loc=(field,), input=None, ctx={"error": ValueError(message)}
+    )
+    return ValidationError.from_exception_data(model, [detail])

@@ -24,6 +24,9 @@ SOURCE = "mlhooks.platform"
 # Events published through the API. Only the API's role may put events with this source on the bus
 # (the bus policy in template.yaml denies everyone else), so only for it is `publisher` believed.
 API_SOURCE = "mlhooks.api"
+# Events translated from a registered source (MLflow, W&B, SageMaker: mlhooks.sources). Only the
+# inbound function's role may publish with it, so only for it is `publisher` believed too.
+SOURCES_SOURCE = "mlhooks.sources"
 
 EventId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,128}$")]
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=256)]
@@ -104,13 +107,15 @@ class Run(Input):
 
 class Publisher(Input):
     """Who put an event on the bus: through the API, an API key and its member (a member's key
-    publishes as that member; a service key may publish for others); else EventBridge itself, where
-    only the account's IAM principals can publish."""
+    publishes as that member; a service key may publish for others); through a registered source
+    (`source`: its name), the platform that source verified; else EventBridge itself, where only the
+    account's IAM principals can publish."""
 
-    via: Literal["api", "eventbridge"]
+    via: Literal["api", "source", "eventbridge"]
     key_id: str | None = None
     member: str | None = None
     service: bool = False
+    source: str | None = None
 
 
 BUS_PUBLISHER = Publisher(via="eventbridge")

@@ -13,6 +13,7 @@ from mlhooks.store.projects import ProjectStore
 from mlhooks.store.run_queues import RunQueueStore
 from mlhooks.store.run_state import RunStateStore
 from mlhooks.store.secrets import SecretStore
+from mlhooks.store.sources import SourceStore
 
 __all__ = ["AutomationsRevision", "Store"]
 
@@ -26,5 +27,6 @@ class Store(
     AutomationStore,
     ExecutionStore,
     RunStateStore,
+    SourceStore,
 ):
     """The table, through every concept's reads and writes."""

@@ -19,6 +19,12 @@ in their entity's partition, so that nothing of one entity is ever read under an
     E#<entity>                      SLACK#<name>                a Slack integration, `refs`
     E#<entity>                      RUNQUEUE#<name>             a run queue, `refs`
     QUEUE#<account>/<queue name>    OWNER                       which entity registered that SQS queue
+    E#<entity>                      SOURCE#<name>               a source (MLflow, W&B, SageMaker)
+    E#<entity>                      SRCDLV#<source>#<time>#<id> one delivery from a source (TTL)
+    E#<entity>                      SRCSEEN#<source>#<sha256>   an event id a source published (TTL):
+                                                                the same delivery again is a duplicate
+    SAGEMAKER#<account>#<region>    OWNER                       the entity and source SageMaker's
+                                                                events of that account and region go to
     E#<entity>                      PROJECT#<project>           a project or registry
     E#<entity>                      COLLECTION#<project>#<name> an artifact collection
     E#<entity>                      AUTOMATION#<id>             an automation (with GSI1 keys while
@@ -78,6 +84,7 @@ SECRETS = "SECRET#"
 WEBHOOKS = "WEBHOOK#"
 SLACK = "SLACK#"
 RUN_QUEUES = "RUNQUEUE#"
+SOURCES = "SOURCE#"
 PROJECTS = "PROJECT#"
 AUTOMATIONS = "AUTOMATION#"
 EXECUTIONS = "EXEC#"
@@ -105,6 +112,23 @@ def slack(name: str) -> str:
 
 def run_queue(name: str) -> str:
     return f"{RUN_QUEUES}{name}"
+
+
+def source(name: str) -> str:
+    return f"{SOURCES}{name}"
+
+
+def source_deliveries(source: str) -> str:
+    return f"SRCDLV#{source}#"
+
+
+def source_delivery(source: str, received_at: str, delivery_id: str) -> str:
+    return f"{source_deliveries(source)}{received_at}#{delivery_id}"
+
+
+def source_seen(source: str, event_id: str) -> str:
+    # Hashed: event ids are the platform's text.
+    return f"SRCSEEN#{source}#{hashlib.sha256(event_id.encode()).hexdigest()}"
 
 
 def integration(kind: str, name: str) -> str:
@@ -169,6 +193,10 @@ def key_hash(digest: str) -> Key:
 def queue_owner(queue: str) -> Key:
     """`queue` is `<account>/<queue name>`, whatever URL spelling named it."""
     return {"PK": f"QUEUE#{queue}", "SK": "OWNER"}
+
+
+def sagemaker_owner(account: str, region: str) -> Key:
+    return {"PK": f"SAGEMAKER#{account}#{region}", "SK": "OWNER"}
 
 
 def rate_window(entity: str, automation_id: str, minute: str) -> Key:

@@ -1,0 +1,273 @@
+"""Sources: platforms (MLflow, W&B, SageMaker) whose events become mlhooks' events.
+
+An entity's admin registers a source; the platform then delivers to it. Each delivery is verified
+(the kind's module), translated into mlhooks' events, validated with the models the matcher reads
+them with, deduplicated (platforms deliver more than once: an event id a source published within
+`source_dedupe_seconds` is not published again), published on the bus as `mlhooks.sources` with the
+source as publisher, and recorded, whatever became of it, for `source_retention_seconds`.
+Nothing a source refuses reaches the bus.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pydantic import ValidationError
+
+from mlhooks import bounded_json
+from mlhooks.access import Caller
+from mlhooks.clock import now_iso
+from mlhooks.components import Components
+from mlhooks.errors import BusUnavailable, MlhooksError, NotFound
+from mlhooks.models.events import DETAIL_TYPES, SOURCES_SOURCE, EventDetail, Publisher
+from mlhooks.models.sources import (
+    HTTP_KINDS,
+    DeliveredEvent,
+    Outcome,
+    SourceDeliveryRecord,
+    SourceKind,
+    SourceRecord,
+    SourceSpec,
+)
+from mlhooks.sources import mlflow, sagemaker, wandb
+from mlhooks.sources.base import Delivery, Translation, Unreadable
+
+logger = Logger(service="mlhooks-sources")
+
+MLFLOW_EVENTS = sorted(
+    f"{entity}.{action}"
+    for entity, action in {*mlflow.ARTIFACT_EVENTS, *mlflow.COLLECTION_EVENTS, *mlflow.IGNORED}
+    if (entity, action) not in mlflow.IGNORED
+)
+
+
+def inbound_path(entity: str, name: str) -> str:
+    return f"/v1/inbound/{entity}/{name}"
+
+
+def setup(record: SourceRecord, base_url: str, sagemaker_enabled: bool) -> tuple[str | None, dict[str, Any]]:
+    """Where the platform delivers (MLflow, W&B) and what to set up on its side."""
+    if record.kind is SourceKind.SAGEMAKER:
+        return None, {
+            "eventbridge_rule": {
+                "bus": "default",
+                "source": sagemaker.SOURCE,
+                "detail_types": list(sagemaker.DETAIL_TYPES),
+                "account": record.account,
+                "region": record.region,
+                "enabled": sagemaker_enabled,
+                "enable_with": "sam deploy --parameter-overrides SageMakerEvents=ENABLED",
+            }
+        }
+    url = base_url.rstrip("/") + inbound_path(record.entity, record.name)
+    if record.kind is SourceKind.MLFLOW:
+        return url, {
+            "mlflow_webhook": {
+                "url": url,
+                "events": MLFLOW_EVENTS,
+                "secret": f"the value of the secret {record.signing_secret}",
+                "python": (
+                    "from mlflow import MlflowClient\n"
+                    f'MlflowClient().create_webhook(name="mlhooks", url="{url}",\n'
+                    f"    events={MLFLOW_EVENTS!r},\n"
+                    f"    secret=<the value of {record.signing_secret}>)"
+                ),
+            }
+        }
+    return url, {
+        "wandb_webhook": {
+            "url": url,
+            "secret": record.signing_secret,
+            "access_token": record.access_token_secret,
+        },
+        "payload_templates": wandb.payload_templates(),
+    }
+
+
+class SourceService:
+    def __init__(self, components: Components, clock: Callable[[], float] = time.time):
+        self.store = components.store
+        self.vault = components.vault
+        self.events = components.events
+        self.settings = components.settings
+        self.clock = clock
+
+    # ---- managing sources ----------------------------------------------------------------------
+
+    def create(self, caller: Caller, entity: str, spec: SourceSpec) -> SourceRecord:
+        record = SourceRecord(
+            **spec.model_dump(), entity=entity, created_at=now_iso(), created_by=caller.member
+        )
+        self.store.create_source(record)
+        return record
+
+    def get(self, entity: str, name: str) -> SourceRecord:
+        record = self.store.get_source(entity, name)
+        if record is None:
+            raise NotFound(f"No source {name}.")
+        return record
+
+    def list(self, entity: str, limit: int, token: str | None) -> tuple[list[SourceRecord], str | None]:
+        return self.store.list_sources(entity, limit, token)
+
+    def delete(self, entity: str, name: str) -> None:
+        self.store.delete_source(self.get(entity, name))
+
+    def deliveries(
+        self, entity: str, name: str, limit: int, token: str | None
+    ) -> tuple[list[SourceDeliveryRecord], str | None]:
+        self.get(entity, name)
+        return self.store.list_deliveries(entity, name, int(self.clock()), limit, token)
+
+    # ---- receiving -----------------------------------------------------------------------------
+
+    def receive_http(self, entity: str, name: str, delivery: Delivery) -> SourceDeliveryRecord:
+        """A delivery to a source's inbound URL: recorded whatever its outcome; a refused one raises
+        (after it is recorded) with the error the platform is answered."""
+        source = self.store.get_source(entity, name)
+        if source is None or source.kind not in HTTP_KINDS:
+            raise NotFound(f"No source {name} takes deliveries here.")
+        return self._receive(source, lambda: self._translate_http(source, delivery))
+
+    def receive_event(self, event: dict[str, Any]) -> SourceDeliveryRecord | None:
+        """An event from the default bus (SageMaker), for the source of its account and region."""
+        found = sagemaker.origin(event) if event.get("source") == sagemaker.SOURCE else None
+        source = None if found is None else self.store.sagemaker_source(*found)
+        if source is None:
+            logger.info("no source takes this event", extra={"origin": found})
+            return None
+        try:
+            return self._receive(source, lambda: sagemaker.translate(event, source))
+        except Unreadable:
+            return None  # recorded; EventBridge retrying it would not make it readable
+
+    def _translate_http(self, source: SourceRecord, delivery: Delivery) -> Translation:
+        names = source.secret_names()
+        values = self.vault.read_cached(source.entity, names, self.settings.secret_cache_seconds)
+        if source.kind is SourceKind.MLFLOW:
+            assert source.signing_secret
+            delivery_id = mlflow.verify(
+                delivery, values[source.signing_secret], self.clock(), self.settings.source_tolerance_seconds
+            )
+        else:
+            delivery_id = wandb.verify(
+                delivery,
+                values.get(source.signing_secret or ""),
+                values.get(source.access_token_secret or ""),
+            )
+        try:
+            payload = bounded_json.loads(delivery.body.decode("utf-8"))
+        except (bounded_json.JsonRefused, UnicodeDecodeError) as refused:
+            raise Unreadable(f"The body is not usable JSON: {refused}", field="body") from None
+        if source.kind is SourceKind.MLFLOW:
+            return mlflow.translate(payload, source, delivery_id)
+        return wandb.translate(payload, source, delivery_id)
+
+    def _receive(self, source: SourceRecord, translate: Callable[[], Translation]) -> SourceDeliveryRecord:
+        now = self.clock()
+        record = SourceDeliveryRecord(
+            entity=source.entity,
+            source=source.name,
+            id="dl_" + uuid.uuid4().hex[:20],
+            received_at=now_iso(),
+            outcome=Outcome.REJECTED,
+        )
+        try:
+            translation = translate()
+            record.platform_event = translation.platform_event
+            record.platform_delivery_id = translation.platform_delivery_id
+            if translation.ignored:
+                record.outcome, record.reason = Outcome.IGNORED, translation.ignored
+            else:
+                events = self._validated(source, translation)
+                record.events = self._publish(source, events)
+                published = any(e.published for e in record.events)
+                record.outcome = Outcome.ACCEPTED if published else Outcome.DUPLICATE
+        except MlhooksError as error:
+            record.reason = error.message
+            self._save(record, now)
+            raise
+        self._save(record, now)
+        logger.info(
+            "source delivery",
+            extra={
+                "source": source.name,
+                "outcome": record.outcome.value,
+                "platform_event": record.platform_event,
+            },
+        )
+        return record
+
+    def _save(self, record: SourceDeliveryRecord, now: float) -> None:
+        self.store.save_delivery(record, int(now + self.settings.source_retention_seconds))
+
+    def _validated(self, source: SourceRecord, translation: Translation) -> list[tuple[str, EventDetail]]:
+        """The translation's events as the matcher will read them; any problem refuses them all."""
+        publisher = Publisher(via="source", source=source.name).model_dump()
+        events, problems = [], []
+        for detail_type, detail in translation.events:
+            try:
+                model = DETAIL_TYPES[detail_type]
+                events.append(
+                    (
+                        detail_type,
+                        model.model_validate({**detail, "entity": source.entity, "publisher": publisher}),
+                    )
+                )
+            except ValidationError as exc:
+                problems += [
+                    {
+                        "field": f"{detail_type}." + ".".join(str(p) for p in error["loc"]),
+                        "message": str(error["msg"]).removeprefix("Value error, "),
+                    }
+                    for error in exc.errors(include_input=False)
+                ]
+        if problems:
+            first = problems[0]
+            raise Unreadable(
+                f"The delivery does not make a valid mlhooks event: {first['field']}: {first['message']}.",
+                field=first["field"],
+                details=problems,
+            )
+        return events
+
+    def _publish(self, source: SourceRecord, events: list[tuple[str, EventDetail]]) -> list[DeliveredEvent]:
+        """Publish what this source has not published before; a failure forgets the claims, so the
+        platform's retry publishes them."""
+        now = int(self.clock())
+        expires = now + int(self.settings.source_dedupe_seconds)
+        delivered, entries, claimed = [], [], []
+        for detail_type, detail in events:
+            fresh = self.store.claim_event(source.entity, source.name, detail.event_id, now, expires)
+            delivered.append(
+                DeliveredEvent(event_id=detail.event_id, detail_type=detail_type, published=fresh)
+            )
+            if fresh:
+                claimed.append(detail.event_id)
+                entries.append(
+                    {
+                        "Source": SOURCES_SOURCE,
+                        "DetailType": detail_type,
+                        "Detail": detail.model_dump_json(),
+                        "EventBusName": self.settings.event_bus_name,
+                    }
+                )
+        if not entries:
+            return delivered
+        try:
+            answer = self.events.put_events(Entries=entries)
+            failed = answer.get("FailedEntryCount")
+        except Exception:
+            logger.exception("publishing a source's events failed")
+            failed = True
+        if failed:
+            for event_id in claimed:
+                self.store.release_event(source.entity, source.name, event_id)
+            raise BusUnavailable(
+                "The event bus refused the events; deliver again (nothing was published twice)."
+            )
+        return delivered

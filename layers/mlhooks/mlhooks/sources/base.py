@@ -1,0 +1,83 @@
+"""What every source kind shares: a delivery as received, what it translates into, and why one is
+refused.
+
+A kind's module verifies a delivery (`verify`) and translates it (`translate`) into mlhooks' own
+events: (detail-type, detail) pairs in the schema of `models/events.py`, which the service validates
+with the same models the matcher reads them with, so nothing malformed ever reaches the bus.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlhooks.errors import MlhooksError
+
+
+class Unverified(MlhooksError):
+    """The delivery is not provably from the platform: nothing of it is read further."""
+
+    status, code = 401, "unverified_delivery"
+
+
+class Unreadable(MlhooksError):
+    """Verified, but not what the platform sends: the delivery is refused and nothing published."""
+
+    status, code = 422, "invalid_input"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One inbound request: its headers (names lower-cased) and its exact body bytes."""
+
+    headers: dict[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass
+class Translation:
+    """What a delivery became: events to publish, or none and why (`ignored`)."""
+
+    platform_event: str | None = None
+    platform_delivery_id: str | None = None
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    ignored: str | None = None
+
+
+def same(given: str, expected: str) -> bool:
+    """Constant-time comparison, so that timing tells nothing about how much of a guess was right."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), expected.encode("utf-8"))
+
+
+def digest_id(*parts: str, length: int = 32) -> str:
+    """A stable id from the parts that make an event what it is: the same change delivered again
+    gets the same event id, which the matcher and the source's dedupe both key on."""
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:length]
+
+
+def text(data: dict[str, Any], name: str, where: str, *, required: bool = True) -> str | None:
+    """A string field of a platform's payload, or a clear refusal naming it."""
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise Unreadable(f"{where}.{name} must be a non-empty string.", field=f"{where}.{name}")
+    return value
+
+
+def version_number(data: dict[str, Any], name: str, where: str) -> int:
+    """A registry version (MLflow sends "3", SageMaker 3): a whole number from 0."""
+    value = data.get(name)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | str)
+        or not re.fullmatch(r"[0-9]{1,15}", str(value))
+    ):
+        raise Unreadable(f"{where}.{name} must be a version number.", field=f"{where}.{name}")
+    return int(value)

@@ -1,0 +1,163 @@
+"""MLflow's registry webhooks (MLflow 3.3 and later), verified and translated.
+
+MLflow posts `{"entity", "action", "timestamp", "data"}` with `X-MLflow-Delivery-Id`,
+`X-MLflow-Timestamp` (Unix seconds) and, when the webhook has a secret, `X-MLflow-Signature:
+v1,<base64 HMAC-SHA256 over "{delivery id}.{timestamp}.{body}">`. A delivery is verified before its
+body is read; one signed too long ago is refused (a replay of a captured request), and one whose
+delivery id was seen is a duplicate (MLflow retries with the same id and timestamp).
+
+The mapping (the README's "Connect your platform" shows it as a table): a registered model or a
+prompt is an artifact collection in the source's project; a new version is the source's
+`version_event` (LINK_ARTIFACT by default); version tags and aliases are artifact tag and alias
+events, a prompt's own tags collection tag events. MLflow names no user in its payloads, so
+`${event_author}` is the source's `author`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from mlhooks.models.sources import SourceRecord
+from mlhooks.signing import sign_v1
+from mlhooks.sources.base import (
+    Delivery,
+    Translation,
+    Unreadable,
+    Unverified,
+    digest_id,
+    same,
+    text,
+    version_number,
+)
+
+SIGNATURE_HEADER = "X-MLflow-Signature"
+TIMESTAMP_HEADER = "X-MLflow-Timestamp"
+DELIVERY_ID_HEADER = "X-MLflow-Delivery-Id"
+
+# (MLflow entity, action) -> (mlhooks detail-type or None for the source's version event, artifact type)
+_VERSION = None
+ARTIFACT_EVENTS: dict[tuple[str, str], tuple[str | None, str]] = {
+    ("model_version", "created"): (_VERSION, "model"),
+    ("model_version_tag", "set"): ("Artifact Tag Added", "model"),
+    ("model_version_tag", "deleted"): ("Artifact Tag Removed", "model"),
+    ("model_version_alias", "created"): ("Artifact Alias Added", "model"),
+    ("prompt_version", "created"): (_VERSION, "prompt"),
+    ("prompt_version_tag", "set"): ("Artifact Tag Added", "prompt"),
+    ("prompt_version_tag", "deleted"): ("Artifact Tag Removed", "prompt"),
+    ("prompt_alias", "created"): ("Artifact Alias Added", "prompt"),
+}
+COLLECTION_EVENTS = {
+    ("prompt_tag", "set"): "Collection Tag Added",
+    ("prompt_tag", "deleted"): "Collection Tag Removed",
+}
+IGNORED = {
+    ("registered_model", "created"): "mlhooks has no event for a new collection; its first version is one",
+    ("prompt", "created"): "mlhooks has no event for a new collection; its first version is one",
+    ("model_version_alias", "deleted"): "mlhooks, like W&B, has no event for a removed alias",
+    ("prompt_alias", "deleted"): "mlhooks, like W&B, has no event for a removed alias",
+}
+VERSION_EVENT_TYPES = {"LINK_ARTIFACT": "Artifact Linked", "CREATE_ARTIFACT": "Artifact Version Created"}
+
+
+def verify(delivery: Delivery, secret: str, now: float, tolerance: float) -> str:
+    """The delivery id of a delivery MLflow signed with `secret` within `tolerance` seconds of now."""
+    signatures = delivery.header(SIGNATURE_HEADER)
+    timestamp = delivery.header(TIMESTAMP_HEADER)
+    delivery_id = delivery.header(DELIVERY_ID_HEADER)
+    for name, value in (
+        (SIGNATURE_HEADER, signatures),
+        (TIMESTAMP_HEADER, timestamp),
+        (DELIVERY_ID_HEADER, delivery_id),
+    ):
+        if not value:
+            hint = " Give the MLflow webhook the source's signing secret." if name == SIGNATURE_HEADER else ""
+            raise Unverified(f"The {name} header is missing.{hint}", field=name)
+    assert signatures and timestamp and delivery_id
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
+        raise Unverified(f"{TIMESTAMP_HEADER} must be Unix seconds.", field=TIMESTAMP_HEADER)
+    expected = sign_v1(secret.encode("utf-8"), delivery_id, timestamp, delivery.body)
+    if not any(same(given, expected) for given in signatures.split()):
+        raise Unverified(
+            f"{SIGNATURE_HEADER} does not match: the MLflow webhook's secret is not the one this source "
+            "names, or the body was changed on the way.",
+            field=SIGNATURE_HEADER,
+        )
+    if abs(now - int(timestamp)) > tolerance:
+        raise Unverified(
+            f"{TIMESTAMP_HEADER} is {int(now - int(timestamp))} s from now, more than {tolerance:.0f} s: "
+            "a stale or replayed delivery (or a clock that is off).",
+            field=TIMESTAMP_HEADER,
+        )
+    return delivery_id
+
+
+def translate(payload: Any, source: SourceRecord, delivery_id: str) -> Translation:
+    if not isinstance(payload, dict):
+        raise Unreadable("An MLflow webhook body is a JSON object.", field="body")
+    entity, action = text(payload, "entity", "body"), text(payload, "action", "body")
+    assert entity and action
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise Unreadable("body.data must be an object.", field="body.data")
+    event = (entity, action)
+    translation = Translation(platform_event=f"{entity}.{action}", platform_delivery_id=delivery_id)
+    if event in IGNORED:
+        translation.ignored = IGNORED[event]
+        return translation
+    if event not in ARTIFACT_EVENTS and event not in COLLECTION_EVENTS:
+        translation.ignored = f"{entity[:100]}.{action[:100]} is not an MLflow event mlhooks translates"
+        return translation
+    common = {
+        "event_id": f"mlflow-{digest_id(delivery_id)}",
+        "time": _time(payload),
+        "project": source.target_project,
+        "author": source.default_author,
+        "collection": text(data, "name", "body.data"),
+    }
+    if event in COLLECTION_EVENTS:
+        tag = text(data, "key", "body.data")
+        translation.events.append((COLLECTION_EVENTS[event], {**common, "tag": tag}))
+        return translation
+    detail_type, artifact_type = ARTIFACT_EVENTS[event]
+    detail_type = detail_type or VERSION_EVENT_TYPES[source.version_event_type.value]
+    detail = {**common, "artifact": _artifact(data, artifact_type)}
+    if action == "created" and "alias" in entity:
+        detail["alias"] = text(data, "alias", "body.data")
+        detail["artifact"]["aliases"] = [detail["alias"]]
+    elif "tag" in entity:
+        detail["tag"] = text(data, "key", "body.data")
+        if isinstance(data.get("value"), str):
+            detail["artifact"]["metadata"]["tag_value"] = data["value"]
+    translation.events.append((detail_type, detail))
+    return translation
+
+
+def _time(payload: dict[str, Any]) -> str:
+    value = text(payload, "timestamp", "body")
+    assert value
+    try:
+        dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise Unreadable("body.timestamp must be an ISO 8601 time.", field="body.timestamp") from None
+    return value
+
+
+def _artifact(data: dict[str, Any], artifact_type: str) -> dict[str, Any]:
+    """A registry version as mlhooks' artifact: `models:/<name>/<version>` (MLflow's own URI for it),
+    its number as the version index (MLflow counts from 1), and what MLflow says of it as metadata
+    (`${artifact_metadata.run_id}`, ...)."""
+    name = data["name"]
+    version = version_number(data, "version", "body.data")
+    tags = data.get("tags") if isinstance(data.get("tags"), dict) else {}
+    metadata = {k: data[k] for k in ("source", "run_id", "description") if isinstance(data.get(k), str)}
+    if tags:
+        metadata["tags"] = {str(k): str(v) for k, v in tags.items()}
+    scheme = "prompts" if artifact_type == "prompt" else "models"
+    return {
+        "id": f"{scheme}:/{name}/{version}",
+        "version_index": version,
+        "type": artifact_type,
+        "tags": sorted(str(k) for k in tags)[:100],
+        "metadata": metadata,
+    }
