@@ -13,7 +13,6 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -91,7 +90,9 @@ def mlflow_client(server: str, script: str, **values: Any) -> dict[str, Any]:
     """Run MLflow's own Python client against the server; what the script prints as JSON."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLHOOKS_", "MLFLOW_"))}
     env |= {"MLFLOW_TRACKING_URI": server, "MLHOOKS_VALUES": json.dumps(values)}
-    preamble = "import json, os\nfrom mlflow import MlflowClient\nv = json.loads(os.environ['MLHOOKS_VALUES'])\n"
+    preamble = (
+        "import json, os\nfrom mlflow import MlflowClient\nv = json.loads(os.environ['MLHOOKS_VALUES'])\n"
+    )
     done = subprocess.run(
         [str(MLFLOW / "python"), "-c", preamble + script],
         env=env,
@@ -115,7 +116,12 @@ def test_mlflow_registering_a_champion_fires_an_mlhooks_automation(
     assert http.post(f"{api}/projects", json={"name": project, "registry": True}).status_code == 201
     source = http.post(
         f"{api}/sources",
-        json={"name": f"mlflow-{tag}", "kind": "mlflow", "signing_secret": f"MLFLOW_{tag}", "project": project},
+        json={
+            "name": f"mlflow-{tag}",
+            "kind": "mlflow",
+            "signing_secret": f"MLFLOW_{tag}",
+            "project": project,
+        },
     )
     assert source.status_code == 201, source.text
     webhook = http.post(
@@ -170,7 +176,9 @@ print(json.dumps({"webhook": hook.webhook_id, "version": version.version}))
         reply = http.get(f"{api}/sources/mlflow-{tag}/deliveries").json()["items"]
         return reply if len(reply) == 3 else None
 
-    outcomes = {d["platform_event"]: d["outcome"] for d in eventually(recorded, timeout=30, what="3 deliveries")}
+    outcomes = {
+        d["platform_event"]: d["outcome"] for d in eventually(recorded, timeout=30, what="3 deliveries")
+    }
     assert outcomes == {
         "registered_model.created": "ignored",
         "model_version.created": "accepted",

@@ -498,3 +498,13 @@ def test_an_event_claiming_a_source_is_believed_only_from_the_inbound_functions_
     pipeline.deliver(envelope)
     [execution] = pipeline.executions()
     assert execution["publisher"]["via"] == "eventbridge"
+
+
+def test_a_source_whose_secret_lost_its_value_refuses_and_says_so_in_its_log(pipeline, mlflow_source):
+    from mlhooks.components import get_components
+
+    get_components().vault.erase("dev", "MLFLOW_SIGNING")
+    reply = deliver(pipeline, mlflow_source, *mlflow_signed(ALIAS_CHAMPION))
+    assert reply.status == 401 and "MLFLOW_SIGNING" not in reply.raw.decode()
+    assert "rotates it" in deliveries(pipeline, "mlflow")[0]["reason"]
+    assert matched(pipeline) == 0

@@ -13,7 +13,15 @@ import math
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+)
 
 from mlhooks.bounded_json import nesting_depth
 from mlhooks.models.base import Input
@@ -116,6 +124,14 @@ class Publisher(Input):
     member: str | None = None
     service: bool = False
     source: str | None = None
+
+    @model_serializer(mode="wrap")
+    def _source_only_for_sources(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Events and executions say `source` only for a source's events, as they did before sources.
+        data = handler(self)
+        if data.get("source") is None:
+            data.pop("source", None)
+        return data
 
 
 BUS_PUBLISHER = Publisher(via="eventbridge")

@@ -34,7 +34,7 @@ from mlhooks.models.sources import (
     SourceSpec,
 )
 from mlhooks.sources import mlflow, sagemaker, wandb
-from mlhooks.sources.base import Delivery, Translation, Unreadable
+from mlhooks.sources.base import Delivery, Translation, Unreadable, Unverified
 
 logger = Logger(service="mlhooks-sources")
 
@@ -146,8 +146,15 @@ class SourceService:
             return None  # recorded; EventBridge retrying it would not make it readable
 
     def _translate_http(self, source: SourceRecord, delivery: Delivery) -> Translation:
-        names = source.secret_names()
-        values = self.vault.read_cached(source.entity, names, self.settings.secret_cache_seconds)
+        try:
+            values = self.vault.read_cached(
+                source.entity, source.secret_names(), self.settings.secret_cache_seconds
+            )
+        except NotFound:
+            # Told to the admin through the delivery log, not the secret's name to whoever posts.
+            raise Unverified(
+                "This source cannot verify deliveries: a secret it names has no value (an admin rotates it)."
+            ) from None
         if source.kind is SourceKind.MLFLOW:
             assert source.signing_secret
             delivery_id = mlflow.verify(
