@@ -238,6 +238,12 @@ DETAIL_TYPES: dict[str, type[EventDetail]] = {
 }
 
 
+# The detail-type of each event type's events (metric events have none: conditions decide on them).
+DETAIL_TYPE_OF: dict[EventType, str] = {
+    m.event_type: name for name, m in DETAIL_TYPES.items() if m.event_type
+}
+
+
 def filter_fields(detail: EventDetail) -> dict[str, Any]:
     """The fields automation filters see (W&B's names)."""
     fields: dict[str, Any] = {}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from mlhooks.models.events import DETAIL_TYPE_OF
 from mlhooks.models.sources import SourceRecord
 from mlhooks.signing import sign_v1
 from mlhooks.sources.base import (
@@ -57,7 +58,6 @@ IGNORED = {
     ("model_version_alias", "deleted"): "mlhooks, like W&B, has no event for a removed alias",
     ("prompt_alias", "deleted"): "mlhooks, like W&B, has no event for a removed alias",
 }
-VERSION_EVENT_TYPES = {"LINK_ARTIFACT": "Artifact Linked", "CREATE_ARTIFACT": "Artifact Version Created"}
 
 
 def verify(delivery: Delivery, secret: str, now: float, tolerance: float) -> str:
@@ -120,7 +120,7 @@ def translate(payload: Any, source: SourceRecord, delivery_id: str) -> Translati
         translation.events.append((COLLECTION_EVENTS[event], {**common, "tag": tag}))
         return translation
     detail_type, artifact_type = ARTIFACT_EVENTS[event]
-    detail_type = detail_type or VERSION_EVENT_TYPES[source.version_event_type.value]
+    detail_type = detail_type or DETAIL_TYPE_OF[source.version_event_type]
     detail = {**common, "artifact": _artifact(data, artifact_type)}
     if action == "created" and "alias" in entity:
         detail["alias"] = text(data, "alias", "body.data")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlhooks.models.events import DETAIL_TYPE_OF
 from mlhooks.models.sources import DEFAULT_PROJECT_TAG, SourceRecord
 from mlhooks.models.vocabulary import RunState
 from mlhooks.sources.base import Translation, Unreadable, digest_id, text, version_number
@@ -35,7 +36,6 @@ RUN_STATES = {
     "Stopped": RunState.KILLED,
 }
 APPROVAL_ALIASES = {"Approved": "approved", "Rejected": "rejected"}
-VERSION_EVENT_TYPES = {"LINK_ARTIFACT": "Artifact Linked", "CREATE_ARTIFACT": "Artifact Version Created"}
 
 
 def origin(event: dict[str, Any]) -> tuple[str, str] | None:
@@ -101,7 +101,7 @@ def _model_package(detail: dict[str, Any], source: SourceRecord, time: str | Non
     if status == "Completed":
         out.events.append(
             (
-                VERSION_EVENT_TYPES[source.version_event_type.value],
+                DETAIL_TYPE_OF[source.version_event_type],
                 {**common, "event_id": f"sm-{digest_id(arn, 'version')}", "artifact": artifact},
             )
         )

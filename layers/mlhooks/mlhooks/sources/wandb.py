@@ -19,14 +19,13 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from mlhooks.models.events import DETAIL_TYPES
+from mlhooks.models.events import DETAIL_TYPE_OF
 from mlhooks.models.sources import SourceRecord
 from mlhooks.models.vocabulary import LEGACY_EVENT_TYPES, RUN_EVENT_TYPES, EventType, RunState
 from mlhooks.sources.base import Delivery, Translation, Unreadable, Unverified, digest_id, same, text
 
 SIGNATURE_HEADER = "X-Wandb-Signature"
 
-DETAIL_TYPE_OF = {model.event_type: name for name, model in DETAIL_TYPES.items() if model.event_type}
 # W&B's variables by what they describe; each event type's template takes those that apply to it.
 _COMMON = ("event_type", "event_author", "entity_name", "project_name")
 _ARTIFACT = ("artifact_collection_name", "artifact_version", "artifact_version_string")
