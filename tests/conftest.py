@@ -49,7 +49,9 @@ def aws(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[S
     with mock_aws():
         # Three attempts and no backoff, so retry and dead-letter paths run in milliseconds.
         stack = provision(
-            template, endpoint_url=None, parameters={"MaxAttempts": "3", "SageMakerEvents": "ENABLED"}
+            template,
+            endpoint_url=None,
+            parameters={"MaxAttempts": "3", "SageMakerEvents": "ENABLED", "SageMakerEntities": "*"},
         )
         for name, value in local_environment("unused", stack).items():
             monkeypatch.setenv(name, value)

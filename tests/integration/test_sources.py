@@ -253,7 +253,10 @@ def test_an_unverified_mlflow_delivery_is_refused_recorded_and_never_published(
             "body.timestamp",
         ),
         (mlflow_event("model_version_alias", "created", name="resnet50", alias="x"), "body.data.version"),
-        (mlflow_event("model_version_alias", "created", name="has space", alias="x", version="1"), None),
+        (
+            mlflow_event("model_version_alias", "created", name="m", alias="x", version="v1"),
+            "body.data.version",
+        ),
         (mlflow_event("model_version_alias", "created", name="m", alias="x" * 300, version="1"), None),
     ],
 )
@@ -470,6 +473,29 @@ def test_a_failed_sagemaker_training_job_is_a_failed_run_in_the_project_its_tag_
     assert outcomes[2] == ("accepted", None)
 
 
+def test_mlflow_names_outside_mlhooks_names_become_collections_that_keep_the_original(
+    pipeline, mlflow_source
+):
+    names = {}
+    for name in ("Fraud Detector", "modèle-français", "_private", "x" * 200):
+        event = mlflow_event("model_version_alias", "created", name=name, alias="champion", version="1")
+        reply = deliver(pipeline, mlflow_source, *mlflow_signed(event))
+        assert reply.status == 202, reply.raw
+        names[name] = reply.json["delivery"]["events"][0]["collection"]
+    assert names["Fraud Detector"].startswith("Fraud-Detector-")
+    assert names["modèle-français"].startswith("modele-francais-")
+    assert len(set(names.values())) == 4 and all(len(n) <= 128 for n in names.values())
+
+
+def test_only_the_entities_the_operator_names_register_sagemaker_sources(pipeline, monkeypatch):
+    pipeline.configure(monkeypatch, MLHOOKS_SAGEMAKER_ENTITIES="globex")
+    body = {"name": "sm", "kind": "sagemaker", "account": "123456789012", "region": "us-east-1"}
+    reply = pipeline.team.admin.post(f"{pipeline.base}/sources", body)
+    assert reply.status == 403 and "SageMakerEntities" in reply.error["message"]
+    pipeline.configure(monkeypatch, MLHOOKS_SAGEMAKER_ENTITIES="globex,dev")
+    assert pipeline.team.admin.post(f"{pipeline.base}/sources", body).status == 201
+
+
 def test_a_sagemaker_account_and_region_belong_to_one_entity(pipeline, other_team):
     sagemaker_source(pipeline)
     body = {"name": "sm", "kind": "sagemaker", "account": "123456789012", "region": "us-east-1"}
@@ -508,3 +534,111 @@ def test_a_source_whose_secret_lost_its_value_refuses_and_says_so_in_its_log(pip
     assert reply.status == 401 and "MLFLOW_SIGNING" not in reply.raw.decode()
     assert "rotates it" in deliveries(pipeline, "mlflow")[0]["reason"]
     assert matched(pipeline) == 0
+
+
+# ---- what a first user's review found ------------------------------------------------------------
+
+
+def test_a_sagemaker_approval_fires_when_it_changes_not_when_the_package_does(pipeline, receiver):
+    sagemaker_source(pipeline, project=REGISTRY)
+    pipeline.automation(
+        event={"type": "ADD_ARTIFACT_ALIAS"},
+        action={"type": "GENERIC_WEBHOOK", "webhook": "github", "payload": {"alias": "${alias}"}},
+    )
+    sample = "sagemaker-model-package-approved.json"
+    put_sagemaker(pipeline, sample)  # approved
+    put_sagemaker(pipeline, sample, LastModifiedTime="2026-11-21T10:00:00.000Z")  # a description edit
+    put_sagemaker(
+        pipeline, sample, ModelApprovalStatus="Rejected", LastModifiedTime="2026-11-22T10:00:00.000Z"
+    )
+    put_sagemaker(pipeline, sample, LastModifiedTime="2026-11-23T10:00:00.000Z")  # approved again
+    matched(pipeline)
+    fired = sorted(json.loads(r.body)["alias"] for r in receiver.requests)
+    assert fired == ["approved", "approved", "rejected"]  # not a third "approved" for the edit
+
+
+def test_a_rotated_secret_verifies_at_once(pipeline, mlflow_source):
+    first = deliver(pipeline, mlflow_source, *mlflow_signed(ALIAS_CHAMPION))
+    assert first.status == 202  # the old value is cached now
+    rotated = "mlflow-webhook-secret-rotated"
+    assert (
+        pipeline.team.admin.put(f"{pipeline.base}/secrets/MLFLOW_SIGNING", {"value": rotated}).status == 200
+    )
+    event = mlflow_event("model_version_alias", "created", name="resnet50", alias="staging", version="3")
+    assert deliver(pipeline, mlflow_source, *mlflow_signed(event, secret=rotated)).status == 202
+
+
+def test_a_body_carrying_the_sources_own_secret_is_refused_and_nothing_of_it_kept(pipeline, wandb_source):
+    values = {**ALIAS_VALUES, "event_author": WANDB_TOKEN, "event_type": WANDB_TOKEN}
+    text = wandb_source["setup"]["payload_templates"]["ADD_ARTIFACT_ALIAS"]
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+    body = text.encode()
+    reply = deliver(pipeline, "/v1/inbound/dev/wandb", body, wandb_headers(body))
+    assert reply.status == 422 and reply.error["field"] == "body"
+    [record] = deliveries(pipeline, "wandb")
+    for shown in (reply.raw.decode(), json.dumps(record)):
+        assert WANDB_TOKEN not in shown and WANDB_TOKEN.upper() not in shown
+    assert matched(pipeline) == 0
+
+
+def test_mlflows_test_webhook_is_verified_and_fires_nothing(pipeline, mlflow_source, receiver):
+    pipeline.automation(event={"type": "LINK_ARTIFACT"})
+    example = mlflow_event(
+        "model_version",
+        "created",
+        name="example_model",
+        version="1",
+        source="models:/123",
+        run_id="abcd1234abcd5678",
+        tags={"example_key": "example_value"},
+        description="An example model version",
+    )
+    reply = deliver(pipeline, mlflow_source, *mlflow_signed(example))
+    assert reply.status == 200 and reply.json["delivery"]["outcome"] == "ignored"
+    assert "test" in reply.json["delivery"]["reason"]
+    assert matched(pipeline) == 0
+
+
+def test_a_source_made_again_under_its_name_starts_afresh(pipeline, mlflow_source):
+    body, headers = mlflow_signed(ALIAS_CHAMPION)
+    assert deliver(pipeline, mlflow_source, body, headers).status == 202
+    admin, base = pipeline.team.admin, pipeline.base
+    assert admin.delete(f"{base}/sources/mlflow").status == 204
+    again = {"name": "mlflow", "kind": "mlflow", "signing_secret": "MLFLOW_SIGNING", "project": REGISTRY}
+    assert admin.post(f"{base}/sources", again).status == 201
+    assert deliveries(pipeline, "mlflow") == []
+    assert deliver(pipeline, mlflow_source, body, headers).json["delivery"]["outcome"] == "accepted"
+
+
+def test_deliveries_filter_by_outcome_and_unverified_ones_are_kept_a_day(pipeline, mlflow_source):
+    from mlhooks.components import get_components
+
+    deliver(pipeline, mlflow_source, *mlflow_signed(ALIAS_CHAMPION))
+    deliver(pipeline, mlflow_source, *mlflow_signed(ALIAS_CHAMPION, secret="forged"))
+    base = f"{pipeline.base}/sources/mlflow/deliveries"
+    for outcome in ("accepted", "rejected"):
+        items = pipeline.team.viewer.get(base, query=f"outcome={outcome}").json["items"]
+        assert [d["outcome"] for d in items] == [outcome]
+    assert pipeline.team.viewer.get(base, query="outcome=lost").status == 400
+    table = get_components().store.table
+    kept = {
+        item["outcome"]: int(item["expires_at"]) - int(time.time())
+        for item in table.scan()["Items"]
+        if item["SK"].startswith("SRCDLV#")
+    }
+    assert kept["rejected"] <= 24 * 3600 < kept["accepted"]
+
+
+def test_an_event_too_large_to_keep_is_refused_when_it_arrives(pipeline, mlflow_source):
+    metadata = {f"k{i}": "x" * 1000 for i in range(80)}
+    detail = {**load_event("platform-alias-added.json")["detail"], "event_id": "big-1"}
+    detail["artifact"] = {**detail["artifact"], "metadata": metadata}
+    detail.pop("author")
+    reply = pipeline.team.member.post(
+        "/v1/events", {"events": [{"detail_type": "Artifact Alias Added", "detail": detail}]}
+    )
+    assert reply.status == 422 and "bytes as JSON" in reply.error["message"], reply.raw
+    long = mlflow_event("model_version", "created", name="m", version="1", description="d" * 200_000)
+    accepted = deliver(pipeline, mlflow_source, *mlflow_signed(long))
+    assert accepted.status == 202  # MLflow's long description is cut in the metadata, not refused

@@ -80,3 +80,13 @@ def _basic(credentials: bytes) -> str:
 )
 def test_the_key_is_read_from_bearer_or_basic_credentials(authorization, key):
     assert presented_key(authorization) == key
+
+
+def test_the_receiver_tells_a_missing_signature_from_a_wrong_one():
+    from mlhooks.local.receiver import verdicts
+
+    body = b'{"a": 1}'
+    assert verdicts({}, body, "secret") == {"X-Wandb-Signature": "missing", "webhook-signature": "missing"}
+    signed = {"x-wandb-signature": sign_wandb("secret", body)}
+    assert verdicts(signed, body, "secret")["X-Wandb-Signature"] == "valid"
+    assert verdicts(signed, body, "other")["X-Wandb-Signature"] == "INVALID"

@@ -233,6 +233,7 @@ def publish(args: argparse.Namespace) -> int:
                     "Source": envelope["source"],
                     "DetailType": envelope["detail-type"],
                     "Detail": json.dumps(detail),
+                    "Resources": envelope.get("resources") or [],
                     "EventBusName": components.settings.event_bus_name if own else "default",
                 }
             ]

@@ -66,12 +66,16 @@ class SecretVault:
     def read_many(self, entity: str, names: Iterable[str]) -> dict[str, str]:
         return {name: self.read(entity, name) for name in sorted(set(names))}
 
-    def read_cached(self, entity: str, names: Iterable[str], max_age: float) -> dict[str, str]:
-        """Values for delivery, cached for `max_age` seconds: a rotation reaches senders within it."""
+    def read_cached(
+        self, entity: str, names: Iterable[str], max_age: float, *, fresh: bool = False
+    ) -> dict[str, str]:
+        """Values for delivery, cached for `max_age` seconds: a rotation reaches senders within it.
+        `fresh` reads them from Secrets Manager now (and caches what it read)."""
         values = {}
         for name in sorted(set(names)):
             try:
-                values[name] = str(self._provider.get(self.secret_id(entity, name), max_age=int(max_age)))
+                secret_id = self.secret_id(entity, name)
+                values[name] = str(self._provider.get(secret_id, max_age=int(max_age), force_fetch=fresh))
             except GetParameterError as exc:
                 cause = exc.__cause__ or exc.__context__  # Powertools wraps every error
                 if (

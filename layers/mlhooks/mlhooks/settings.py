@@ -93,11 +93,20 @@ class Settings(BaseSettings):
     source_tolerance_seconds: Positive = 300.0
     source_dedupe_seconds: Positive = 24 * 60 * 60
     source_retention_seconds: Positive = 14 * 24 * 60 * 60
+    # Deliveries that did not verify (anyone may post to an inbound URL) are kept a shorter while.
+    source_unverified_retention_seconds: Positive = 24 * 60 * 60
+    # W&B signs no timestamp or delivery id: the same body is the same delivery only this long, so a
+    # real repeat (an alias moved back) is not taken for a retry for a day.
+    wandb_dedupe_seconds: Positive = 15 * 60
     # Whether the stack's rule takes SageMaker's events from the default bus (the SageMakerEvents
     # parameter): sources tell their admins.
     sagemaker_events: Literal["ENABLED", "DISABLED"] = "DISABLED"
+    # Which entities' admins may register SageMaker sources (the SageMakerEntities parameter): the
+    # events are an account's, so the operator who deploys the stack decides whose they are. Empty:
+    # none; "*": any.
+    sagemaker_entities: _Urls = ()
 
-    @field_validator("outbound_allow", "own_queue_urls", mode="before")
+    @field_validator("outbound_allow", "own_queue_urls", "sagemaker_entities", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):

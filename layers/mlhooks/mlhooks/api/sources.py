@@ -7,13 +7,13 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from mlhooks.api.context import REQUEST, base_url, caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.models.api import Page
-from mlhooks.models.sources import SourceDeliveryRecord, SourceOut, SourceRecord, SourceSpec
+from mlhooks.models.sources import Outcome, SourceDeliveryRecord, SourceOut, SourceRecord, SourceSpec
 from mlhooks.models.vocabulary import Role
 from mlhooks.sources import SourceService, setup
 
@@ -71,8 +71,12 @@ def delete_source(entity: str, name: str) -> Response[None]:
     summary="What a source delivered, newest first: what each became, or why it was refused or ignored",
 )
 def list_source_deliveries(
-    entity: str, name: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None
+    entity: str,
+    name: str,
+    outcome: Annotated[Outcome | None, Query(description="Only deliveries with this outcome.")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    next_token: Token = None,
 ) -> Page[SourceDeliveryRecord]:
     caller_for(entity)
-    records, token = _sources().deliveries(entity, name, limit, next_token)
+    records, token = _sources().deliveries(entity, name, limit, next_token, outcome)
     return Page[SourceDeliveryRecord](items=records, next_token=token)

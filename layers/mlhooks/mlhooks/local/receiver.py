@@ -21,15 +21,24 @@ from mlhooks.signing import (
 
 
 def verdicts(headers: dict[str, str], body: bytes, signing_secret: str | None) -> dict[str, str]:
+    """Each signature header's verdict: "valid", "INVALID", or "missing" when the header is absent
+    (a receiver should tell "not signed" from "signed wrongly")."""
     if not signing_secret:
         return {}
-    wandb = headers.get(WANDB_SIGNATURE_HEADER, "")
+    headers = {name.lower(): value for name, value in headers.items()}
+    wandb = headers.get(WANDB_SIGNATURE_HEADER.lower())
     expected = {sign_wandb(signing_secret, body, encoding) for encoding in SignatureEncoding}
     result = {
-        WANDB_SIGNATURE_HEADER: "valid" if any(hmac.compare_digest(wandb, e) for e in expected) else "INVALID"
+        WANDB_SIGNATURE_HEADER: "missing"
+        if wandb is None
+        else "valid"
+        if any(hmac.compare_digest(wandb, e) for e in expected)
+        else "INVALID"
     }
     msg_id, timestamp = headers.get(WEBHOOK_ID_HEADER, ""), headers.get(WEBHOOK_TIMESTAMP_HEADER, "")
-    if msg_id and timestamp.isdigit():
+    if WEBHOOK_SIGNATURE_HEADER not in headers:
+        result[WEBHOOK_SIGNATURE_HEADER] = "missing"
+    elif msg_id and timestamp.isdigit():
         standard = sign_standard_webhooks(signing_secret, msg_id, int(timestamp), body)
         given = headers.get(WEBHOOK_SIGNATURE_HEADER, "").split()
         result[WEBHOOK_SIGNATURE_HEADER] = (

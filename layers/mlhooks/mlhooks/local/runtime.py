@@ -62,7 +62,7 @@ def local_parameters() -> dict[str, str]:
     """Template parameters a developer may set through the environment (the attempt limit is both a
     queue's maxReceiveCount and the senders' setting, so it must be set as the parameter). The
     local default bus holds only what a developer puts there: SageMaker's rule is on."""
-    parameters = {"SageMakerEvents": "ENABLED"}
+    parameters = {"SageMakerEvents": "ENABLED", "SageMakerEntities": "*"}
     attempts = os.environ.get("MLHOOKS_MAX_ATTEMPTS")
     if attempts:
         parameters["MaxAttempts"] = attempts

@@ -21,6 +21,7 @@ from pydantic import (
     StringConstraints,
     field_validator,
     model_serializer,
+    model_validator,
 )
 
 from mlhooks.bounded_json import nesting_depth
@@ -44,6 +45,9 @@ MAX_METRICS = 1000
 # W&B's steps are 64-bit, but a step far beyond any real run would make every later step look out of
 # order and freeze the run's conditions for good: steps stay within what JSON numbers hold exactly.
 MAX_STEP = 2**53 - 1
+# An event's detail, as JSON: executions keep it (DynamoDB items hold 400 KB), and EventBridge takes
+# 256 KB an entry. Bounded here, so a too-large event is refused when published, not stuck later.
+MAX_EVENT_BYTES = 64 * 1024
 
 
 # How writers spell NaN and the infinities as text (Python: NaN, inf; JavaScript: NaN, Infinity; numpy:
@@ -150,6 +154,16 @@ class EventDetail(Input):
     publisher: Publisher | None = Field(
         None, description="Set by mlhooks when the event is published through the API; not yours to set."
     )
+
+    @model_validator(mode="after")
+    def _bounded_size(self) -> EventDetail:
+        size = len(self.model_dump_json().encode("utf-8"))
+        if size > MAX_EVENT_BYTES:
+            raise ValueError(
+                f"the event is {size} bytes as JSON, more than {MAX_EVENT_BYTES}: "
+                "keep metadata and texts short"
+            )
+        return self
 
 
 class ArtifactEventDetail(EventDetail):

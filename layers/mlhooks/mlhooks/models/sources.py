@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from mlhooks.models.base import Input, Output, field_error
-from mlhooks.models.names import Description, IntegrationName, ProjectName, SecretName
+from mlhooks.models.names import Description, IntegrationName, PlainText, ProjectName, SecretName
 from mlhooks.models.records import Record
 from mlhooks.models.vocabulary import EventType
 
@@ -23,7 +23,7 @@ Region = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,
 # AWS tag keys and values: letters, digits, spaces and + - = . _ : / @ (ASCII here).
 TagKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .:/=+@-]{1,128}$")]
 TagValue = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_ .:/=+@-]{0,256}$")]
-Author = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Author = Annotated[str, StringConstraints(min_length=1, max_length=256), PlainText]
 MAX_MATCH_TAGS = 10
 
 
@@ -134,6 +134,11 @@ class SourceRecord(SourceSpec, Record):
     created_at: str
     created_by: str
 
+    @property
+    def log_key(self) -> str:
+        """Whose deliveries and dedupe markers these are: this source, not an earlier one of its name."""
+        return f"{self.name}#{self.created_at}"
+
 
 class SourceOut(Output):
     name: str
@@ -168,7 +173,22 @@ class Outcome(StrEnum):
 class DeliveredEvent(Output):
     event_id: str
     detail_type: str
+    project: str
+    collection: str | None = Field(None, description="The collection, for artifact and collection events.")
+    run: str | None = Field(None, description="The run's id, for run events.")
     published: bool = Field(description="False when this event had been published before.")
+
+    @classmethod
+    def of(cls, detail_type: str, detail: Any, *, published: bool) -> DeliveredEvent:
+        run = getattr(detail, "run", None)
+        return cls(
+            event_id=detail.event_id,
+            detail_type=detail_type,
+            project=detail.project,
+            collection=getattr(detail, "collection", None),
+            run=None if run is None else run.id,
+            published=published,
+        )
 
 
 class SourceDeliveryRecord(Record):

@@ -22,7 +22,7 @@ from mlhooks import bounded_json
 from mlhooks.access import Caller
 from mlhooks.clock import now_iso
 from mlhooks.components import Components
-from mlhooks.errors import BusUnavailable, MlhooksError, NotFound
+from mlhooks.errors import BusUnavailable, Forbidden, MlhooksError, NotFound
 from mlhooks.models.events import DETAIL_TYPES, SOURCES_SOURCE, EventDetail, Publisher
 from mlhooks.models.sources import (
     HTTP_KINDS,
@@ -33,10 +33,17 @@ from mlhooks.models.sources import (
     SourceRecord,
     SourceSpec,
 )
+from mlhooks.redaction import Redactor
 from mlhooks.sources import mlflow, sagemaker, wandb
 from mlhooks.sources.base import Delivery, Translation, Unreadable, Unverified
 
 logger = Logger(service="mlhooks-sources")
+# A delivery that does not verify against the cached secrets is checked again against values read
+# anew, at most once this often per source in a container: a rotation is taken at once, and forged
+# deliveries cost Secrets Manager one read per source per this long.
+RECHECK_SECONDS = 5.0
+_rechecked: dict[tuple[str, str], float] = {}  # (entity, source log key) -> when
+MAX_RECHECKED = 10_000
 
 MLFLOW_EVENTS = sorted(
     f"{entity}.{action}"
@@ -99,6 +106,14 @@ class SourceService:
     # ---- managing sources ----------------------------------------------------------------------
 
     def create(self, caller: Caller, entity: str, spec: SourceSpec) -> SourceRecord:
+        allowed = self.settings.sagemaker_entities
+        if spec.kind is SourceKind.SAGEMAKER and "*" not in allowed and entity not in allowed:
+            raise Forbidden(
+                "SageMaker's events are the AWS account's, not one team's: this stack lets "
+                f"{'no entity' if not allowed else 'other entities'} register SageMaker sources. "
+                "The operator names the entities that may in the stack's SageMakerEntities parameter.",
+                field="kind",
+            )
         record = SourceRecord(
             **spec.model_dump(), entity=entity, created_at=now_iso(), created_by=caller.member
         )
@@ -118,10 +133,10 @@ class SourceService:
         self.store.delete_source(self.get(entity, name))
 
     def deliveries(
-        self, entity: str, name: str, limit: int, token: str | None
+        self, entity: str, name: str, limit: int, token: str | None, outcome: Outcome | None = None
     ) -> tuple[list[SourceDeliveryRecord], str | None]:
-        self.get(entity, name)
-        return self.store.list_deliveries(entity, name, int(self.clock()), limit, token)
+        source = self.get(entity, name)
+        return self.store.list_deliveries(entity, source.log_key, int(self.clock()), limit, token, outcome)
 
     # ---- receiving -----------------------------------------------------------------------------
 
@@ -131,7 +146,7 @@ class SourceService:
         source = self.store.get_source(entity, name)
         if source is None or source.kind not in HTTP_KINDS:
             raise NotFound(f"No source {name} takes deliveries here.")
-        return self._receive(source, lambda: self._translate_http(source, delivery))
+        return self._receive(source, lambda record: self._translate_http(source, delivery, record))
 
     def receive_event(self, event: dict[str, Any]) -> SourceDeliveryRecord | None:
         """An event from the default bus (SageMaker), for the source of its account and region."""
@@ -140,41 +155,76 @@ class SourceService:
         if source is None:
             logger.info("no source takes this event", extra={"origin": found})
             return None
+
+        def translate(record: SourceDeliveryRecord) -> Translation:
+            record.platform_event = str(event.get("detail-type"))[:100]
+            record.platform_delivery_id = str(event.get("id"))[:100]
+            return sagemaker.translate(event, source)
+
         try:
-            return self._receive(source, lambda: sagemaker.translate(event, source))
+            return self._receive(source, translate)
         except Unreadable:
             return None  # recorded; EventBridge retrying it would not make it readable
 
-    def _translate_http(self, source: SourceRecord, delivery: Delivery) -> Translation:
+    def _secret_values(self, source: SourceRecord, *, fresh: bool = False) -> dict[str, str]:
+        max_age = self.settings.secret_cache_seconds
         try:
-            values = self.vault.read_cached(
-                source.entity, source.secret_names(), self.settings.secret_cache_seconds
-            )
+            return self.vault.read_cached(source.entity, source.secret_names(), max_age, fresh=fresh)
         except NotFound:
             # Told to the admin through the delivery log, not the secret's name to whoever posts.
             raise Unverified(
                 "This source cannot verify deliveries: a secret it names has no value (an admin rotates it)."
             ) from None
+
+    def _verify(self, source: SourceRecord, delivery: Delivery, values: dict[str, str]) -> str:
         if source.kind is SourceKind.MLFLOW:
             assert source.signing_secret
-            delivery_id = mlflow.verify(
+            return mlflow.verify(
                 delivery, values[source.signing_secret], self.clock(), self.settings.source_tolerance_seconds
             )
-        else:
-            delivery_id = wandb.verify(
-                delivery,
-                values.get(source.signing_secret or ""),
-                values.get(source.access_token_secret or ""),
+        return wandb.verify(
+            delivery, values.get(source.signing_secret or ""), values.get(source.access_token_secret or "")
+        )
+
+    def _translate_http(
+        self, source: SourceRecord, delivery: Delivery, record: SourceDeliveryRecord
+    ) -> Translation:
+        values = self._secret_values(source)
+        try:
+            record.platform_delivery_id = self._verify(source, delivery, values)
+        except Unverified:
+            # Perhaps rotated since this container cached it: read it again before refusing.
+            which = (source.entity, source.log_key)
+            if self.clock() - _rechecked.get(which, float("-inf")) < RECHECK_SECONDS:
+                raise
+            if len(_rechecked) >= MAX_RECHECKED:
+                _rechecked.clear()  # crude, bounded: forgetting only allows one more read
+            _rechecked[which] = self.clock()
+            fresh = self._secret_values(source, fresh=True)
+            if fresh == values:
+                raise
+            record.platform_delivery_id = self._verify(source, delivery, fresh)
+            values = fresh
+        text = delivery.body.decode("utf-8", errors="replace")
+        if Redactor(values.values()).redact(text) != text:
+            raise Unreadable(
+                "The body carries a secret this source names (a payload with ${ACCESS_TOKEN}?): "
+                "nothing of it is kept. Take the secret out of the platform's payload.",
+                field="body",
             )
         try:
             payload = bounded_json.loads(delivery.body.decode("utf-8"))
         except (bounded_json.JsonRefused, UnicodeDecodeError) as refused:
             raise Unreadable(f"The body is not usable JSON: {refused}", field="body") from None
         if source.kind is SourceKind.MLFLOW:
-            return mlflow.translate(payload, source, delivery_id)
-        return wandb.translate(payload, source, delivery_id)
+            record.platform_event = mlflow.event_name(payload)
+            return mlflow.translate(payload, source, record.platform_delivery_id)
+        record.platform_event = wandb.event_name(payload)
+        return wandb.translate(payload, source, record.platform_delivery_id)
 
-    def _receive(self, source: SourceRecord, translate: Callable[[], Translation]) -> SourceDeliveryRecord:
+    def _receive(
+        self, source: SourceRecord, translate: Callable[[SourceDeliveryRecord], Translation]
+    ) -> SourceDeliveryRecord:
         now = self.clock()
         record = SourceDeliveryRecord(
             entity=source.entity,
@@ -184,21 +234,23 @@ class SourceService:
             outcome=Outcome.REJECTED,
         )
         try:
-            translation = translate()
-            record.platform_event = translation.platform_event
-            record.platform_delivery_id = translation.platform_delivery_id
+            translation = translate(record)
             if translation.ignored:
                 record.outcome, record.reason = Outcome.IGNORED, translation.ignored
             else:
                 events = self._validated(source, translation)
-                record.events = self._publish(source, events)
+                record.events = self._publish(source, events, translation.changes)
                 published = any(e.published for e in record.events)
                 record.outcome = Outcome.ACCEPTED if published else Outcome.DUPLICATE
         except MlhooksError as error:
             record.reason = error.message
-            self._save(record, now)
+            # Anyone can post to an inbound URL: what was not verified is kept for a shorter while.
+            keep = (
+                self.settings.source_unverified_retention_seconds if isinstance(error, Unverified) else None
+            )
+            self._save(source, record, now, keep)
             raise
-        self._save(record, now)
+        self._save(source, record, now)
         logger.info(
             "source delivery",
             extra={
@@ -209,8 +261,11 @@ class SourceService:
         )
         return record
 
-    def _save(self, record: SourceDeliveryRecord, now: float) -> None:
-        self.store.save_delivery(record, int(now + self.settings.source_retention_seconds))
+    def _save(
+        self, source: SourceRecord, record: SourceDeliveryRecord, now: float, keep: float | None = None
+    ) -> None:
+        keep = self.settings.source_retention_seconds if keep is None else keep
+        self.store.save_delivery(source.log_key, record, int(now + keep))
 
     def _validated(self, source: SourceRecord, translation: Translation) -> list[tuple[str, EventDetail]]:
         """The translation's events as the matcher will read them; any problem refuses them all."""
@@ -242,17 +297,29 @@ class SourceService:
             )
         return events
 
-    def _publish(self, source: SourceRecord, events: list[tuple[str, EventDetail]]) -> list[DeliveredEvent]:
-        """Publish what this source has not published before; a failure forgets the claims, so the
-        platform's retry publishes them."""
+    def _publish(
+        self, source: SourceRecord, events: list[tuple[str, EventDetail]], changes: dict[int, tuple[str, str]]
+    ) -> list[DeliveredEvent]:
+        """Publish what this source has not published before (and, for an event that stands for a
+        change, only if the state it sets is new); a failure forgets the claims and puts the states
+        back, so the platform's retry publishes them."""
         now = int(self.clock())
-        expires = now + int(self.settings.source_dedupe_seconds)
-        delivered, entries, claimed = [], [], []
-        for detail_type, detail in events:
-            fresh = self.store.claim_event(source.entity, source.name, detail.event_id, now, expires)
-            delivered.append(
-                DeliveredEvent(event_id=detail.event_id, detail_type=detail_type, published=fresh)
+        window = self.settings.source_dedupe_seconds
+        if source.kind is SourceKind.WANDB:
+            window = min(window, self.settings.wandb_dedupe_seconds)
+        expires = now + int(window)
+        delivered, entries, claimed, states = [], [], [], []
+        for index, (detail_type, detail) in enumerate(events):
+            fresh = True
+            if index in changes:
+                key, value = changes[index]
+                fresh, previous = self.store.change_source_state(source.entity, source.log_key, key, value)
+                if fresh:
+                    states.append((key, previous))
+            fresh = fresh and self.store.claim_event(
+                source.entity, source.log_key, detail.event_id, now, expires
             )
+            delivered.append(DeliveredEvent.of(detail_type, detail, published=fresh))
             if fresh:
                 claimed.append(detail.event_id)
                 entries.append(
@@ -273,7 +340,9 @@ class SourceService:
             failed = True
         if failed:
             for event_id in claimed:
-                self.store.release_event(source.entity, source.name, event_id)
+                self.store.release_event(source.entity, source.log_key, event_id)
+            for key, previous in states:
+                self.store.restore_source_state(source.entity, source.log_key, key, previous)
             raise BusUnavailable(
                 "The event bus refused the events; deliver again (nothing was published twice)."
             )

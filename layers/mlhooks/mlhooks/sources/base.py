@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +49,10 @@ class Translation:
     platform_delivery_id: str | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     ignored: str | None = None
+    # Events that stand for a change of state the platform does not say it changed (SageMaker's
+    # approval status comes with every change of a package): event index -> (what, new value). The
+    # event is published only if the source last saw another value.
+    changes: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 def same(given: str, expected: str) -> bool:
@@ -81,3 +86,20 @@ def version_number(data: dict[str, Any], name: str, where: str) -> int:
     ):
         raise Unreadable(f"{where}.{name} must be a version number.", field=f"{where}.{name}")
     return int(value)
+
+
+_NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_.-]+")
+MAX_NAME = 128
+
+
+def collection_name(name: str) -> str:
+    """A platform's name for a model (MLflow's "Fraud Detector", "modèle-français") as an mlhooks
+    collection name: accents dropped, any run of other characters one "-", starting with a letter or
+    digit, at most 128 characters. A name that had to change gets a short digest of the original,
+    so two names that read alike stay two collections; the original is in the artifact's metadata."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    cleaned = _NOT_IN_NAMES.sub("-", plain).lstrip("_.-")
+    if cleaned == name and len(name) <= MAX_NAME:
+        return name
+    suffix = "-" + digest_id(name, length=8)
+    return (cleaned[: MAX_NAME - len(suffix)] or "model") + suffix

@@ -16,6 +16,7 @@ events, a prompt's own tags collection tag events. MLflow names no user in its p
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from mlhooks.models.events import DETAIL_TYPE_OF
@@ -26,6 +27,7 @@ from mlhooks.sources.base import (
     Translation,
     Unreadable,
     Unverified,
+    collection_name,
     digest_id,
     same,
     text,
@@ -33,6 +35,11 @@ from mlhooks.sources.base import (
 )
 
 SIGNATURE_HEADER = "X-MLflow-Signature"
+MAX_DELIVERY_ID = 128  # MLflow sends a UUID
+MAX_SIGNATURES = 1024
+MAX_DESCRIPTION = 1000  # kept in metadata; an event stays small whatever a description holds
+# MLflow's "Test webhook" sends fixed examples about these names, with "example" values.
+TEST_NAMES = frozenset({"example_model", "example_prompt"})
 TIMESTAMP_HEADER = "X-MLflow-Timestamp"
 DELIVERY_ID_HEADER = "X-MLflow-Delivery-Id"
 
@@ -76,6 +83,8 @@ def verify(delivery: Delivery, secret: str, now: float, tolerance: float) -> str
     assert signatures and timestamp and delivery_id
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise Unverified(f"{TIMESTAMP_HEADER} must be Unix seconds.", field=TIMESTAMP_HEADER)
+    if len(delivery_id) > MAX_DELIVERY_ID or len(signatures) > MAX_SIGNATURES:
+        raise Unverified("The delivery's headers are longer than MLflow sends.", field=DELIVERY_ID_HEADER)
     expected = sign_v1(secret.encode("utf-8"), delivery_id, timestamp, delivery.body)
     if not any(same(given, expected) for given in signatures.split()):
         raise Unverified(
@@ -83,13 +92,28 @@ def verify(delivery: Delivery, secret: str, now: float, tolerance: float) -> str
             "names, or the body was changed on the way.",
             field=SIGNATURE_HEADER,
         )
-    if abs(now - int(timestamp)) > tolerance:
+    skew = now - int(timestamp)
+    if abs(skew) > tolerance:
+        when = f"{int(skew)} s ago" if skew > 0 else f"{int(-skew)} s ahead of this clock"
         raise Unverified(
-            f"{TIMESTAMP_HEADER} is {int(now - int(timestamp))} s from now, more than {tolerance:.0f} s: "
+            f"{TIMESTAMP_HEADER} says {when}, more than the {tolerance:.0f} s allowed: "
             "a stale or replayed delivery (or a clock that is off).",
             field=TIMESTAMP_HEADER,
         )
     return delivery_id
+
+
+def event_name(payload: Any) -> str | None:
+    """What MLflow says happened (`model_version_alias.created`), as far as the body says it."""
+    if not isinstance(payload, dict):
+        return None
+    return f"{str(payload.get('entity'))[:60]}.{str(payload.get('action'))[:30]}"
+
+
+def is_test(data: dict[str, Any]) -> bool:
+    """MLflow's "Test webhook" example: a fixed model or prompt name with "example" values."""
+    others = json.dumps({k: v for k, v in data.items() if k != "name"}, default=str)
+    return data.get("name") in TEST_NAMES and "example" in others
 
 
 def translate(payload: Any, source: SourceRecord, delivery_id: str) -> Translation:
@@ -101,19 +125,22 @@ def translate(payload: Any, source: SourceRecord, delivery_id: str) -> Translati
     if not isinstance(data, dict):
         raise Unreadable("body.data must be an object.", field="body.data")
     event = (entity, action)
-    translation = Translation(platform_event=f"{entity}.{action}", platform_delivery_id=delivery_id)
+    translation = Translation(platform_event=event_name(payload), platform_delivery_id=delivery_id)
+    if is_test(data):
+        translation.ignored = "MLflow's test payload (Test webhook): verified, and not published"
+        return translation
     if event in IGNORED:
         translation.ignored = IGNORED[event]
         return translation
     if event not in ARTIFACT_EVENTS and event not in COLLECTION_EVENTS:
-        translation.ignored = f"{entity[:100]}.{action[:100]} is not an MLflow event mlhooks translates"
+        translation.ignored = f"{translation.platform_event} is not an MLflow event mlhooks translates"
         return translation
     common = {
         "event_id": f"mlflow-{digest_id(delivery_id)}",
         "time": _time(payload),
         "project": source.target_project,
         "author": source.default_author,
-        "collection": text(data, "name", "body.data"),
+        "collection": collection_name(text(data, "name", "body.data") or ""),
     }
     if event in COLLECTION_EVENTS:
         tag = text(data, "key", "body.data")
@@ -150,7 +177,11 @@ def _artifact(data: dict[str, Any], artifact_type: str) -> dict[str, Any]:
     name = data["name"]
     version = version_number(data, "version", "body.data")
     tags = data.get("tags") if isinstance(data.get("tags"), dict) else {}
-    metadata = {k: data[k] for k in ("source", "run_id", "description") if isinstance(data.get(k), str)}
+    metadata = {
+        k: data[k] for k in ("name", "source", "run_id", "description") if isinstance(data.get(k), str)
+    }
+    if "description" in metadata:
+        metadata["description"] = metadata["description"][:MAX_DESCRIPTION]
     if tags:
         metadata["tags"] = {str(k): str(v) for k, v in tags.items()}
     scheme = "prompts" if artifact_type == "prompt" else "models"

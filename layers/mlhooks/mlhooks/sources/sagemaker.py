@@ -42,10 +42,12 @@ def origin(event: dict[str, Any]) -> tuple[str, str] | None:
     """The account and region an event is from: EventBridge's envelope says; failing that (moto's
     events omit `account`), the ARN of the resource it is about."""
     account, region = event.get("account"), event.get("region")
-    resources = event.get("resources")
-    if not isinstance(account, str) and isinstance(resources, list) and resources:
-        parts = str(resources[0]).split(":")
-        if len(parts) > 4 and parts[0] == "arn":
+    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    resources = event.get("resources") if isinstance(event.get("resources"), list) else []
+    arns = [*resources, detail.get("ModelPackageArn"), detail.get("TrainingJobArn")]
+    for arn in (str(a) for a in arns if a):
+        parts = arn.split(":")
+        if not isinstance(account, str) and len(parts) > 4 and parts[0] == "arn":
             account, region = parts[4], region if isinstance(region, str) else parts[3]
     if isinstance(account, str) and isinstance(region, str) and account and region:
         return account, region
@@ -107,7 +109,11 @@ def _model_package(detail: dict[str, Any], source: SourceRecord, time: str | Non
         )
     alias = APPROVAL_ALIASES.get(str(approval))
     if alias and status == "Completed":
+        # Published only when the package's approval differs from the last one seen (SageMaker sends
+        # the status with every change of the package); a new approval after another status is a
+        # new event.
         changed = str(detail.get("LastModifiedTime", ""))
+        out.changes[len(out.events)] = (f"approval {arn}", str(approval))
         out.events.append(
             (
                 "Artifact Alias Added",

@@ -22,7 +22,16 @@ from typing import Any
 from mlhooks.models.events import DETAIL_TYPE_OF
 from mlhooks.models.sources import SourceRecord
 from mlhooks.models.vocabulary import LEGACY_EVENT_TYPES, RUN_EVENT_TYPES, EventType, RunState
-from mlhooks.sources.base import Delivery, Translation, Unreadable, Unverified, digest_id, same, text
+from mlhooks.sources.base import (
+    Delivery,
+    Translation,
+    Unreadable,
+    Unverified,
+    collection_name,
+    digest_id,
+    same,
+    text,
+)
 
 SIGNATURE_HEADER = "X-Wandb-Signature"
 
@@ -85,6 +94,11 @@ def verify(delivery: Delivery, signing_secret: str | None, access_token: str | N
     return hashlib.sha256(delivery.body).hexdigest()
 
 
+def event_name(payload: Any) -> str | None:
+    """The W&B event type the body names, as far as it names one."""
+    return str(payload.get("event_type"))[:100] if isinstance(payload, dict) else None
+
+
 def translate(
     payload: Any, source: SourceRecord, delivery_id: str, now: datetime | None = None
 ) -> Translation:
@@ -94,7 +108,7 @@ def translate(
         )
     name = text(payload, "event_type", "body")
     assert name
-    translation = Translation(platform_event=name, platform_delivery_id=delivery_id)
+    translation = Translation(platform_event=event_name(payload), platform_delivery_id=delivery_id)
     try:
         event_type = LEGACY_EVENT_TYPES.get(name) or EventType(name)
     except ValueError:
@@ -121,7 +135,7 @@ def translate(
             )
         detail["run"] = {"id": run_name, "display_name": run_name, "user": detail["author"], "state": status}
     else:
-        detail["collection"] = text(payload, "artifact_collection_name", "body")
+        detail["collection"] = collection_name(text(payload, "artifact_collection_name", "body") or "")
         for field in ("alias", "tag"):
             if field in TEMPLATE_VARIABLES[event_type]:
                 detail[field] = text(payload, field, "body")

@@ -20,9 +20,13 @@ in their entity's partition, so that nothing of one entity is ever read under an
     E#<entity>                      RUNQUEUE#<name>             a run queue, `refs`
     QUEUE#<account>/<queue name>    OWNER                       which entity registered that SQS queue
     E#<entity>                      SOURCE#<name>               a source (MLflow, W&B, SageMaker)
-    E#<entity>                      SRCDLV#<source>#<time>#<id> one delivery from a source (TTL)
-    E#<entity>                      SRCSEEN#<source>#<sha256>   an event id a source published (TTL):
+    E#<entity>                      SRCDLV#<log>#<time>#<id>    one delivery from a source (TTL); <log>
+                                                                is `<name>#<created_at>`, so a source
+                                                                made again under a name starts afresh
+    E#<entity>                      SRCSEEN#<log>#<sha256>      an event id a source published (TTL):
                                                                 the same delivery again is a duplicate
+    E#<entity>                      SRCSTATE#<log>#<sha256>     the last state a source saw of
+                                                                something (a package's approval)
     SAGEMAKER#<account>#<region>    OWNER                       the entity and source SageMaker's
                                                                 events of that account and region go to
     E#<entity>                      PROJECT#<project>           a project or registry
@@ -129,6 +133,10 @@ def source_delivery(source: str, received_at: str, delivery_id: str) -> str:
 def source_seen(source: str, event_id: str) -> str:
     # Hashed: event ids are the platform's text.
     return f"SRCSEEN#{source}#{hashlib.sha256(event_id.encode()).hexdigest()}"
+
+
+def source_state(source: str, what: str) -> str:
+    return f"SRCSTATE#{source}#{hashlib.sha256(what.encode()).hexdigest()}"
 
 
 def integration(kind: str, name: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from boto3.dynamodb.conditions import Attr
 
 from mlhooks.errors import Conflict, NotFound
-from mlhooks.models.sources import SourceDeliveryRecord, SourceKind, SourceRecord
+from mlhooks.models.sources import Outcome, SourceDeliveryRecord, SourceKind, SourceRecord
 from mlhooks.store import keys
 from mlhooks.store.table import TableStore
 
@@ -99,35 +99,67 @@ class SourceStore(TableStore):
 
     # ---- deliveries ------------------------------------------------------------------------------
 
-    def save_delivery(self, record: SourceDeliveryRecord, expires_at: int) -> None:
-        sk = keys.source_delivery(record.source, record.received_at, record.id)
-        self.table.put_item(Item=self._item(record.entity, sk, record, expires_at=expires_at))
+    def save_delivery(self, log: str, record: SourceDeliveryRecord, expires_at: int) -> None:
+        sk = keys.source_delivery(log, record.received_at, record.id)
+        self.table.put_item(
+            Item=self._item(record.entity, sk, record, expires_at=expires_at, outcome=record.outcome.value)
+        )
 
     def list_deliveries(
-        self, entity: str, source: str, now: int, limit: int, token: str | None = None
+        self,
+        entity: str,
+        log: str,
+        now: int,
+        limit: int,
+        token: str | None = None,
+        outcome: Outcome | None = None,
     ) -> tuple[list[SourceDeliveryRecord], str | None]:
         """Newest first. DynamoDB removes expired items within days, not at once: they are not shown."""
+        shown = Attr("expires_at").gt(now)
+        if outcome is not None:
+            shown = shown & Attr("outcome").eq(outcome.value)
         return self._query(
             entity,
-            keys.source_deliveries(source),
+            keys.source_deliveries(log),
             SourceDeliveryRecord,
             limit=limit,
             token=token,
             newest_first=True,
-            filter_condition=Attr("expires_at").gt(now),
+            filter_condition=shown,
         )
 
     # ---- what was published ----------------------------------------------------------------------
 
-    def claim_event(self, entity: str, source: str, event_id: str, now: int, expires_at: int) -> bool:
+    def claim_event(self, entity: str, log: str, event_id: str, now: int, expires_at: int) -> bool:
         """Mark an event id as published by this source; False if it already was (and is not expired)."""
         return self._written(
             self.table.put_item,
-            Item={**keys.item(entity, keys.source_seen(source, event_id)), "expires_at": expires_at},
+            Item={**keys.item(entity, keys.source_seen(log, event_id)), "expires_at": expires_at},
             ConditionExpression="attribute_not_exists(PK) OR expires_at <= :now",
             ExpressionAttributeValues={":now": now},
         )
 
-    def release_event(self, entity: str, source: str, event_id: str) -> None:
+    def release_event(self, entity: str, log: str, event_id: str) -> None:
         """Forget an event id whose publishing failed, so the platform's retry publishes it."""
-        self.table.delete_item(Key=keys.item(entity, keys.source_seen(source, event_id)))
+        self.table.delete_item(Key=keys.item(entity, keys.source_seen(log, event_id)))
+
+    def change_source_state(self, entity: str, log: str, what: str, value: str) -> tuple[bool, str | None]:
+        """Set what the source last saw of `what`: (whether that is a change, the value before)."""
+        answer = self._conditional(
+            self.table.put_item,
+            Item={**keys.item(entity, keys.source_state(log, what)), "value": value},
+            ConditionExpression="attribute_not_exists(PK) OR #v <> :v",
+            ExpressionAttributeNames={"#v": "value"},
+            ExpressionAttributeValues={":v": value},
+            ReturnValues="ALL_OLD",
+        )
+        if answer is None:
+            return False, value
+        return True, (answer.get("Attributes") or {}).get("value")
+
+    def restore_source_state(self, entity: str, log: str, what: str, previous: str | None) -> None:
+        key = keys.item(entity, keys.source_state(log, what))
+        if previous is None:
+            self.table.delete_item(Key=key)
+        else:
+            self.table.put_item(Item={**key, "value": previous})
