@@ -642,3 +642,146 @@ def test_an_event_too_large_to_keep_is_refused_when_it_arrives(pipeline, mlflow_
     long = mlflow_event("model_version", "created", name="m", version="1", description="d" * 200_000)
     accepted = deliver(pipeline, mlflow_source, *mlflow_signed(long))
     assert accepted.status == 202  # MLflow's long description is cut in the metadata, not refused
+
+
+# ---- what the second review found ----------------------------------------------------------------
+
+
+def approvals(pipeline: Pipeline, receiver, *changes: tuple[str, str]) -> list[str]:
+    """Put one package's approval changes (status, LastModifiedTime) on the bus; the aliases fired."""
+    sagemaker_source(pipeline, project=REGISTRY)
+    payload = {"alias": "${alias}"}
+    pipeline.automation(
+        event={"type": "ADD_ARTIFACT_ALIAS"},
+        action={"type": "GENERIC_WEBHOOK", "webhook": "github", "payload": payload},
+    )
+    for status, at in changes:
+        put_sagemaker(
+            pipeline, "sagemaker-model-package-approved.json", ModelApprovalStatus=status, LastModifiedTime=at
+        )
+    matched(pipeline)
+    return sorted(json.loads(r.body)["alias"] for r in receiver.requests)
+
+
+def test_a_late_repeat_of_an_old_approval_does_not_hide_the_next_one(pipeline, receiver):
+    fired = approvals(
+        pipeline,
+        receiver,
+        ("Approved", "2026-11-20T10:00:00Z"),
+        ("Approved", "2026-11-20T10:05:00Z"),
+        ("Rejected", "2026-11-20T10:10:00Z"),
+        ("Approved", "2026-11-20T10:00:00Z"),  # the first one again, late
+        ("Approved", "2026-11-20T10:15:00Z"),
+    )
+    assert fired == ["approved", "approved", "rejected"]
+
+
+def test_back_to_approved_after_pending_fires_again_and_an_older_change_never(pipeline, receiver):
+    fired = approvals(
+        pipeline,
+        receiver,
+        ("Approved", "2026-11-20T10:00:00Z"),
+        ("PendingManualApproval", "2026-11-20T10:05:00Z"),
+        ("Approved", "2026-11-20T10:10:00Z"),
+        ("Rejected", "2026-11-20T09:00:00Z"),  # older than what the source has seen: out of order
+    )
+    assert fired == ["approved", "approved"]
+
+
+def test_the_same_wandb_body_after_the_dedupe_window_is_a_new_event(pipeline, wandb_source):
+    from mlhooks.components import get_components
+    from mlhooks.sources import SourceService
+    from mlhooks.sources.base import Delivery
+
+    pipeline.automation()
+    body = wandb_body(wandb_source, "ADD_ARTIFACT_ALIAS", **ALIAS_VALUES)
+    headers = {k.lower(): v for k, v in wandb_headers(body).items()}
+    now = [time.time()]
+    service = SourceService(get_components(), clock=lambda: now[0])
+    outcomes = []
+    for later in (0, 60, 16 * 60):
+        now[0] += later
+        outcomes.append(service.receive_http("dev", "wandb", Delivery(headers, body)).outcome.value)
+    assert outcomes == ["accepted", "duplicate", "accepted"]
+    assert matched(pipeline) == 2
+    assert len(pipeline.executions()) == 2
+
+
+def test_a_field_of_an_unforeseen_type_is_a_422_never_a_500(pipeline, mlflow_source):
+    for data in (
+        {"name": ["m"], "version": "1"},
+        {"name": {"a": 1}, "version": "1"},
+        {"name": "m", "version": [1]},
+    ):
+        event = mlflow_event("model_version", "created", **data)
+        reply = deliver(pipeline, mlflow_source, *mlflow_signed(event))
+        assert reply.status == 422, reply.raw
+    assert [d["outcome"] for d in deliveries(pipeline, "mlflow")] == ["rejected"] * 3
+
+
+def test_a_request_too_large_to_keep_is_sent_once_and_kept_cut(pipeline, receiver):
+    payload = {f"a{i}": "${artifact_metadata.big}" for i in range(8)}
+    pipeline.automation(action={"type": "GENERIC_WEBHOOK", "webhook": "github", "payload": payload})
+    envelope = load_event("platform-alias-added.json")
+    envelope["detail"]["artifact"]["metadata"] = {"big": "x" * 60_000}
+    pipeline.deliver(envelope)
+    [execution] = pipeline.executions()
+    assert execution["state"] == "FINISHED" and len(receiver.requests) == 1
+    assert len(receiver.requests[0].body) > 480_000
+    kept = pipeline.execution(execution["id"])["request"]["body"]
+    assert len(kept) < 20_000 and "not kept" in kept
+
+
+def test_real_mlflow_names_and_texts_of_any_allowed_size_are_taken(pipeline, mlflow_source):
+    not_a_test = mlflow_event(
+        "model_version", "created", name="example_model", version="2", source="s3://example-bucket/m"
+    )
+    long_name = mlflow_event("model_version", "created", name="n" * 250, version="1")
+    big_tag = mlflow_event("model_version_tag", "set", name="m", version="1", key="notes", value="v" * 70_000)
+    many_tags = mlflow_event(
+        "model_version", "created", name="m", version="3", tags={f"t{i}": "v" * 5000 for i in range(20)}
+    )
+    for event in (not_a_test, long_name, big_tag, many_tags):
+        reply = deliver(pipeline, mlflow_source, *mlflow_signed(event))
+        assert reply.status == 202 and reply.json["delivery"]["outcome"] == "accepted", reply.raw
+
+
+def test_a_secret_spelled_in_json_escapes_is_refused_too(pipeline, mlflow_source):
+    escaped = "".join(f"\\u{ord(c):04x}" for c in MLFLOW_SECRET)
+    raw = (
+        '{"entity": "model_version", "action": "created", "timestamp": "2026-11-25T10:00:00+00:00", '
+        f'"data": {{"name": "m", "version": "1", "description": "{escaped}"}}}}'
+    ).encode()
+    stamp, delivery_id = str(int(time.time())), str(uuid.uuid4())
+    signed = f"{delivery_id}.{stamp}.".encode() + raw
+    signature = base64.b64encode(hmac.new(MLFLOW_SECRET.encode(), signed, hashlib.sha256).digest()).decode()
+    headers = {
+        "X-MLflow-Signature": f"v1,{signature}",
+        "X-MLflow-Timestamp": stamp,
+        "X-MLflow-Delivery-Id": delivery_id,
+    }
+    reply = deliver(pipeline, mlflow_source, raw, headers)
+    assert reply.status == 422 and MLFLOW_SECRET not in reply.raw.decode()
+    assert MLFLOW_SECRET not in json.dumps(deliveries(pipeline, "mlflow"))
+    assert matched(pipeline) == 0
+
+
+def test_sagemaker_events_stop_when_the_operator_takes_the_entity_off_the_list(
+    pipeline, receiver, monkeypatch
+):
+    sagemaker_source(pipeline, project=REGISTRY)
+    pipeline.automation(event={"type": "ADD_ARTIFACT_ALIAS"})
+    pipeline.configure(monkeypatch, MLHOOKS_SAGEMAKER_ENTITIES="globex")
+    put_sagemaker(pipeline, "sagemaker-model-package-approved.json")
+    assert matched(pipeline) == 0 and receiver.requests == []
+
+
+def test_a_wandb_source_signs_and_authenticates_with_two_secrets(pipeline, wandb_source):
+    body = {
+        "name": "w2",
+        "kind": "wandb",
+        "signing_secret": "WANDB_SIGNING",
+        "access_token_secret": "WANDB_SIGNING",
+    }
+    reply = pipeline.team.admin.post(f"{pipeline.base}/sources", body)
+    assert reply.status == 400 and reply.error["field"] == "access_token_secret", reply.raw

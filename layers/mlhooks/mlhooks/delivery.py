@@ -34,6 +34,9 @@ AUTHORIZATION_HEADER = "Authorization"
 # read executions guess a weak signing secret offline.
 SIGNATURE_HEADERS = frozenset({WANDB_SIGNATURE_HEADER, WEBHOOK_SIGNATURE_HEADER})
 PRESENT = "present"
+# What an execution keeps of a body: a template may repeat large event values, and an execution is one
+# DynamoDB item (400 KB). The request is sent whole; the record says how much was cut.
+MAX_RECORDED_BODY = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,10 @@ class WebhookRequest:
             else value
             for name, value in self.headers.items()
         }
-        return {"url": self.url, "headers": headers, "body": self.recorded_body}
+        body = self.recorded_body
+        if len(body) > MAX_RECORDED_BODY:
+            body = f"{body[:MAX_RECORDED_BODY]}… ({len(self.recorded_body)} characters; the rest is not kept)"
+        return {"url": self.url, "headers": headers, "body": body}
 
 
 def bearer_token(webhook: WebhookRecord, secret_values: Mapping[str, str]) -> str | None:

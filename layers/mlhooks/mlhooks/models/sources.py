@@ -100,6 +100,12 @@ class SourceSpec(Input):
                 "signing_secret",
                 "an mlflow source needs the secret MLflow's webhook signs with",
             )
+        if self.signing_secret and self.signing_secret == self.access_token_secret:
+            raise field_error(
+                "SourceSpec",
+                "access_token_secret",
+                "must be another secret than signing_secret: W&B sends the access token in plain text",
+            )
         if self.kind is SourceKind.WANDB and not (self.signing_secret or self.access_token_secret):
             raise field_error(
                 "SourceSpec",
@@ -176,7 +182,10 @@ class DeliveredEvent(Output):
     project: str
     collection: str | None = Field(None, description="The collection, for artifact and collection events.")
     run: str | None = Field(None, description="The run's id, for run events.")
-    published: bool = Field(description="False when this event had been published before.")
+    published: bool = Field(
+        description="Put on the bus; false when this source had published it before. The matcher "
+        "still runs each automation once per event id."
+    )
 
     @classmethod
     def of(cls, detail_type: str, detail: Any, *, published: bool) -> DeliveredEvent:

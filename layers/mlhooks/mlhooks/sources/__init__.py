@@ -10,6 +10,7 @@ Nothing a source refuses reaches the bus.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable
@@ -44,6 +45,8 @@ logger = Logger(service="mlhooks-sources")
 RECHECK_SECONDS = 5.0
 _rechecked: dict[tuple[str, str], float] = {}  # (entity, source log key) -> when
 MAX_RECHECKED = 10_000
+# How long a source remembers the last state it saw of something (a package's approval).
+STATE_SECONDS = 400 * 24 * 60 * 60
 
 MLFLOW_EVENTS = sorted(
     f"{entity}.{action}"
@@ -105,9 +108,13 @@ class SourceService:
 
     # ---- managing sources ----------------------------------------------------------------------
 
+    def _may_take_sagemaker(self, entity: str) -> bool:
+        allowed = self.settings.sagemaker_entities
+        return "*" in allowed or entity in allowed
+
     def create(self, caller: Caller, entity: str, spec: SourceSpec) -> SourceRecord:
         allowed = self.settings.sagemaker_entities
-        if spec.kind is SourceKind.SAGEMAKER and "*" not in allowed and entity not in allowed:
+        if spec.kind is SourceKind.SAGEMAKER and not self._may_take_sagemaker(entity):
             raise Forbidden(
                 "SageMaker's events are the AWS account's, not one team's: this stack lets "
                 f"{'no entity' if not allowed else 'other entities'} register SageMaker sources. "
@@ -145,7 +152,7 @@ class SourceService:
         (after it is recorded) with the error the platform is answered."""
         source = self.store.get_source(entity, name)
         if source is None or source.kind not in HTTP_KINDS:
-            raise NotFound(f"No source {name} takes deliveries here.")
+            raise NotFound(f"No source {name} takes deliveries here.", field="source")
         return self._receive(source, lambda record: self._translate_http(source, delivery, record))
 
     def receive_event(self, event: dict[str, Any]) -> SourceDeliveryRecord | None:
@@ -154,6 +161,9 @@ class SourceService:
         source = None if found is None else self.store.sagemaker_source(*found)
         if source is None:
             logger.info("no source takes this event", extra={"origin": found})
+            return None
+        if not self._may_take_sagemaker(source.entity):
+            logger.warning("the operator no longer lets this entity take SageMaker's events")
             return None
 
         def translate(record: SourceDeliveryRecord) -> Translation:
@@ -205,17 +215,19 @@ class SourceService:
                 raise
             record.platform_delivery_id = self._verify(source, delivery, fresh)
             values = fresh
-        text = delivery.body.decode("utf-8", errors="replace")
-        if Redactor(values.values()).redact(text) != text:
-            raise Unreadable(
-                "The body carries a secret this source names (a payload with ${ACCESS_TOKEN}?): "
-                "nothing of it is kept. Take the secret out of the platform's payload.",
-                field="body",
-            )
         try:
             payload = bounded_json.loads(delivery.body.decode("utf-8"))
         except (bounded_json.JsonRefused, UnicodeDecodeError) as refused:
             raise Unreadable(f"The body is not usable JSON: {refused}", field="body") from None
+        # As sent and as read (JSON's \u escapes spell any text): a secret in either is not kept.
+        redactor = Redactor(values.values())
+        for text in (delivery.body.decode("utf-8"), json.dumps(payload, ensure_ascii=False)):
+            if redactor.redact(text) != text:
+                raise Unreadable(
+                    "The body carries a secret this source names (a payload with ${ACCESS_TOKEN}?): "
+                    "nothing of it is kept. Take the secret out of the platform's payload.",
+                    field="body",
+                )
         if source.kind is SourceKind.MLFLOW:
             record.platform_event = mlflow.event_name(payload)
             return mlflow.translate(payload, source, record.platform_delivery_id)
@@ -234,12 +246,12 @@ class SourceService:
             outcome=Outcome.REJECTED,
         )
         try:
-            translation = translate(record)
+            translation = self._translated(translate, record)
             if translation.ignored:
                 record.outcome, record.reason = Outcome.IGNORED, translation.ignored
             else:
                 events = self._validated(source, translation)
-                record.events = self._publish(source, events, translation.changes)
+                record.events = self._publish(source, events, translation)
                 published = any(e.published for e in record.events)
                 record.outcome = Outcome.ACCEPTED if published else Outcome.DUPLICATE
         except MlhooksError as error:
@@ -260,6 +272,22 @@ class SourceService:
             },
         )
         return record
+
+    @staticmethod
+    def _translated(
+        translate: Callable[[SourceDeliveryRecord], Translation], record: SourceDeliveryRecord
+    ) -> Translation:
+        """A platform's JSON can hold any type anywhere: what a translator did not foresee is the
+        delivery's fault (422, recorded), never a 500 that the platform would retry."""
+        try:
+            return translate(record)
+        except MlhooksError:
+            raise
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+            logger.exception("a delivery the translator did not foresee")
+            raise Unreadable(
+                "The delivery is not what the platform sends (a field of an unexpected type).", field="body"
+            ) from None
 
     def _save(
         self, source: SourceRecord, record: SourceDeliveryRecord, now: float, keep: float | None = None
@@ -283,7 +311,7 @@ class SourceService:
             except ValidationError as exc:
                 problems += [
                     {
-                        "field": f"{detail_type}." + ".".join(str(p) for p in error["loc"]),
+                        "field": ".".join([detail_type, *(str(p) for p in error["loc"])]),
                         "message": str(error["msg"]).removeprefix("Value error, "),
                     }
                     for error in exc.errors(include_input=False)
@@ -298,30 +326,32 @@ class SourceService:
         return events
 
     def _publish(
-        self, source: SourceRecord, events: list[tuple[str, EventDetail]], changes: dict[int, tuple[str, str]]
+        self, source: SourceRecord, events: list[tuple[str, EventDetail]], translation: Translation
     ) -> list[DeliveredEvent]:
-        """Publish what this source has not published before (and, for an event that stands for a
-        change, only if the state it sets is new); a failure forgets the claims and puts the states
-        back, so the platform's retry publishes them."""
+        """Publish what this source has not published before (and the event that stands for a new
+        state only if it is new); a failure forgets the claims and puts the state back, so the
+        platform's retry publishes them."""
         now = int(self.clock())
         window = self.settings.source_dedupe_seconds
         if source.kind is SourceKind.WANDB:
             window = min(window, self.settings.wandb_dedupe_seconds)
         expires = now + int(window)
-        delivered, entries, claimed, states = [], [], [], []
+        state_changed, written = True, None
+        if translation.state is not None:
+            what, value, as_of = translation.state
+            written = self.store.change_source_state(
+                source.entity, source.log_key, what, value, as_of, now + STATE_SECONDS
+            )
+            state_changed = written is not None and written[0]
+        delivered, entries, claimed = [], [], []
         for index, (detail_type, detail) in enumerate(events):
-            fresh = True
-            if index in changes:
-                key, value = changes[index]
-                fresh, previous = self.store.change_source_state(source.entity, source.log_key, key, value)
-                if fresh:
-                    states.append((key, previous))
-            fresh = fresh and self.store.claim_event(
-                source.entity, source.log_key, detail.event_id, now, expires
+            key = translation.dedupe.get(index, detail.event_id)
+            fresh = (state_changed or index != translation.state_event) and self.store.claim_event(
+                source.entity, source.log_key, key, now, expires
             )
             delivered.append(DeliveredEvent.of(detail_type, detail, published=fresh))
             if fresh:
-                claimed.append(detail.event_id)
+                claimed.append(key)
                 entries.append(
                     {
                         "Source": SOURCES_SOURCE,
@@ -330,19 +360,19 @@ class SourceService:
                         "EventBusName": self.settings.event_bus_name,
                     }
                 )
-        if not entries:
-            return delivered
-        try:
-            answer = self.events.put_events(Entries=entries)
-            failed = answer.get("FailedEntryCount")
-        except Exception:
-            logger.exception("publishing a source's events failed")
-            failed = True
+        failed = False
+        if entries:
+            try:
+                failed = bool(self.events.put_events(Entries=entries).get("FailedEntryCount"))
+            except Exception:
+                logger.exception("publishing a source's events failed")
+                failed = True
         if failed:
-            for event_id in claimed:
-                self.store.release_event(source.entity, source.log_key, event_id)
-            for key, previous in states:
-                self.store.restore_source_state(source.entity, source.log_key, key, previous)
+            for key in claimed:
+                self.store.release_event(source.entity, source.log_key, key)
+            if translation.state is not None and written is not None:
+                what = translation.state[0]
+                self.store.restore_source_state(source.entity, source.log_key, what, written[1])
             raise BusUnavailable(
                 "The event bus refused the events; deliver again (nothing was published twice)."
             )

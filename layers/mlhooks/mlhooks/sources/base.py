@@ -49,10 +49,15 @@ class Translation:
     platform_delivery_id: str | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     ignored: str | None = None
-    # Events that stand for a change of state the platform does not say it changed (SageMaker's
-    # approval status comes with every change of a package): event index -> (what, new value). The
-    # event is published only if the source last saw another value.
-    changes: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # A state the platform reports with every change, without saying whether it changed (SageMaker's
+    # approval status comes with any edit of a package): (what, value, as of: a sortable time). The
+    # source keeps the latest it saw; the event at `state_event` is published only if this one is
+    # newer and says something else.
+    state: tuple[str, str, str] | None = None
+    state_event: int | None = None
+    # What makes two deliveries one, per event (default: the event's id), when the event id must
+    # differ from it (W&B: the same body later is a new event with a new id).
+    dedupe: dict[int, str] = field(default_factory=dict)
 
 
 def same(given: str, expected: str) -> bool:
@@ -92,11 +97,11 @@ _NOT_IN_NAMES = re.compile(r"[^A-Za-z0-9_.-]+")
 MAX_NAME = 128
 
 
-def collection_name(name: str) -> str:
-    """A platform's name for a model (MLflow's "Fraud Detector", "modèle-français") as an mlhooks
-    collection name: accents dropped, any run of other characters one "-", starting with a letter or
+def mlhooks_name(name: str) -> str:
+    """A platform's name for a model or project (MLflow's "Fraud Detector", "modèle-français") as an
+    mlhooks name: accents dropped, any run of other characters one "-", starting with a letter or
     digit, at most 128 characters. A name that had to change gets a short digest of the original,
-    so two names that read alike stay two collections; the original is in the artifact's metadata."""
+    so two names that read alike stay two; the original is in the artifact's metadata."""
     plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     cleaned = _NOT_IN_NAMES.sub("-", plain).lstrip("_.-")
     if cleaned == name and len(name) <= MAX_NAME:

@@ -53,7 +53,7 @@ def handle_http(service: SourceService, event: dict[str, Any]) -> dict[str, Any]
     entity, name = str(parameters.get("entity", "")), str(parameters.get("source", ""))
     try:
         if not (is_valid(ENTITY_PATTERN, entity) and is_valid(INTEGRATION_PATTERN, name)):
-            raise NotFound("No source takes deliveries here.")
+            raise NotFound("No source takes deliveries here.", field="source")
         record = service.receive_http(entity, name, _delivery(event, service.settings.max_request_body_bytes))
     except MlhooksError as error:
         return _answer(error.status, error.to_body())

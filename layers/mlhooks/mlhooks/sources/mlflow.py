@@ -16,7 +16,6 @@ events, a prompt's own tags collection tag events. MLflow names no user in its p
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from mlhooks.models.events import DETAIL_TYPE_OF
@@ -27,8 +26,8 @@ from mlhooks.sources.base import (
     Translation,
     Unreadable,
     Unverified,
-    collection_name,
     digest_id,
+    mlhooks_name,
     same,
     text,
     version_number,
@@ -37,7 +36,9 @@ from mlhooks.sources.base import (
 SIGNATURE_HEADER = "X-MLflow-Signature"
 MAX_DELIVERY_ID = 128  # MLflow sends a UUID
 MAX_SIGNATURES = 1024
-MAX_DESCRIPTION = 1000  # kept in metadata; an event stays small whatever a description holds
+MAX_TEXT = 1000  # of each text kept in metadata: an event stays small whatever MLflow's texts hold
+MAX_TAGS = 50
+MAX_ID = 256
 # MLflow's "Test webhook" sends fixed examples about these names, with "example" values.
 TEST_NAMES = frozenset({"example_model", "example_prompt"})
 TIMESTAMP_HEADER = "X-MLflow-Timestamp"
@@ -111,9 +112,18 @@ def event_name(payload: Any) -> str | None:
 
 
 def is_test(data: dict[str, Any]) -> bool:
-    """MLflow's "Test webhook" example: a fixed model or prompt name with "example" values."""
-    others = json.dumps({k: v for k, v in data.items() if k != "name"}, default=str)
-    return data.get("name") in TEST_NAMES and "example" in others
+    """MLflow's "Test webhook" example: a fixed model or prompt name with MLflow's example tag, tag
+    key or alias (every example payload MLflow sends carries one of them)."""
+    name = data.get("name")
+    return (
+        isinstance(name, str)
+        and name in TEST_NAMES
+        and (
+            data.get("tags") == {"example_key": "example_value"}
+            or data.get("key") == "example_key"
+            or data.get("alias") == "example_alias"
+        )
+    )
 
 
 def translate(payload: Any, source: SourceRecord, delivery_id: str) -> Translation:
@@ -140,7 +150,7 @@ def translate(payload: Any, source: SourceRecord, delivery_id: str) -> Translati
         "time": _time(payload),
         "project": source.target_project,
         "author": source.default_author,
-        "collection": collection_name(text(data, "name", "body.data") or ""),
+        "collection": mlhooks_name(text(data, "name", "body.data") or ""),
     }
     if event in COLLECTION_EVENTS:
         tag = text(data, "key", "body.data")
@@ -155,9 +165,13 @@ def translate(payload: Any, source: SourceRecord, delivery_id: str) -> Translati
     elif "tag" in entity:
         detail["tag"] = text(data, "key", "body.data")
         if isinstance(data.get("value"), str):
-            detail["artifact"]["metadata"]["tag_value"] = data["value"]
+            detail["artifact"]["metadata"]["tag_value"] = _cut(data["value"])
     translation.events.append((detail_type, detail))
     return translation
+
+
+def _cut(value: str, limit: int = MAX_TEXT) -> str:
+    return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
 def _time(payload: dict[str, Any]) -> str:
@@ -177,18 +191,18 @@ def _artifact(data: dict[str, Any], artifact_type: str) -> dict[str, Any]:
     name = data["name"]
     version = version_number(data, "version", "body.data")
     tags = data.get("tags") if isinstance(data.get("tags"), dict) else {}
+    # MLflow's texts are long (a tag value holds 100,000 characters): the event keeps their start.
     metadata = {
-        k: data[k] for k in ("name", "source", "run_id", "description") if isinstance(data.get(k), str)
+        k: _cut(data[k]) for k in ("name", "source", "run_id", "description") if isinstance(data.get(k), str)
     }
-    if "description" in metadata:
-        metadata["description"] = metadata["description"][:MAX_DESCRIPTION]
     if tags:
-        metadata["tags"] = {str(k): str(v) for k, v in tags.items()}
+        metadata["tags"] = {_cut(str(k)): _cut(str(v)) for k, v in list(tags.items())[:MAX_TAGS]}
     scheme = "prompts" if artifact_type == "prompt" else "models"
+    uri = f"{scheme}:/{name}/{version}"
     return {
-        "id": f"{scheme}:/{name}/{version}",
+        "id": uri if len(uri) <= MAX_ID else f"{scheme}:/{digest_id(name)}/{version}",
         "version_index": version,
         "type": artifact_type,
-        "tags": sorted(str(k) for k in tags)[:100],
+        "tags": sorted(_cut(str(k), 256) for k in tags)[:MAX_TAGS],
         "metadata": metadata,
     }

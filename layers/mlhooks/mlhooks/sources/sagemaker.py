@@ -17,12 +17,13 @@ modification), so SageMaker sending one change twice publishes it once.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from mlhooks.models.events import DETAIL_TYPE_OF
 from mlhooks.models.sources import DEFAULT_PROJECT_TAG, SourceRecord
 from mlhooks.models.vocabulary import RunState
-from mlhooks.sources.base import Translation, Unreadable, digest_id, text, version_number
+from mlhooks.sources.base import Translation, Unreadable, digest_id, mlhooks_name, text, version_number
 
 SOURCE = "aws.sagemaker"
 MODEL_PACKAGE = "SageMaker Model Package State Change"
@@ -108,12 +109,14 @@ def _model_package(detail: dict[str, Any], source: SourceRecord, time: str | Non
             )
         )
     alias = APPROVAL_ALIASES.get(str(approval))
+    changed = _as_of(detail.get("LastModifiedTime"), time)
+    if status == "Completed" and isinstance(approval, str):
+        # SageMaker sends the status with every change of the package: the source keeps the latest
+        # (by the package's own LastModifiedTime, so a late repeat cannot turn it back), and the
+        # alias fires only when it becomes something else.
+        out.state = (f"approval {arn}", approval, changed)
     if alias and status == "Completed":
-        # Published only when the package's approval differs from the last one seen (SageMaker sends
-        # the status with every change of the package); a new approval after another status is a
-        # new event.
-        changed = str(detail.get("LastModifiedTime", ""))
-        out.changes[len(out.events)] = (f"approval {arn}", str(approval))
+        out.state_event = len(out.events)
         out.events.append(
             (
                 "Artifact Alias Added",
@@ -127,6 +130,18 @@ def _model_package(detail: dict[str, Any], source: SourceRecord, time: str | Non
         )
     if not out.events:
         out.ignored = f"the model package is {str(status)[:50]} (mlhooks takes Completed versions)"
+
+
+def _as_of(value: Any, fallback: str | None) -> str:
+    """A change's time as sortable text (ISO 8601 UTC): SageMaker writes ISO strings or epoch ms."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return dt.datetime.fromtimestamp(value / 1000, dt.UTC).isoformat()
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value).astimezone(dt.UTC).isoformat()
+        except ValueError:
+            pass
+    return str(fallback or "")
 
 
 def _tags(detail: dict[str, Any]) -> dict[str, str]:
@@ -154,7 +169,8 @@ def _training_job(detail: dict[str, Any], source: SourceRecord, time: str | None
     if state is None:
         out.ignored = f"training job status {status[:50]} is not a run state"
         return
-    project = tags.get(source.project_tag or DEFAULT_PROJECT_TAG) or source.target_project
+    named = tags.get(source.project_tag or DEFAULT_PROJECT_TAG)
+    project = mlhooks_name(named) if named else source.target_project
     arn = str(detail.get("TrainingJobArn") or name)
     out.events.append(
         (

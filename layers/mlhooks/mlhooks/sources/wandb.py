@@ -27,8 +27,8 @@ from mlhooks.sources.base import (
     Translation,
     Unreadable,
     Unverified,
-    collection_name,
     digest_id,
+    mlhooks_name,
     same,
     text,
 )
@@ -120,10 +120,13 @@ def translate(
             "metrics a run logs (Run Metrics Logged), which W&B's webhooks do not carry"
         )
         return translation
+    when = now or datetime.now(UTC)
+    translation.dedupe[0] = f"wandb-{delivery_id}"
     detail: dict[str, Any] = {
-        "event_id": f"wandb-{digest_id(delivery_id)}",
-        "time": (now or datetime.now(UTC)).isoformat(),
-        "project": text(payload, "project_name", "body"),
+        # The same body later (past the dedupe window) is a new event: an id of its own.
+        "event_id": f"wandb-{digest_id(delivery_id, length=24)}-{int(when.timestamp() * 1000)}",
+        "time": when.isoformat(),
+        "project": mlhooks_name(text(payload, "project_name", "body") or ""),
         "author": text(payload, "event_author", "body"),
     }
     if event_type is EventType.RUN_STATE:
@@ -135,7 +138,7 @@ def translate(
             )
         detail["run"] = {"id": run_name, "display_name": run_name, "user": detail["author"], "state": status}
     else:
-        detail["collection"] = collection_name(text(payload, "artifact_collection_name", "body") or "")
+        detail["collection"] = mlhooks_name(text(payload, "artifact_collection_name", "body") or "")
         for field in ("alias", "tag"):
             if field in TEMPLATE_VARIABLES[event_type]:
                 detail[field] = text(payload, field, "body")

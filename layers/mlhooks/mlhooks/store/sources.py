@@ -8,6 +8,8 @@ Deliveries and seen event ids carry `expires_at`, so DynamoDB's TTL bounds what 
 
 from __future__ import annotations
 
+from typing import Any
+
 from boto3.dynamodb.conditions import Attr
 
 from mlhooks.errors import Conflict, NotFound
@@ -143,23 +145,31 @@ class SourceStore(TableStore):
         """Forget an event id whose publishing failed, so the platform's retry publishes it."""
         self.table.delete_item(Key=keys.item(entity, keys.source_seen(log, event_id)))
 
-    def change_source_state(self, entity: str, log: str, what: str, value: str) -> tuple[bool, str | None]:
-        """Set what the source last saw of `what`: (whether that is a change, the value before)."""
+    def change_source_state(
+        self, entity: str, log: str, what: str, value: str, as_of: str, expires_at: int
+    ) -> tuple[bool, dict[str, Any] | None] | None:
+        """Keep `value` as the source's latest state of `what` if `as_of` is newer than the one kept:
+        (whether the value changed, the item before, for `restore_source_state`). An older or equal
+        `as_of` (a late repeat) changes nothing: None."""
         answer = self._conditional(
             self.table.put_item,
-            Item={**keys.item(entity, keys.source_state(log, what)), "value": value},
-            ConditionExpression="attribute_not_exists(PK) OR #v <> :v",
-            ExpressionAttributeNames={"#v": "value"},
-            ExpressionAttributeValues={":v": value},
+            Item={
+                **keys.item(entity, keys.source_state(log, what)),
+                "value": value,
+                "as_of": as_of,
+                "expires_at": expires_at,
+            },
+            ConditionExpression="attribute_not_exists(PK) OR as_of < :as_of",
+            ExpressionAttributeValues={":as_of": as_of},
             ReturnValues="ALL_OLD",
         )
         if answer is None:
-            return False, value
-        return True, (answer.get("Attributes") or {}).get("value")
+            return None
+        before = answer.get("Attributes") or None
+        return (before or {}).get("value") != value, before
 
-    def restore_source_state(self, entity: str, log: str, what: str, previous: str | None) -> None:
-        key = keys.item(entity, keys.source_state(log, what))
-        if previous is None:
-            self.table.delete_item(Key=key)
+    def restore_source_state(self, entity: str, log: str, what: str, before: dict[str, Any] | None) -> None:
+        if before is None:
+            self.table.delete_item(Key=keys.item(entity, keys.source_state(log, what)))
         else:
-            self.table.put_item(Item={**key, "value": previous})
+            self.table.put_item(Item=before)
