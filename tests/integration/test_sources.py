@@ -785,3 +785,55 @@ def test_a_wandb_source_signs_and_authenticates_with_two_secrets(pipeline, wandb
     }
     reply = pipeline.team.admin.post(f"{pipeline.base}/sources", body)
     assert reply.status == 400 and reply.error["field"] == "access_token_secret", reply.raw
+
+
+# ---- what the third review found -----------------------------------------------------------------
+
+
+def test_a_wandb_source_never_signs_with_the_token_it_sends(pipeline, wandb_source):
+    admin, base = pipeline.team.admin, pipeline.base
+    admin.post(f"{base}/secrets", {"name": "SAME_A", "value": "same-value-for-both-1234"})
+    admin.post(f"{base}/secrets", {"name": "SAME_B", "value": "same-value-for-both-1234"})
+    body = {"name": "w3", "kind": "wandb", "signing_secret": "SAME_A", "access_token_secret": "SAME_B"}
+    reply = admin.post(f"{base}/sources", body)
+    assert reply.status == 422 and reply.error["field"] == "access_token_secret", reply.raw
+    assert admin.get(f"{base}/sources/w3").status == 404
+    rotated = admin.put(f"{base}/secrets/WANDB_TOKEN", {"value": WANDB_SECRET})
+    assert rotated.status == 422 and WANDB_SECRET not in rotated.raw.decode()
+
+
+def test_a_sagemaker_version_is_new_once_and_a_running_job_once(pipeline, receiver):
+    from mlhooks.components import get_components
+    from mlhooks.sources import SourceService
+
+    sagemaker_source(pipeline, project=REGISTRY)
+    service = SourceService(get_components(), clock=lambda: time.time() + 3 * 24 * 3600)  # past any window
+    package = load_event("sagemaker-model-package-approved.json")
+    first = service.receive_event(package)
+    later = copy.deepcopy(package)
+    later["detail"]["ModelPackageDescription"] = "edited"
+    later["detail"]["LastModifiedTime"] = "2026-11-24T10:00:00.000Z"
+    again = service.receive_event(later)
+    assert [e.published for e in first.events] == [True, True]
+    assert [e.published for e in again.events] == [False, False]
+    job = copy.deepcopy(load_event("sagemaker-training-job-failed.json"))
+    job["detail"] |= {"TrainingJobStatus": "InProgress", "LastModifiedTime": 1795000100000}
+    assert service.receive_event(job).outcome.value == "accepted"
+    job["detail"] |= {"SecondaryStatus": "Training", "LastModifiedTime": 1795000200000}
+    assert service.receive_event(job).outcome.value == "duplicate"
+
+
+def test_mlflow_texts_of_any_size_mlflow_allows_fit_in_one_event(pipeline, mlflow_source):
+    tags = {("k" * 240) + f"{i:03d}": "ü" * 1500 for i in range(100)}
+    event = mlflow_event(
+        "model_version", "created", name="n" * 250, version="1", description="d" * 1500, tags=tags
+    )
+    body, headers = mlflow_signed(event)
+    assert len(body) > 256 * 1024  # MLflow writes JSON with ASCII escapes
+    reply = deliver(pipeline, mlflow_source, body, headers)
+    assert reply.status == 202, reply.raw[:300]
+
+
+def test_the_inbound_url_takes_post_only(pipeline, mlflow_source):
+    reply = anonymous(pipeline).get(mlflow_source)
+    assert reply.status == 405 and reply.error["code"] == "method_not_allowed"

@@ -175,3 +175,20 @@ def test_a_wandb_run_status_that_is_not_a_state_is_refused():
     }
     with pytest.raises(Unreadable, match="run_status"):
         wandb.translate(payload, MLFLOW, "digest")
+
+
+def test_platform_times_sort_as_one_format_whatever_their_spelling():
+    from mlhooks.sources.base import as_of
+
+    spellings = [
+        "2026-11-20T10:00:00Z",
+        "2026-11-20T10:00:00.000Z",
+        "2026-11-20T11:00:00+01:00",
+        1795168800000,
+    ]
+    assert len({as_of(s) for s in spellings}) == 1
+    assert (
+        as_of("2026-11-20T10:00:00Z") < as_of("2026-11-20T10:00:00.500Z") < as_of("2026-11-20T10:00:01+00:00")
+    )
+    assert as_of(1e20, "2026-11-20T10:00:00Z") == as_of("2026-11-20T10:00:00Z")  # out of range: the fallback
+    assert as_of(float("inf")) == as_of("not a time") == ""

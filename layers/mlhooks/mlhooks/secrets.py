@@ -126,7 +126,16 @@ class SecretsService:
 
     def _check_sendable_as_token(self, entity: str, name: str, value: str) -> None:
         """A secret that is some integration's token must stay sendable in a header, and one that
-        signs must stay a key that signs."""
+        signs must stay a key that signs; a source's token must not become its signing key."""
+        for source in self.store.list_sources(entity)[0]:
+            pair = {source.signing_secret, source.access_token_secret}
+            other = next(iter(pair - {name}), None) if name in pair and None not in pair else None
+            if other is not None and self.vault.read(entity, other) == value:
+                raise InvalidInput(
+                    f"Source {source.name} would sign with its access token, which W&B sends in plain "
+                    f"text: give {name} a value other than {other}'s.",
+                    field="value",
+                )
         signing = signing_secret_problem(value)
         if signing and any(w.signing_secret == name for w in self.store.list_webhooks(entity)[0]):
             raise InvalidInput(f"{signing} This secret signs a webhook's deliveries.", field="value")

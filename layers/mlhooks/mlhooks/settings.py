@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     # stale or replayed; an event id a source published within the dedupe time is not published
     # again; its deliveries are kept this long for `.../sources/{name}/deliveries`.
     source_tolerance_seconds: Positive = 300.0
+    # A platform's body may be larger than an API request: MLflow escapes every non-ASCII character.
+    inbound_max_body_bytes: Count = 1024 * 1024
     source_dedupe_seconds: Positive = 24 * 60 * 60
     source_retention_seconds: Positive = 14 * 24 * 60 * 60
     # Deliveries that did not verify (anyone may post to an inbound URL) are kept a shorter while.

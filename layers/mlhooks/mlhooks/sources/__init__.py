@@ -23,7 +23,7 @@ from mlhooks import bounded_json
 from mlhooks.access import Caller
 from mlhooks.clock import now_iso
 from mlhooks.components import Components
-from mlhooks.errors import BusUnavailable, Forbidden, MlhooksError, NotFound
+from mlhooks.errors import BusUnavailable, Forbidden, InvalidInput, MlhooksError, NotFound
 from mlhooks.models.events import DETAIL_TYPES, SOURCES_SOURCE, EventDetail, Publisher
 from mlhooks.models.sources import (
     HTTP_KINDS,
@@ -124,8 +124,24 @@ class SourceService:
         record = SourceRecord(
             **spec.model_dump(), entity=entity, created_at=now_iso(), created_by=caller.member
         )
+        if record.signing_secret and record.access_token_secret:
+            self._check_two_values(entity, record.signing_secret, record.access_token_secret)
         self.store.create_source(record)
         return record
+
+    def _check_two_values(self, entity: str, signing: str, token: str) -> None:
+        """W&B sends the access token in plain text: were it the signing key, whoever saw it could
+        sign. (A secret that does not exist is reported by the create itself.)"""
+        try:
+            values = self.vault.read_many(entity, {signing, token})
+        except NotFound:
+            return
+        if values[signing] == values[token]:
+            raise InvalidInput(
+                "The access token and the signing secret hold the same value: W&B sends the token in "
+                "plain text, and whoever sees it could sign. Give the source two different secrets.",
+                field="access_token_secret",
+            )
 
     def get(self, entity: str, name: str) -> SourceRecord:
         record = self.store.get_source(entity, name)
@@ -283,7 +299,7 @@ class SourceService:
             return translate(record)
         except MlhooksError:
             raise
-        except (TypeError, ValueError, KeyError, AttributeError, IndexError):
+        except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError, OSError):
             logger.exception("a delivery the translator did not foresee")
             raise Unreadable(
                 "The delivery is not what the platform sends (a field of an unexpected type).", field="body"
@@ -336,17 +352,20 @@ class SourceService:
         if source.kind is SourceKind.WANDB:
             window = min(window, self.settings.wandb_dedupe_seconds)
         expires = now + int(window)
-        state_changed, written = True, None
-        if translation.state is not None:
-            what, value, as_of = translation.state
-            written = self.store.change_source_state(
-                source.entity, source.log_key, what, value, as_of, now + STATE_SECONDS
+        # Each state first: an event standing for one is published only if it is new.
+        written, stale = [], set()
+        for state in translation.states:
+            answer = self.store.change_source_state(
+                source.entity, source.log_key, state.what, state.value, state.as_of, now + STATE_SECONDS
             )
-            state_changed = written is not None and written[0]
+            if answer is not None:
+                written.append((state.what, answer[1]))
+            if (answer is None or not answer[0]) and state.event is not None:
+                stale.add(state.event)
         delivered, entries, claimed = [], [], []
         for index, (detail_type, detail) in enumerate(events):
             key = translation.dedupe.get(index, detail.event_id)
-            fresh = (state_changed or index != translation.state_event) and self.store.claim_event(
+            fresh = index not in stale and self.store.claim_event(
                 source.entity, source.log_key, key, now, expires
             )
             delivered.append(DeliveredEvent.of(detail_type, detail, published=fresh))
@@ -370,9 +389,8 @@ class SourceService:
         if failed:
             for key in claimed:
                 self.store.release_event(source.entity, source.log_key, key)
-            if translation.state is not None and written is not None:
-                what = translation.state[0]
-                self.store.restore_source_state(source.entity, source.log_key, what, written[1])
+            for what, before in written:
+                self.store.restore_source_state(source.entity, source.log_key, what, before)
             raise BusUnavailable(
                 "The event bus refused the events; deliver again (nothing was published twice)."
             )

@@ -8,6 +8,7 @@ with the same models the matcher reads them with, so nothing malformed ever reac
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -41,6 +42,14 @@ class Delivery:
         return self.headers.get(name.lower())
 
 
+@dataclass(frozen=True)
+class State:
+    what: str  # e.g. "approval <package ARN>"
+    value: str
+    as_of: str  # sortable: ISO 8601 UTC with microseconds
+    event: int | None = None  # the index of the event that stands for this state being new
+
+
 @dataclass
 class Translation:
     """What a delivery became: events to publish, or none and why (`ignored`)."""
@@ -49,15 +58,30 @@ class Translation:
     platform_delivery_id: str | None = None
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     ignored: str | None = None
-    # A state the platform reports with every change, without saying whether it changed (SageMaker's
-    # approval status comes with any edit of a package): (what, value, as of: a sortable time). The
-    # source keeps the latest it saw; the event at `state_event` is published only if this one is
-    # newer and says something else.
-    state: tuple[str, str, str] | None = None
-    state_event: int | None = None
+    # States the platform reports with every change, without saying whether they changed (SageMaker
+    # sends a package's approval with any edit of it, and its "Completed" for ever after). The source
+    # keeps the latest of each it saw, by the platform's own time; an event standing for one is
+    # published only if it is newer and says something else.
+    states: list[State] = field(default_factory=list)
     # What makes two deliveries one, per event (default: the event's id), when the event id must
     # differ from it (W&B: the same body later is a new event with a new id).
     dedupe: dict[int, str] = field(default_factory=dict)
+
+
+def as_of(value: Any, fallback: Any = None) -> str:
+    """A platform's time as sortable text, one format for all (ISO 8601 UTC, microseconds): epoch
+    milliseconds or ISO strings (with `Z` or an offset); anything else falls back, else ""."""
+    try:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            moment = dt.datetime.fromtimestamp(value / 1000, dt.UTC)
+        elif isinstance(value, str):
+            moment = dt.datetime.fromisoformat(value)
+            moment = moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+        else:
+            raise ValueError(value)
+        return moment.isoformat(timespec="microseconds")
+    except (ValueError, OverflowError, OSError):
+        return "" if fallback is None else as_of(fallback)
 
 
 def same(given: str, expected: str) -> bool:

@@ -25,6 +25,10 @@ from mlhooks.sources.base import Delivery
 logger = Logger(service="mlhooks-inbound")
 
 
+class MethodNotAllowed(MlhooksError):
+    status, code = 405, "method_not_allowed"
+
+
 def _answer(status: int, body: dict[str, Any]) -> dict[str, Any]:
     return {
         "statusCode": status,
@@ -54,7 +58,9 @@ def handle_http(service: SourceService, event: dict[str, Any]) -> dict[str, Any]
     try:
         if not (is_valid(ENTITY_PATTERN, entity) and is_valid(INTEGRATION_PATTERN, name)):
             raise NotFound("No source takes deliveries here.", field="source")
-        record = service.receive_http(entity, name, _delivery(event, service.settings.max_request_body_bytes))
+        if str(event.get("httpMethod", "")).upper() != "POST":
+            raise MethodNotAllowed("A platform delivers to this URL with POST.", field="method")
+        record = service.receive_http(entity, name, _delivery(event, service.settings.inbound_max_body_bytes))
     except MlhooksError as error:
         return _answer(error.status, error.to_body())
     except Exception:

@@ -36,8 +36,11 @@ from mlhooks.sources.base import (
 SIGNATURE_HEADER = "X-MLflow-Signature"
 MAX_DELIVERY_ID = 128  # MLflow sends a UUID
 MAX_SIGNATURES = 1024
-MAX_TEXT = 1000  # of each text kept in metadata: an event stays small whatever MLflow's texts hold
-MAX_TAGS = 50
+# What an event keeps of MLflow's texts, so that it stays within MAX_EVENT_BYTES whatever MLflow
+# allows (tag values of 100,000 characters): a description's start, and the first tags, cut.
+MAX_TEXT = 1000
+MAX_TAGS = 20
+MAX_TAG_TEXT = 300
 MAX_ID = 256
 # MLflow's "Test webhook" sends fixed examples about these names, with "example" values.
 TEST_NAMES = frozenset({"example_model", "example_prompt"})
@@ -84,8 +87,12 @@ def verify(delivery: Delivery, secret: str, now: float, tolerance: float) -> str
     assert signatures and timestamp and delivery_id
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise Unverified(f"{TIMESTAMP_HEADER} must be Unix seconds.", field=TIMESTAMP_HEADER)
-    if len(delivery_id) > MAX_DELIVERY_ID or len(signatures) > MAX_SIGNATURES:
-        raise Unverified("The delivery's headers are longer than MLflow sends.", field=DELIVERY_ID_HEADER)
+    for name, value, limit in (
+        (DELIVERY_ID_HEADER, delivery_id, MAX_DELIVERY_ID),
+        (SIGNATURE_HEADER, signatures, MAX_SIGNATURES),
+    ):
+        if len(value) > limit:
+            raise Unverified(f"{name} is longer than MLflow sends ({limit} characters).", field=name)
     expected = sign_v1(secret.encode("utf-8"), delivery_id, timestamp, delivery.body)
     if not any(same(given, expected) for given in signatures.split()):
         raise Unverified(
@@ -196,7 +203,9 @@ def _artifact(data: dict[str, Any], artifact_type: str) -> dict[str, Any]:
         k: _cut(data[k]) for k in ("name", "source", "run_id", "description") if isinstance(data.get(k), str)
     }
     if tags:
-        metadata["tags"] = {_cut(str(k)): _cut(str(v)) for k, v in list(tags.items())[:MAX_TAGS]}
+        metadata["tags"] = {
+            _cut(str(k), MAX_TAG_TEXT): _cut(str(v), MAX_TAG_TEXT) for k, v in list(tags.items())[:MAX_TAGS]
+        }
     scheme = "prompts" if artifact_type == "prompt" else "models"
     uri = f"{scheme}:/{name}/{version}"
     return {

@@ -17,13 +17,21 @@ modification), so SageMaker sending one change twice publishes it once.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from mlhooks.models.events import DETAIL_TYPE_OF
 from mlhooks.models.sources import DEFAULT_PROJECT_TAG, SourceRecord
 from mlhooks.models.vocabulary import RunState
-from mlhooks.sources.base import Translation, Unreadable, digest_id, mlhooks_name, text, version_number
+from mlhooks.sources.base import (
+    State,
+    Translation,
+    Unreadable,
+    as_of,
+    digest_id,
+    mlhooks_name,
+    text,
+    version_number,
+)
 
 SOURCE = "aws.sagemaker"
 MODEL_PACKAGE = "SageMaker Model Package State Change"
@@ -102,6 +110,8 @@ def _model_package(detail: dict[str, Any], source: SourceRecord, time: str | Non
     }
     artifact = {"id": arn, "version_index": version, "type": "model", "metadata": metadata}
     if status == "Completed":
+        # Every later event of the package says Completed too: a version is new once, ever.
+        out.states.append(State(f"version {arn}", "Completed", "0", len(out.events)))
         out.events.append(
             (
                 DETAIL_TYPE_OF[source.version_event_type],
@@ -109,14 +119,13 @@ def _model_package(detail: dict[str, Any], source: SourceRecord, time: str | Non
             )
         )
     alias = APPROVAL_ALIASES.get(str(approval))
-    changed = _as_of(detail.get("LastModifiedTime"), time)
+    changed = as_of(detail.get("LastModifiedTime"), time)
     if status == "Completed" and isinstance(approval, str):
         # SageMaker sends the status with every change of the package: the source keeps the latest
         # (by the package's own LastModifiedTime, so a late repeat cannot turn it back), and the
         # alias fires only when it becomes something else.
-        out.state = (f"approval {arn}", approval, changed)
+        out.states.append(State(f"approval {arn}", approval, changed, len(out.events) if alias else None))
     if alias and status == "Completed":
-        out.state_event = len(out.events)
         out.events.append(
             (
                 "Artifact Alias Added",
@@ -130,18 +139,6 @@ def _model_package(detail: dict[str, Any], source: SourceRecord, time: str | Non
         )
     if not out.events:
         out.ignored = f"the model package is {str(status)[:50]} (mlhooks takes Completed versions)"
-
-
-def _as_of(value: Any, fallback: str | None) -> str:
-    """A change's time as sortable text (ISO 8601 UTC): SageMaker writes ISO strings or epoch ms."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return dt.datetime.fromtimestamp(value / 1000, dt.UTC).isoformat()
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value).astimezone(dt.UTC).isoformat()
-        except ValueError:
-            pass
-    return str(fallback or "")
 
 
 def _tags(detail: dict[str, Any]) -> dict[str, str]:
@@ -172,6 +169,8 @@ def _training_job(detail: dict[str, Any], source: SourceRecord, time: str | None
     named = tags.get(source.project_tag or DEFAULT_PROJECT_TAG)
     project = mlhooks_name(named) if named else source.target_project
     arn = str(detail.get("TrainingJobArn") or name)
+    # SageMaker repeats a job's status with each secondary status: a run state fires when it changes.
+    out.states.append(State(f"run {arn}", status, as_of(detail.get("LastModifiedTime"), time), 0))
     out.events.append(
         (
             "Run State Changed",
