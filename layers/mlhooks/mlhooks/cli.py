@@ -173,11 +173,34 @@ def invoke(args: argparse.Namespace) -> int:
 
 
 def bootstrap(args: argparse.Namespace) -> int:
+    """The entity's first admin key, written straight into the table: the deployed stack's (`--table`,
+    or MLHOOKS_TABLE_NAME), else the running `make dev`'s. A failure is one line saying what to do."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
     from mlhooks.access import AccessService
     from mlhooks.components import build_components
+    from mlhooks.errors import MlhooksError
+    from mlhooks.models.names import ENTITY_PATTERN, USERNAME_PATTERN, is_valid
     from mlhooks.settings import Settings
-    from mlhooks.store import Store
 
+    for what, value, pattern in (
+        ("entity", args.entity, ENTITY_PATTERN),
+        ("username", args.username, USERNAME_PATTERN),
+    ):
+        if not is_valid(pattern, value):
+            raise SystemExit(
+                f"mlhooks bootstrap: {value!r} is not a valid {what}: letters, digits, '_', '.', '-' "
+                "(a username also '@' and '+'), starting with a letter or digit."
+            )
+    local = not (args.table or args.endpoint_url or os.environ.get("MLHOOKS_TABLE_NAME"))
+    if local:
+        root = find_root()
+        if not _running_endpoint(root):
+            raise SystemExit(
+                "mlhooks bootstrap: no table named and no local runtime running; start `make dev`, "
+                "or pass --table <the stack's TableName output> (and --region) for a deployed stack."
+            )
+        _local_stack(root)
     overrides = {
         k: v
         for k, v in {
@@ -187,9 +210,17 @@ def bootstrap(args: argparse.Namespace) -> int:
         }.items()
         if v
     }
-    settings = Settings().model_copy(update=overrides)
-    store: Store = build_components(settings).store
-    _, key = AccessService(store).bootstrap(args.entity, args.username)
+    try:
+        settings = Settings().model_copy(update=overrides)
+        _, key = AccessService(build_components(settings).store).bootstrap(args.entity, args.username)
+    except MlhooksError as error:
+        raise SystemExit(f"mlhooks bootstrap: {error.message}") from None
+    except (BotoCoreError, ClientError) as error:
+        where = "the local runtime's table" if local else f"table {settings.table_name or '(none)'}"
+        raise SystemExit(
+            f"mlhooks bootstrap: could not write to {where}: {error}. Check --table, --region and your "
+            "AWS credentials (aws sts get-caller-identity)."
+        ) from None
     print(
         f"Admin {args.username} of entity {args.entity}; API key (shown once, stored only as a hash):\n{key}"
     )
@@ -347,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     p = commands.add_parser("bootstrap", help="create an entity's first admin key straight in the table")
     p.add_argument("--entity", required=True)
     p.add_argument("--username", required=True)
-    p.add_argument("--table", help="table name (default: MLHOOKS_TABLE_NAME)")
+    p.add_argument("--table", help="table name (default: MLHOOKS_TABLE_NAME, else the running `make dev`)")
     p.add_argument("--region", help="AWS region (default: AWS_REGION)")
     p.add_argument("--endpoint-url", help="AWS endpoint (default: AWS_ENDPOINT_URL, else AWS)")
     p.set_defaults(run=bootstrap)
