@@ -3,29 +3,18 @@ every failure is one line saying what to do, never a traceback."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from typing import Any
 
 import pytest
 import requests
-from samples import ROOT
+from commands import mlhooks
 
 pytestmark = pytest.mark.e2e
 
 
 def bootstrap(*args: str, state_file: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLHOOKS_"))}
-    return subprocess.run(
-        [sys.executable, "-m", "mlhooks.cli", "bootstrap", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**env, "MLHOOKS_DEV_STATE": state_file},
-    )
+    return mlhooks(state_file, "bootstrap", *args, clean=True)
 
 
 def test_bootstrap_next_to_make_dev_needs_no_table(local_runtime: dict[str, Any]) -> None:

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import uuid
 from typing import Any
 
 import boto3
 import pytest
 import requests
+from commands import mlhooks
 from receivers import standard_webhooks_verified, wandb_signature
-from samples import ROOT, load_event
+from samples import load_event
 from waiting import eventually, pipeline_idle
 
 pytestmark = pytest.mark.e2e
@@ -303,14 +301,8 @@ def test_publish_cli_and_inbox_walkthrough(local_runtime, http):
         },
     )
     assert created.status_code == 201, created.text
-    completed = subprocess.run(
-        [sys.executable, "-m", "mlhooks.cli", "publish", "--new-id", "events/platform-alias-added.json"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={**os.environ, "MLHOOKS_DEV_STATE": local_runtime["state_file"]},
+    completed = mlhooks(
+        local_runtime["state_file"], "publish", "--new-id", "events/platform-alias-added.json"
     )
     assert completed.returncode == 0 and "published" in completed.stdout, completed.stderr
 

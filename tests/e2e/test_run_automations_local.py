@@ -3,14 +3,11 @@ Slack notification when the run fails."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
 import requests
-from samples import ROOT
+from commands import mlhooks
 from waiting import eventually, pipeline_idle
 
 pytestmark = pytest.mark.e2e
@@ -61,26 +58,16 @@ def test_loss_alert_fires_once_and_failed_run_notifies_slack(local_runtime, http
     assert failed.status_code == 201, failed.text
 
     run_name = f"resnet-{tag}"
-    completed = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mlhooks.cli",
-            "simulate-run",
-            "--project",
-            project,
-            "--name",
-            run_name,
-            "--steps",
-            "200",
-            "--fail",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "MLHOOKS_DEV_STATE": local_runtime["state_file"]},
+    completed = mlhooks(
+        local_runtime["state_file"],
+        "simulate-run",
+        "--project",
+        project,
+        "--name",
+        run_name,
+        "--steps",
+        "200",
+        "--fail",
     )
     assert completed.returncode == 0, completed.stderr
 

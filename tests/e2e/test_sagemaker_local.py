@@ -3,14 +3,11 @@ the local default bus with `mlhooks publish`, and the deliveries the source reco
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 import requests
-from samples import ROOT
+from commands import mlhooks
 from waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -25,21 +22,11 @@ def test_the_sagemaker_samples_published_locally_reach_a_sagemaker_source(
     assert created.status_code == 201, created.text
     assert created.json()["setup"]["eventbridge_rule"]["enabled"] is True
     try:
-        published = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "mlhooks.cli",
-                "publish",
-                "events/sagemaker-model-package-approved.json",
-                "events/sagemaker-training-job-failed.json",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, "MLHOOKS_DEV_STATE": local_runtime["state_file"]},
+        published = mlhooks(
+            local_runtime["state_file"],
+            "publish",
+            "events/sagemaker-model-package-approved.json",
+            "events/sagemaker-training-job-failed.json",
         )
         assert published.returncode == 0 and published.stdout.count("published") == 2, published.stderr
 

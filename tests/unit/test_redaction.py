@@ -9,7 +9,7 @@ import re
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from mlhooks.redaction import REDACTED, Redactor
@@ -106,8 +106,11 @@ FILLER = st.text(alphabet="abcdefghij .,:{}[]", max_size=300)
 
 @settings(max_examples=300, deadline=None)
 @given(secret=SECRETS, form=st.sampled_from(sorted(FORMS)), before=FILLER, after=FILLER)
+@example(secret="[REDACTE", form="HTML-escaped", before="", after="")
 def test_no_form_of_any_value_survives(secret, form, before, after):
     rendered = FORMS[form](secret)
+    # A value that is part of the marker itself ("[REDACTE") shows in every marker, leaking nothing.
+    assume(rendered not in REDACTED)
     redacted = Redactor([secret]).redact(before + rendered + after)
     assert rendered not in redacted
 

@@ -48,10 +48,9 @@ MAX_RECHECKED = 10_000
 # How long a source remembers the last state it saw of something (a package's approval).
 STATE_SECONDS = 400 * 24 * 60 * 60
 
+# The MLflow events that become mlhooks events: what a webhook for mlhooks subscribes to.
 MLFLOW_EVENTS = sorted(
-    f"{entity}.{action}"
-    for entity, action in {*mlflow.ARTIFACT_EVENTS, *mlflow.COLLECTION_EVENTS, *mlflow.IGNORED}
-    if (entity, action) not in mlflow.IGNORED
+    f"{entity}.{action}" for entity, action in {*mlflow.ARTIFACT_EVENTS, *mlflow.COLLECTION_EVENTS}
 )
 
 

@@ -34,6 +34,8 @@ from mlhooks.sources.base import (
 )
 
 SIGNATURE_HEADER = "X-MLflow-Signature"
+TIMESTAMP_HEADER = "X-MLflow-Timestamp"
+DELIVERY_ID_HEADER = "X-MLflow-Delivery-Id"
 MAX_DELIVERY_ID = 128  # MLflow sends a UUID
 MAX_SIGNATURES = 1024
 # What an event keeps of MLflow's texts, so that it stays within MAX_EVENT_BYTES whatever MLflow
@@ -42,10 +44,8 @@ MAX_TEXT = 1000
 MAX_TAGS = 20
 MAX_TAG_TEXT = 300
 MAX_ID = 256
-# MLflow's "Test webhook" sends fixed examples about these names, with "example" values.
+# MLflow's "Test webhook" sends fixed examples about these names (see `is_test`).
 TEST_NAMES = frozenset({"example_model", "example_prompt"})
-TIMESTAMP_HEADER = "X-MLflow-Timestamp"
-DELIVERY_ID_HEADER = "X-MLflow-Delivery-Id"
 
 # (MLflow entity, action) -> (mlhooks detail-type or None for the source's version event, artifact type)
 _VERSION = None
