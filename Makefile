@@ -16,7 +16,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 $(STAMP): pyproject.toml layers/mlhooks/requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,cli]'
 	touch $(STAMP)
 
 $(SAM_STAMP): tools/sam-requirements.txt

@@ -11,19 +11,33 @@ from samples import ROOT
 
 
 def mlhooks(
-    state_file: str, *args: str, timeout: float = 120, clean: bool = False
+    state_file: str,
+    *args: str,
+    timeout: float = 120,
+    clean: bool = False,
+    input: str | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """`.venv/bin/mlhooks <args>` from the project folder. `clean`: without this process's AWS_ and
-    MLHOOKS_ variables, as in a fresh terminal."""
-    env = dict(os.environ)
+    MLHOOKS_ variables, as in a fresh terminal. `input`: what is piped to its stdin; `env`: more
+    variables."""
+    environment = dict(os.environ)
     if clean:
-        env = {k: v for k, v in env.items() if not k.startswith(("AWS_", "MLHOOKS_"))}
+        environment = {k: v for k, v in environment.items() if not k.startswith(("AWS_", "MLHOOKS_"))}
     return subprocess.run(
         [sys.executable, "-m", "mlhooks.cli", *args],
         cwd=ROOT,
         capture_output=True,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
         text=True,
         timeout=timeout,
         check=False,
-        env={**env, "MLHOOKS_DEV_STATE": state_file},
+        # A login saved on this machine would take precedence over the runtime: the tests have their own.
+        env={
+            **environment,
+            "MLHOOKS_DEV_STATE": state_file,
+            "MLHOOKS_CONFIG": f"{state_file}.logins.json",
+            **(env or {}),
+        },
     )

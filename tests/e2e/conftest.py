@@ -16,19 +16,27 @@ import requests
 from samples import ROOT
 from waiting import eventually
 
+# Three attempts without backoff, and no matcher cache: failure paths run in seconds.
+TEST_SETTINGS = {
+    "MLHOOKS_MAX_ATTEMPTS": "3",
+    "MLHOOKS_RETRY_BASE_SECONDS": "0",
+    "MLHOOKS_MATCH_CACHE_SECONDS": "0",
+}
+
 
 @contextlib.contextmanager
-def running_runtime(folder: Path) -> Iterator[dict[str, Any]]:
-    """`mlhooks dev` in its own process; yields what it wrote to its state file."""
+def running_runtime(
+    folder: Path, *args: str, settings: dict[str, str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """`mlhooks dev` in its own process, with more arguments if given (`--fast`), and `settings` in
+    its environment instead of TEST_SETTINGS; yields what it wrote to its state file, with the
+    process id (`pid`) and the file holding what its terminal showed (`terminal`). The folder keeps
+    the runtime's saved state, so a second runtime on it starts where the first stopped."""
     state_file, log_file = folder / "dev.json", folder / "dev.log"
+    state_file.unlink(missing_ok=True)  # left by a runtime that was killed: not this one's
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MLHOOKS_"))}
-    # Three attempts without backoff, and no matcher cache: failure paths run in seconds.
-    env |= {
-        "MLHOOKS_MAX_ATTEMPTS": "3",
-        "MLHOOKS_RETRY_BASE_SECONDS": "0",
-        "MLHOOKS_MATCH_CACHE_SECONDS": "0",
-    }
-    # The runtime's logs go to a file: a pipe nobody reads would fill up and block it.
+    env |= TEST_SETTINGS if settings is None else settings
+    # The runtime's terminal goes to a file: a pipe nobody reads would fill up and block it.
     log = log_file.open("w")
     process = subprocess.Popen(
         [
@@ -42,6 +50,7 @@ def running_runtime(folder: Path) -> Iterator[dict[str, Any]]:
             "0",
             "--state-file",
             str(state_file),
+            *args,
         ],
         cwd=ROOT,
         env=env,
@@ -57,7 +66,7 @@ def running_runtime(folder: Path) -> Iterator[dict[str, Any]]:
     if not state_file.exists():
         raise RuntimeError(f"mlhooks dev did not start:\n{log_file.read_text()}")
     state = json.loads(state_file.read_text())
-    state["state_file"] = str(state_file)
+    state |= {"state_file": str(state_file), "pid": process.pid, "terminal": str(log_file)}
     try:
         yield state
     finally:

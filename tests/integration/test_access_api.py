@@ -73,6 +73,20 @@ ROUTES = [
     ("POST", "/automations/none/enable", None, "MEMBER"),
     ("POST", "/automations/none/disable", None, "MEMBER"),
     ("DELETE", "/automations/none", None, "MEMBER"),
+    ("POST", "/automations/none/dry-run", {}, "VIEWER"),
+    (
+        "POST",
+        "/automations/dry-run",
+        {
+            "automation": {
+                "name": "a",
+                "scope": {"type": "ENTITY"},
+                "event": {"type": "CREATE_ARTIFACT"},
+                "action": {"type": "NO_OP"},
+            }
+        },
+        "MEMBER",
+    ),
     ("GET", "/automations/none/executions", None, "VIEWER"),
     ("GET", "/projects/none/executions", None, "VIEWER"),
     ("GET", "/projects/none/collections/none/executions", None, "VIEWER"),
@@ -80,6 +94,8 @@ ROUTES = [
     ("GET", "/executions", None, "VIEWER"),
     ("GET", "/executions/none", None, "VIEWER"),
     ("POST", "/executions/none/redeliver", None, "MEMBER"),
+    ("POST", "/executions/none/retry", None, "MEMBER"),
+    ("POST", "/executions/none/cancel", None, "MEMBER"),
 ]
 RANK = {"VIEWER": 0, "MEMBER": 1, "ADMIN": 2}
 
@@ -93,7 +109,10 @@ def test_the_matrix_has_a_row_for_every_documented_route(gateway):
         (method.upper(), path) for path, item in json.loads(document)["paths"].items() for method in item
     }
     # The routes outside an entity, each with its own test of who may call it.
-    assert {(m, p) for m, p in every if not p.startswith(entity_base)} == {("POST", "/v1/events")}
+    assert {(m, p) for m, p in every if not p.startswith(entity_base)} == {
+        ("POST", "/v1/events"),
+        ("GET", "/v1/me"),
+    }
     documented = {(m, p.removeprefix(entity_base)) for m, p in every if p.startswith(entity_base)}
     templates = {(m, p): re.compile(re.sub(r"\{[a-z_]+\}", "[^/]+", p)) for m, p in documented}
     rows = set()
@@ -102,6 +121,14 @@ def test_the_matrix_has_a_row_for_every_documented_route(gateway):
         assert matched, f"the row {method} {path} matches no documented route"
         rows.add(matched[0])
     assert rows == documented
+
+
+def test_every_key_may_ask_who_it_is(team):
+    for role, key in team.keys.items():
+        reply = team.admin.as_key(key).get("/v1/me")
+        assert reply.status == 200, reply.raw
+        assert reply.json["entity"] == team.entity and reply.json["role"] == role
+    assert team.admin.as_key("not-a-key").get("/v1/me").status == 401
 
 
 def test_publishing_events_takes_a_member(team):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import boto3
 import pytest
@@ -389,6 +389,22 @@ def test_lists_filter_by_exact_name_and_an_automation_is_fetched_by_name(setup):
     by_name = setup.viewer.get(f"{base}/deploy%20on%20production")
     assert by_name.status == 200 and by_name.json["id"] == first["id"]
     assert setup.viewer.get(f"{base}/nobody").status == 404
+
+
+def test_every_route_under_an_automation_takes_its_name_as_well_as_its_id(setup):
+    """A person (and the command line) uses names: `GET` was not the only route that must read one."""
+    base = f"{setup.base}/automations"
+    created = setup.member.post(base, alias_automation(name='Deploy "x" / ünïcode')).json
+    path = f"{base}/{quote('Deploy "x" / ünïcode', safe='')}"
+    assert setup.member.post(f"{path}/disable").json["enabled"] is False
+    assert setup.member.post(f"{path}/enable").json["enabled"] is True
+    assert (
+        setup.member.patch(path, {"description": "renamed by name"}).json["description"] == "renamed by name"
+    )
+    assert setup.viewer.get(f"{path}/executions").status == 200
+    assert setup.viewer.post(f"{path}/dry-run", {}).status == 200
+    assert setup.member.delete(path).status == 204
+    assert setup.viewer.get(f"{base}/{created['id']}").status == 404
 
 
 def test_a_name_used_in_two_scopes_is_not_guessed(setup):

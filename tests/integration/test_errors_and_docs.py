@@ -140,6 +140,7 @@ def test_every_operation_declares_the_success_status_it_answers(gateway):
         assert declared["POST", f"{base}/{collection}"] == ["201"], collection
     assert declared["POST", f"{base}/projects/{{project}}/collections"] == ["201"]
     assert declared["POST", f"{base}/executions/{{execution_id}}/redeliver"] == ["202"]
+    assert declared["POST", f"{base}/executions/{{execution_id}}/retry"] == ["202"]
     assert declared["POST", "/v1/events"] == ["202"]
     assert declared["POST", f"{base}/automations/{{automation_id}}/enable"] == ["200"]
     assert declared["PATCH", f"{base}/automations/{{automation_id}}"] == ["200"]

@@ -32,6 +32,8 @@ ROUTES = [
     ("POST", "/projects", {}),
     ("POST", "/automations", {}),
     ("PATCH", "/automations/{automation_id}", {"If-Match": '"1"'}),
+    ("POST", "/automations/dry-run", {}),
+    ("POST", "/automations/{automation_id}/dry-run", {}),
     ("PUT", "/secrets/SOME_SECRET", {}),
     ("PATCH", "/members/bob", {}),
     ("POST", "/webhooks/none/test", {}),
@@ -203,6 +205,25 @@ def body_routes(team, receiver, automation_id):
             {"description": "d"},
             200,
         ),
+        ("POST", "/automations/dry-run"): (
+            member,
+            "/automations/dry-run",
+            {"automation": {**AUTOMATION, "name": "a draft"}},
+            200,
+        ),
+        ("POST", "/automations/{automation_id}/dry-run"): (
+            member,
+            f"/automations/{automation_id}/dry-run",
+            {"event": {"detail_type": "Artifact Alias Added", "detail": alias}},
+            200,
+        ),
+        # Nothing here is PENDING: the 404 for the execution comes after the body was taken.
+        ("POST", "/executions/{execution_id}/cancel"): (
+            member,
+            "/executions/none/cancel",
+            {"reason": "r"},
+            404,
+        ),
     }
     routes = {
         (m, OPENAPI_BASE + p): (api, base + path, body, status)
@@ -253,6 +274,9 @@ def test_the_body_routes_below_are_every_operation_that_takes_a_body(gateway, te
         ("POST", "/projects/{project}/collections"),
         ("POST", "/automations"),
         ("PATCH", "/automations/{automation_id}"),
+        ("POST", "/automations/dry-run"),
+        ("POST", "/automations/{automation_id}/dry-run"),
+        ("POST", "/executions/{execution_id}/cancel"),
         ("POST", "/v1/events"),
     ],
     ids=lambda route: f"{route[0]} {route[1]}" if isinstance(route, tuple) else route,

@@ -300,7 +300,7 @@ def test_a_collections_history_lists_the_executions_of_events_about_it_with_coun
         "project": "wandb-registry-model",
         "collection": "other-model",
         "total": 1,
-        "by_state": {"PENDING": 0, "FINISHED": 1, "FAILED": 0, "SKIPPED": 0},
+        "by_state": {"PENDING": 0, "FINISHED": 1, "FAILED": 0, "SKIPPED": 0, "CANCELED": 0},
     }
     assert (
         viewer.get(f"{base}/projects/wandb-registry-model/collections/resnet50/executions/count").json[

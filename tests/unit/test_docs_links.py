@@ -22,3 +22,13 @@ def test_every_relative_link_names_a_file_in_the_repository(document: Path) -> N
         path = (document.parent / target).resolve()
         assert path.is_relative_to(ROOT), f"{document.name} links outside the repository: {target}"
         assert path.exists(), f"{document.name} links to a missing file: {target}"
+
+
+def test_the_readme_lists_the_payload_variables_as_the_code_defines_them() -> None:
+    """The README's tables are the generated ones: a variable added or moved in templating.py and
+    not in the README fails here, with the text to paste."""
+    from mlhooks.templating import variables_meanings, variables_table
+
+    readme = (ROOT / "README.md").read_text()
+    for generated in (variables_meanings(), variables_table()):
+        assert generated in readme, f"README.md should hold, as generated:\n{generated}"

@@ -81,7 +81,7 @@ class AutomationService:
     def _check_action(self, entity: str, draft: AutomationSpec) -> tuple[Any, int | None]:
         """Returns the action, with a payload given as JSON text parsed into its JSON value, and the
         revision of the webhook it was checked against (the write holds only while it stands)."""
-        action = draft.action
+        action, event_type = draft.action, EventType(draft.event.type)
         if isinstance(action, WebhookAction):
             webhook = self.store.get_webhook(entity, action.webhook)
             if webhook is None:
@@ -91,6 +91,7 @@ class AutomationService:
                 discover_variables(template),
                 secrets=set(webhook.secrets),
                 has_access_token=webhook.access_token_secret is not None,
+                event_type=event_type,
             )
             return action.model_copy(update={"payload": template}), webhook.revision
         if isinstance(action, NotificationAction):
@@ -105,6 +106,7 @@ class AutomationService:
                     secrets=set(),
                     has_access_token=False,
                     field=f"action.{field}",
+                    event_type=event_type,
                 )
             return action, None
         if isinstance(action, QueueJobAction):
@@ -114,6 +116,7 @@ class AutomationService:
                 secrets=set(),
                 has_access_token=False,
                 field="action.overrides",
+                event_type=event_type,
             )
             if self.store.get_run_queue(entity, action.queue) is None:
                 raise InvalidInput(

@@ -51,8 +51,8 @@ class WebhookRequest:
     # sent body redacted by matching values, which would show whether event data equals a secret.
     recorded_body: str
 
-    def for_record(self) -> dict[str, Any]:
-        """The request as executions keep it: no token, no signature, no secret in the body."""
+    def shown(self) -> dict[str, Any]:
+        """The request as anyone may see it: no token, no signature, no secret in the body."""
         headers = {
             name: REDACTED
             if name == AUTHORIZATION_HEADER
@@ -61,10 +61,15 @@ class WebhookRequest:
             else value
             for name, value in self.headers.items()
         }
-        body = self.recorded_body
+        return {"url": self.url, "headers": headers, "body": self.recorded_body}
+
+    def for_record(self) -> dict[str, Any]:
+        """The request as executions keep it: as shown, with the body cut to what an item holds."""
+        shown = self.shown()
+        body = shown["body"]
         if len(body) > MAX_RECORDED_BODY:
-            body = f"{body[:MAX_RECORDED_BODY]}… ({len(self.recorded_body)} characters; the rest is not kept)"
-        return {"url": self.url, "headers": headers, "body": body}
+            shown["body"] = f"{body[:MAX_RECORDED_BODY]}… ({len(body)} characters; the rest is not kept)"
+        return shown
 
 
 def bearer_token(webhook: WebhookRecord, secret_values: Mapping[str, str]) -> str | None:
@@ -122,6 +127,20 @@ def prepare_webhook_request(
         headers=headers,
         redactor=Redactor([*secret_values.values(), *signatures]),
         recorded_body=recorded_body.decode("utf-8"),
+    )
+
+
+def preview_webhook_request(
+    webhook: WebhookRecord, template: Any, variables: Mapping[str, str], *, message_id: str, timestamp: int
+) -> WebhookRequest:
+    """The request a delivery would send, built by `prepare_webhook_request` itself, without reading a
+    secret: each secret's value is the redaction marker. Only its `shown()` form means anything: the
+    body holds the marker where a secret goes, `Authorization` is redacted, and each signature (made
+    with the marker, a false one) shows as "present". Nothing read, so nothing to leak; and nothing
+    matched against values, which would tell whether event data equals a secret (redaction.py)."""
+    markers = dict.fromkeys(webhook.secret_names(), REDACTED)
+    return prepare_webhook_request(
+        webhook, template, variables, markers, message_id=message_id, timestamp=timestamp
     )
 
 

@@ -1,19 +1,38 @@
-"""Execution history and redelivery, and publishing platform events through the API."""
+"""Execution history; retrying, redelivering and canceling an execution; and publishing platform
+events through the API.
+
+A retry or a cancel is decided on the execution as read and written only over that version, and
+only while no sender holds its lease: an attempt under way is never doubled by a retry nor
+overtaken by a cancel (the request is refused until the attempt is recorded). A retry queues a new
+job that the execution names; the job it replaces is dropped unsent when its message comes back
+(jobs.py). Exactly one job of an execution is ever current, so one attempt at a time is made.
+"""
 
 from __future__ import annotations
 
 import json
+import math
+import time
+import uuid
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
+from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
 from mlhooks.access import Caller
+from mlhooks.clock import now_iso
 from mlhooks.components import Components
 from mlhooks.errors import BusUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from mlhooks.jobs import Job, action_queue
 from mlhooks.models.events import API_SOURCE, DETAIL_TYPES, Publisher
 from mlhooks.models.records import ExecutionRecord
-from mlhooks.models.vocabulary import ExecutionState
+from mlhooks.models.vocabulary import REDELIVERABLE_STATES, ExecutionState
+
+logger = Logger(service="mlhooks")
+# How often a retry or a cancel reads the execution again when it changed under the request (a
+# sender recorded an attempt meanwhile, another request got there first) before it gives up.
+CHANGE_ATTEMPTS = 3
 
 
 class Published(NamedTuple):
@@ -46,40 +65,116 @@ def as_published_by(caller: Caller, detail: dict[str, Any], index: int) -> dict[
     return {**detail, "publisher": publisher.model_dump()}
 
 
+def ended(record: ExecutionRecord) -> str:
+    """How an execution that is not sent again ended, for the message that says so."""
+    if record.state is ExecutionState.FINISHED:
+        return "it was delivered"
+    return f"nothing was sent: {record.reason}" if record.reason else "nothing was sent"
+
+
 class ExecutionService:
-    def __init__(self, components: Components):
+    def __init__(self, components: Components, *, clock: Callable[[], float] = time.time):
         self.components = components
         self.store = components.store
+        self.clock = clock
 
     def get(self, entity: str, execution_id: str) -> ExecutionRecord:
         record = self.store.get_execution(entity, execution_id)
         if record is None:
-            raise NotFound(f"No execution {execution_id}.")
+            raise NotFound(f"No execution {execution_id}.", field="execution_id")
         return record
 
-    def redeliver(self, entity: str, execution_id: str) -> ExecutionRecord:
-        """Send a FAILED execution again, with the automation and integration as they are now."""
-        record = self.get(entity, execution_id)
-        if record.state is not ExecutionState.FAILED:
-            raise Conflict(
-                f"Only FAILED executions are redelivered; this one is {record.state.value}.", field="state"
+    def retry(self, entity: str, execution_id: str) -> ExecutionRecord:
+        """Deliver the execution now, with the automation and integration as they are now: a
+        PENDING one without waiting out its backoff, a FAILED or CANCELED one again (a redelivery,
+        with a new round of attempts). A new job is queued and named in the execution; the job it
+        replaces, if its message is still on the queue, is dropped unsent when it comes back."""
+        for _ in range(CHANGE_ATTEMPTS):
+            record = self.get(entity, execution_id)
+            if record.state is not ExecutionState.PENDING and record.state not in REDELIVERABLE_STATES:
+                raise Conflict(
+                    "Only PENDING, FAILED and CANCELED executions are sent again; this one is "
+                    f"{record.state.value} ({ended(record)}).",
+                    field="state",
+                )
+            at = now_iso()
+            queued = record.model_copy(
+                update={
+                    "state": ExecutionState.PENDING,
+                    "reason": None,
+                    "deliveries": record.deliveries + 1,
+                    "job_id": uuid.uuid4().hex,
+                    "canceled_by": None,
+                    "canceled_at": None,
+                    "updated_at": at,
+                }
             )
-        if not self.store.reopen_execution(record):
-            raise Conflict("The execution changed concurrently; fetch it again.", field="state")
+            written = self.store.replace_execution(record, queued, int(self.clock()))
+            if written is not None:
+                self._queue(record, written)
+                return written
+            self._refuse_while_delivering(record, "retry")
+        raise self._kept_changing()
+
+    def cancel(self, caller: Caller, entity: str, execution_id: str, reason: str | None) -> ExecutionRecord:
+        """End a PENDING execution before its next attempt. Its job is dropped unsent when its
+        message comes back; a retry can still send it later, as a redelivery."""
+        for _ in range(CHANGE_ATTEMPTS):
+            record = self.get(entity, execution_id)
+            if record.state is not ExecutionState.PENDING:
+                raise Conflict(
+                    f"Only a PENDING execution can be canceled; this one is {record.state.value}.",
+                    field="state",
+                )
+            at = now_iso()
+            canceled = record.model_copy(
+                update={
+                    "state": ExecutionState.CANCELED,
+                    "reason": f"canceled by {caller.member}" + (f": {reason}" if reason else ""),
+                    "canceled_by": caller.member,
+                    "canceled_at": at,
+                    "updated_at": at,
+                }
+            )
+            written = self.store.replace_execution(record, canceled, int(self.clock()))
+            if written is not None:
+                return written
+            self._refuse_while_delivering(record, "cancel")
+        raise self._kept_changing()
+
+    def _queue(self, before: ExecutionRecord, queued: ExecutionRecord) -> None:
         try:
             self.components.sqs.send_message(
-                QueueUrl=action_queue(self.components.settings, record.action_type),
-                MessageBody=Job.of(record).body(),
+                QueueUrl=action_queue(self.components.settings, queued.action_type),
+                MessageBody=Job.of(queued).body(),
             )
         except Exception:
-            # No job was queued: put the execution back as it was rather than leave it PENDING forever.
-            self.store.save_execution(
-                self.get(entity, execution_id).model_copy(
-                    update={"state": ExecutionState.FAILED, "reason": record.reason}
+            # No job was queued: put the execution back as it was (waiting for its earlier job, if
+            # that is still on the queue) rather than leave it waiting for a job that does not exist.
+            if self.store.replace_execution(queued, before, int(self.clock())) is None:
+                logger.error(
+                    "an execution whose job could not be queued changed meanwhile",
+                    extra={"execution_id": queued.id},
                 )
-            )
             raise
-        return self.get(entity, execution_id)
+
+    def _refuse_while_delivering(self, record: ExecutionRecord, verb: str) -> None:
+        """After a write that did not hold: refuse if a sender is delivering an attempt right now;
+        otherwise the execution merely changed, and the caller reads it again."""
+        now = self.clock()
+        until = self.store.delivery_lease(record.entity, record.id)
+        if until is not None and until >= now:
+            raise Conflict(
+                f"An attempt of this execution is being delivered right now; {verb} it once that "
+                f"attempt is recorded (within {math.ceil(until - now) + 1} seconds).",
+                field="state",
+            )
+
+    @staticmethod
+    def _kept_changing() -> Conflict:
+        return Conflict(
+            "The execution kept changing while this request ran; fetch it and try again.", field="state"
+        )
 
     def publish(self, caller: Caller, events: list[tuple[str, dict[str, Any]]]) -> list[Published]:
         """Validate every event (all or nothing: every problem of every event is reported at once),

@@ -1,8 +1,14 @@
 """Jobs: what travels on the action queues (webhook, Slack, job), one per execution to deliver.
 
 The matcher enqueues a job for each new PENDING execution on its action's queue; the senders read
-them; a redelivery and the dead-letter redrive put them back. One model and one map from an action
-type to its queue serve all of them, so what is written and what is read cannot drift.
+them; a retry, a redelivery and the dead-letter redrive put them back. One model and one map from an
+action type to its queue serve all of them, so what is written and what is read cannot drift.
+
+A retry of a PENDING execution cannot bring its message forward: the sender that postponed it kept
+no receipt handle, and one would not outlive the next receive. So a retry queues a new job with an
+id of its own, and names that id in the execution in the same write that checks nothing is being
+delivered; the older job, when its message comes back, is then not `current_for` the execution and
+is dropped unsent. The execution is the arbiter, never the queue.
 """
 
 from __future__ import annotations
@@ -19,13 +25,21 @@ class Job(BaseModel):
 
     entity: str
     execution_id: str
+    # Set on the jobs a retry or a redelivery queues (the execution names the one it waits for);
+    # the matcher's jobs, and those of versions before ids, have none.
+    id: str | None = None
 
     @classmethod
     def of(cls, execution: ExecutionRecord) -> Job:
-        return cls(entity=execution.entity, execution_id=execution.id)
+        return cls(entity=execution.entity, execution_id=execution.id, id=execution.job_id)
+
+    def current_for(self, execution: ExecutionRecord) -> bool:
+        """Whether the execution waits for this job. An execution that names no job (as the matcher
+        and the dead-letter redrive leave it) takes any job of it; one that names a job, that job alone."""
+        return execution.job_id is None or execution.job_id == self.id
 
     def body(self) -> str:
-        return self.model_dump_json()
+        return self.model_dump_json(exclude_none=True)
 
     @classmethod
     def parse(cls, body: str) -> Job | None:

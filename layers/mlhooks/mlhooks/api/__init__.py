@@ -137,6 +137,7 @@ def screen_request(event: dict[str, Any]) -> MlhooksError | None:
 ACCEPTED: frozenset[tuple[str, str]] = frozenset(
     {
         ("post", "/v1/entities/{entity}/executions/{execution_id}/redeliver"),
+        ("post", "/v1/entities/{entity}/executions/{execution_id}/retry"),
         ("post", "/v1/events"),
     }
 )

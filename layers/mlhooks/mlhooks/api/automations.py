@@ -1,4 +1,5 @@
-"""Automations: create, list, get, partial update with optimistic concurrency, enable/disable, delete."""
+"""Automations: create, list, get, partial update with optimistic concurrency, enable/disable, delete,
+and dry runs (would it fire on an event, and what would it send)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,18 @@ from mlhooks.api.context import caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.automations import AutomationService, etag, parse_etag
 from mlhooks.components import get_components
+from mlhooks.dry_run import DryRunService
 from mlhooks.health import action_statuses
-from mlhooks.models.api import AutomationCreate, AutomationOut, AutomationUpdate, Page
+from mlhooks.models.api import (
+    AutomationCreate,
+    AutomationDryRun,
+    AutomationOut,
+    AutomationUpdate,
+    DraftDryRun,
+    DryRunOut,
+    Page,
+    PublishedEvent,
+)
 from mlhooks.models.base import STORED
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import EventType, Role, ScopeType
@@ -26,6 +37,14 @@ AUTOMATIONS = "/v1/entities/<entity>/automations"
 def _automations() -> AutomationService:
     components = get_components()
     return AutomationService(components.store, components.settings)
+
+
+def _dry_runs() -> DryRunService:
+    return DryRunService(get_components())
+
+
+def _event(event: PublishedEvent | None) -> tuple[str, dict] | None:
+    return None if event is None else (event.detail_type, event.detail)
 
 
 def _view(records: list[AutomationRecord]) -> list[AutomationOut]:
@@ -80,7 +99,8 @@ def create_automation(entity: str, body: Annotated[AutomationCreate, Body()]) ->
     summary="Get an automation by id or name (ETag = version)",
 )
 def get_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
-    """By id or by name; a name's spaces and other characters arrive percent-encoded in the path."""
+    """By id or by name (here and in every route under it): a name's spaces and other characters
+    arrive percent-encoded in the path."""
     caller_for(entity)
     return _out(_automations().get(entity, unquote(automation_id)))
 
@@ -99,23 +119,48 @@ def update_automation(
     caller_for(entity, Role.MEMBER)
     expected = parse_etag(if_match) if if_match is not None else body.version
     changes = body.model_dump(exclude_unset=True, exclude={"version"}, by_alias=True)
-    return _out(_automations().update(entity, automation_id, changes, expected))
+    return _out(_automations().update(entity, unquote(automation_id), changes, expected))
 
 
 @router.post(f"{AUTOMATIONS}/<automation_id>/enable", tags=["automations"], summary="Enable an automation")
 def enable_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
     caller_for(entity, Role.MEMBER)
-    return _out(_automations().set_enabled(entity, automation_id, True))
+    return _out(_automations().set_enabled(entity, unquote(automation_id), True))
 
 
 @router.post(f"{AUTOMATIONS}/<automation_id>/disable", tags=["automations"], summary="Disable an automation")
 def disable_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
     caller_for(entity, Role.MEMBER)
-    return _out(_automations().set_enabled(entity, automation_id, False))
+    return _out(_automations().set_enabled(entity, unquote(automation_id), False))
 
 
 @router.delete(f"{AUTOMATIONS}/<automation_id>", tags=["automations"], summary="Delete an automation")
 def delete_automation(entity: str, automation_id: str) -> Response[None]:
     caller_for(entity, Role.MEMBER)
-    _automations().delete(entity, automation_id)
+    _automations().delete(entity, unquote(automation_id))
     return Response(204)
+
+
+@router.post(
+    f"{AUTOMATIONS}/dry-run",
+    tags=["automations"],
+    summary="Dry-run an unsaved automation on an event (members): would it fire, why not, and the request "
+    "it would send; nothing is sent or written",
+)
+def dry_run_draft(entity: str, body: Annotated[DraftDryRun, Body()]) -> DryRunOut:
+    caller = caller_for(entity, Role.MEMBER)  # whoever may create it
+    return DryRunOut.of(_dry_runs().draft(entity, body.automation, _event(body.event), caller))
+
+
+@router.post(
+    f"{AUTOMATIONS}/<automation_id>/dry-run",
+    tags=["automations"],
+    summary="Dry-run an automation on an event: would it fire, why not, and the request it would send "
+    "(secrets redacted); nothing is sent or written",
+)
+def dry_run_automation(
+    entity: str, automation_id: str, body: Annotated[AutomationDryRun | None, Body()] = None
+) -> DryRunOut:
+    caller = caller_for(entity)  # whoever may read it: no secret is read, nothing is written
+    event = _event(body.event) if body else None
+    return DryRunOut.of(_dry_runs().saved(entity, unquote(automation_id), event, caller))

@@ -1,9 +1,10 @@
-"""Execution history (per entity, project, artifact collection and automation), redelivery, and
-publishing events."""
+"""Execution history (per entity, project, artifact collection and automation), retrying,
+redelivering and canceling an execution, and publishing events."""
 
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -11,10 +12,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from mlhooks.api.context import caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
+from mlhooks.automations import AutomationService
 from mlhooks.components import get_components
 from mlhooks.errors import NotFound
 from mlhooks.executions import ExecutionService
 from mlhooks.models.api import (
+    ExecutionCancel,
     ExecutionCount,
     ExecutionOut,
     ExecutionSummary,
@@ -119,7 +122,17 @@ def list_automation_executions(
     next_token: Token = None,
 ) -> Page[ExecutionSummary]:
     caller_for(entity)
-    return _page(entity, state, limit, next_token, automation_id=automation_id)
+    return _page(
+        entity, state, limit, next_token, automation_id=_automation_id(entity, unquote(automation_id))
+    )
+
+
+def _automation_id(entity: str, automation: str) -> str:
+    """An automation's id from its id or name; a deleted automation's history stays readable by id."""
+    try:
+        return AutomationService(get_components().store, get_components().settings).get(entity, automation).id
+    except NotFound:
+        return automation
 
 
 @router.get(
@@ -133,13 +146,37 @@ def get_execution(entity: str, execution_id: str) -> ExecutionOut:
 
 
 @router.post(
+    f"{BASE}/executions/<execution_id>/retry",
+    tags=["executions"],
+    summary="Deliver an execution now: a PENDING one without waiting out its backoff, a FAILED or "
+    "CANCELED one again (members)",
+)
+def retry(entity: str, execution_id: str) -> Response[ExecutionOut]:
+    caller_for(entity, Role.MEMBER)
+    return Response(202, "application/json", detail(_executions().retry(entity, execution_id)))
+
+
+@router.post(
     f"{BASE}/executions/<execution_id>/redeliver",
     tags=["executions"],
-    summary="Deliver a FAILED execution again (members)",
+    summary="The same as `…/retry`, under its earlier name (members)",
 )
 def redeliver(entity: str, execution_id: str) -> Response[ExecutionOut]:
     caller_for(entity, Role.MEMBER)
-    return Response(202, "application/json", detail(_executions().redeliver(entity, execution_id)))
+    return Response(202, "application/json", detail(_executions().retry(entity, execution_id)))
+
+
+@router.post(
+    f"{BASE}/executions/<execution_id>/cancel",
+    tags=["executions"],
+    summary="Cancel a PENDING execution before its next attempt; it ends CANCELED (members)",
+)
+def cancel(
+    entity: str, execution_id: str, body: Annotated[ExecutionCancel | None, Body()] = None
+) -> ExecutionOut:
+    caller = caller_for(entity, Role.MEMBER)
+    reason = body.reason if body is not None else None
+    return detail(_executions().cancel(caller, entity, execution_id, reason))
 
 
 @router.post(

@@ -17,6 +17,7 @@ from mlhooks.models.api import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
+    Identity,
     MemberCreate,
     MemberOut,
     MemberUpdate,
@@ -30,6 +31,18 @@ BASE = "/v1/entities/<entity>"
 
 def _access() -> AccessService:
     return AccessService(get_components().store)
+
+
+@router.get("/v1/me", tags=["members"], summary="Who this API key is: its entity, member and role")
+def who_am_i() -> Identity:
+    caller = caller_for(None)
+    return Identity(
+        entity=caller.entity,
+        username=caller.member,
+        role=caller.role,
+        key_id=caller.key_id,
+        service=caller.service,
+    )
 
 
 @router.get(f"{BASE}/members", tags=["members"], summary="List members")

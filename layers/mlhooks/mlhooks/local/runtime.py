@@ -1,10 +1,12 @@
 """The local runtime: moto's server, the template's resources, and the functions behind a local
 API Gateway, in one process and without Docker.
 
-This module only puts the pieces together: moto up, the stack provisioned (`provision`), every
-function's environment resolved against it, the functions loaded (`functions`), their event sources
-polled (`sources`) and the API served (`apigw`). Each piece is a module of its own, so a test can
-drive one (a gateway over in-process moto, one turn of a queue) without starting the rest.
+This module only puts the pieces together: moto up, the stack provisioned (`provision`), what the
+last run saved restored into it (`saved`, when `mlhooks dev` keeps state), every function's
+environment resolved against it, the functions loaded (`functions`), their event sources polled
+(`sources`, telling the dev terminal what they did: `terminal`) and the API served (`apigw`). Each
+piece is a module of its own, so a test can drive one (a gateway over in-process moto, one turn of a
+queue) without starting the rest.
 """
 
 from __future__ import annotations
@@ -25,9 +27,11 @@ from mlhooks.local.atomic_dynamodb import make_moto_dynamodb_atomic
 from mlhooks.local.functions import Functions
 from mlhooks.local.inbox import Inbox
 from mlhooks.local.provision import provision
+from mlhooks.local.saved import SavedStateFile
 from mlhooks.local.sources import Poller
 from mlhooks.local.stack import REGION, STACK, Stack
 from mlhooks.local.template import load_template, queue_sources
+from mlhooks.local.terminal import Terminal
 
 LOCAL_ALLOW = "127.0.0.0/8"
 
@@ -84,6 +88,17 @@ LOCAL_OVERRIDABLE = (
     "MLHOOKS_WEBHOOK_DISABLE_AFTER_SECONDS",
 )
 
+# `mlhooks dev --fast`, for what the environment does not set: a failing delivery goes through all
+# its attempts in about ten seconds (the template's 8 retries take some 18 minutes), and a change to
+# automations or secrets is seen by the next event (no look-up is kept).
+FAST_SETTINGS = {
+    "MLHOOKS_RETRY_BASE_SECONDS": "1",
+    "MLHOOKS_RETRY_MAX_SECONDS": "2",
+    "MLHOOKS_MATCH_CACHE_SECONDS": "0",
+    "MLHOOKS_INDEX_SETTLE_SECONDS": "0",
+    "MLHOOKS_SECRET_CACHE_SECONDS": "0",
+}
+
 
 class LocalRuntime:
     """What `mlhooks dev` runs: moto, the stack, the pollers and the API, started and stopped together."""
@@ -97,6 +112,8 @@ class LocalRuntime:
         inbox_port: int | None = None,
         host: str = "127.0.0.1",
         entity: str = "dev",
+        saved: SavedStateFile | None = None,
+        terminal: Terminal | None = None,
     ):
         self.root = root
         self.host = host
@@ -109,6 +126,9 @@ class LocalRuntime:
         self.http: ThreadingHTTPServer | None = None
         self.inbox: Inbox | None = None
         self.endpoint_url = ""
+        self.saved = saved
+        self.terminal = terminal
+        self.secretsmanager: Any = None
         self._stop = threading.Event()
 
     @property
@@ -135,6 +155,9 @@ class LocalRuntime:
         os.environ.update(local_environment(self.endpoint_url, self.stack))
         reset_components()
         self.functions = Functions(self.root, self.template)
+        self.secretsmanager = boto3.client(
+            "secretsmanager", endpoint_url=self.endpoint_url, region_name=REGION
+        )
 
     def _verify(self, path: str, headers: dict[str, str], body: bytes) -> dict[str, str]:
         """Signature verdicts for a request to the inbox, with the signing secret of the webhook
@@ -150,7 +173,9 @@ class LocalRuntime:
 
     def start_pollers(self) -> None:
         sqs = boto3.client("sqs", endpoint_url=self.endpoint_url, region_name=REGION)
-        poller = Poller(self.functions, sqs, self._stop)
+        if self.terminal is not None:
+            self.terminal.watch(get_components().sqs)  # the client the functions' senders use
+        poller = Poller(self.functions, sqs, self._stop, self.terminal)
         self.poller = poller
         for source in queue_sources(self.template):
             args = (
@@ -170,6 +195,11 @@ class LocalRuntime:
 
     def start(self) -> None:
         self.start_aws()
+        if self.saved is not None:
+            # Before anything serves: the API and the senders see the restored state from the start.
+            self.saved.restore(self.stack, self.endpoint_url, self.secretsmanager)
+            self.saved.requeue_pending(get_components())
+            self.saved.start_autosave(self.secretsmanager)
         self.start_pollers()
         gateway = LocalApiGateway(self.functions, self.template)
         self.http = ThreadingHTTPServer((self.host, self.api_port), http_handler(gateway))
@@ -184,5 +214,12 @@ class LocalRuntime:
         if self.inbox:
             self.inbox.stop()
         time.sleep(1.2)  # let the pollers' long polls return before moto goes
+        if self.saved is not None and self.secretsmanager is not None:
+            self.saved.stop_autosave()
+            try:
+                self.saved.save(self.secretsmanager)
+            except Exception:
+                logging.getLogger("mlhooks.local").exception("saving the local runtime's state failed")
+            self.saved.close()
         if self.moto:
             self.moto.stop()

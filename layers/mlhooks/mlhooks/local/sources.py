@@ -4,6 +4,9 @@ EventBridge rule targets, each one turn at a time (tests drive turns) or continu
 A rule's target on AWS is the function itself; these functions live in this process, where moto's
 EventBridge cannot reach them, so provisioning points each rule at a "tap" queue instead and a turn
 of the rule here invokes the function once for each event on it.
+
+An observer, if given, hears of each batch and event after its function ran (the dev terminal's
+lines are made from what the functions recorded).
 """
 
 from __future__ import annotations
@@ -13,10 +16,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
+from mlhooks.clock import now_iso
 from mlhooks.local.functions import Functions
 from mlhooks.local.stack import REGION
+
+
+class Observer(Protocol):
+    def batch_done(self, function: str, messages: list[dict[str, Any]], since: str) -> None:
+        """The function was given these messages; `since` is when (as mlhooks writes times)."""
+
+    def event_done(self, function: str, event: dict[str, Any], result: Any) -> None:
+        """The function took this event and answered `result`."""
 
 
 def sqs_record(message: dict[str, Any], queue_arn: str) -> dict[str, Any]:
@@ -43,6 +55,7 @@ def run_batch(
     batch: int,
     report_failures: bool,
     wait_seconds: int = 0,
+    observer: Observer | None = None,
 ) -> int:
     """One turn of an SQS event source mapping: receive up to `batch` messages, invoke the function,
     delete what succeeded (with ReportBatchItemFailures, all but the reported items; if the function
@@ -56,6 +69,7 @@ def run_batch(
     ).get("Messages", [])
     if not messages:
         return 0
+    since = now_iso()
     try:
         result = fns.invoke(function, {"Records": [sqs_record(m, queue_arn) for m in messages]})
         failed = (
@@ -75,10 +89,19 @@ def run_batch(
                 for i, m in enumerate(done[start : start + 10])
             ],
         )
+    if observer is not None:
+        observer.batch_done(function, messages, since)
     return len(messages)
 
 
-def run_rule(fns: Functions, sqs: Any, function: str, tap_url: str, wait_seconds: int = 0) -> int:
+def run_rule(
+    fns: Functions,
+    sqs: Any,
+    function: str,
+    tap_url: str,
+    wait_seconds: int = 0,
+    observer: Observer | None = None,
+) -> int:
     """One turn of EventBridge -> Lambda: each event on the rule's tap queue, one invocation each;
     a failed invocation leaves the event to be retried, then dead-lettered by the tap's redrive."""
     messages = sqs.receive_message(
@@ -86,21 +109,25 @@ def run_rule(fns: Functions, sqs: Any, function: str, tap_url: str, wait_seconds
     ).get("Messages", [])
     for message in messages:
         try:
-            fns.invoke(function, json.loads(message["Body"]))
+            event = json.loads(message["Body"])
+            result = fns.invoke(function, event)
         except Exception:
             logging.getLogger("mlhooks.local").exception("%s failed on an event", function)
             continue
         sqs.delete_message(QueueUrl=tap_url, ReceiptHandle=message["ReceiptHandle"])
+        if observer is not None:
+            observer.event_done(function, event, result)
     return len(messages)
 
 
 class Poller:
     """Lambda's event source mappings, run continuously in threads."""
 
-    def __init__(self, fns: Functions, sqs: Any, stop: threading.Event):
+    def __init__(self, fns: Functions, sqs: Any, stop: threading.Event, observer: Observer | None = None):
         self.fns = fns
         self.sqs = sqs
         self.stop = stop
+        self.observer = observer
         self.errors = 0
 
     def _loop(self, turn: Callable[[], int]) -> None:
@@ -115,8 +142,10 @@ class Poller:
         self, function: str, queue_url: str, queue_arn: str, batch: int, report_failures: bool
     ) -> None:
         self._loop(
-            lambda: run_batch(self.fns, self.sqs, function, queue_url, queue_arn, batch, report_failures, 1)
+            lambda: run_batch(
+                self.fns, self.sqs, function, queue_url, queue_arn, batch, report_failures, 1, self.observer
+            )
         )
 
     def poll_rule(self, function: str, tap_url: str) -> None:
-        self._loop(lambda: run_rule(self.fns, self.sqs, function, tap_url, 1))
+        self._loop(lambda: run_rule(self.fns, self.sqs, function, tap_url, 1, self.observer))

@@ -23,6 +23,7 @@ from mlhooks.models.automation import (
     Scope,
 )
 from mlhooks.models.base import Input, Output, refuse_nulls
+from mlhooks.models.dry_run import Check, DryRun, Reason
 from mlhooks.models.names import (
     AutomationName,
     CollectionName,
@@ -42,6 +43,7 @@ from mlhooks.models.vocabulary import (
     SignatureEncoding,
 )
 from mlhooks.outcome import DeliveryError, Outcome
+from mlhooks.templating import variables_table
 
 MAX_WEBHOOK_SECRETS = 20
 MAX_URL_CHARS = 2048
@@ -91,6 +93,16 @@ class ApiKeyOut(Output):
 
 class ApiKeyCreated(ApiKeyOut):
     key: str = Field(description="The API key. Shown once: only its hash is stored.")
+
+
+class Identity(Output):
+    """Who an API key is: its entity, member and role."""
+
+    entity: str
+    username: str
+    role: Role
+    key_id: str
+    service: bool
 
 
 # ---- secrets ------------------------------------------------------------------------------------------
@@ -286,9 +298,19 @@ class CollectionOut(Output):
 # ---- automations --------------------------------------------------------------------------------------
 
 
+# Generated from templating.PAYLOAD_VARIABLES, the one place the variables are defined.
+ACTION_DESCRIPTION = (
+    "What the automation does. Its texts are templates with `${variable}` placeholders: a "
+    "`GENERIC_WEBHOOK`'s `payload`, a `NOTIFICATION`'s `title` and `message`, a `QUEUE_JOB`'s "
+    "`overrides`. The variables each event type's events carry:\n\n" + variables_table()
+)
+
+
 class AutomationCreate(AutomationSpec):
     """The REST body of an automation: the language itself (which reads W&B's legacy event type names
     and W&B's wire form of an event too)."""
+
+    action: Action = Field(description=ACTION_DESCRIPTION)
 
 
 class AutomationUpdate(Input):
@@ -299,7 +321,7 @@ class AutomationUpdate(Input):
     enabled: bool | None = None
     scope: Scope | None = None
     event: Event | None = None
-    action: Action | None = None
+    action: Action | None = Field(None, description=ACTION_DESCRIPTION)
     version: int | None = Field(None, ge=1, le=10**18, description="Optimistic concurrency, like `If-Match`.")
 
     @model_validator(mode="before")
@@ -322,7 +344,7 @@ class AutomationOut(Output):
     enabled: bool
     scope: Scope
     event: Event
-    action: Action
+    action: Action = Field(description=ACTION_DESCRIPTION)
     action_status: ActionStatus
     version: int
     created_by: str
@@ -384,6 +406,14 @@ class ExecutionOut(ExecutionSummary):
     attempts: list[AttemptOut]
 
 
+class ExecutionCancel(Input):
+    """Why the execution is canceled (optional; the body may be left out)."""
+
+    reason: Annotated[str, StringConstraints(max_length=500), PlainText] | None = Field(
+        None, description="Kept in the execution's `reason`."
+    )
+
+
 class PublishedEvent(Input):
     """One event: `{"detail_type", "detail"}`, or an EventBridge envelope as the files in `events/`
     are (`detail-type`, `detail`, and EventBridge's own fields, which the bus sets anew)."""
@@ -425,3 +455,94 @@ class PublishResult(Output):
 
 class PublishResponse(Output):
     published: list[PublishResult]
+
+
+# ---- dry runs -----------------------------------------------------------------------------------------
+
+EVENT_DESCRIPTION = (
+    "The event to try, as `POST /v1/events` takes one (`detail_type` and `detail`, or a file of "
+    "`events/`); `entity`, `event_id`, `time` and `author` may be left out. Without it, a sample of the "
+    "automation's event type, in its scope, with the values its filter names where that is simple."
+)
+
+
+class AutomationDryRun(Input):
+    """A saved automation's dry run: nothing is sent, nothing is written."""
+
+    event: PublishedEvent | None = Field(None, description=EVENT_DESCRIPTION)
+
+
+class DraftDryRun(Input):
+    """An unsaved automation's dry run: checked as creating it would be (its name's uniqueness
+    aside), and then run as a saved one would, with no history, executions or rate count of its own."""
+
+    automation: AutomationCreate
+    event: PublishedEvent | None = Field(None, description=EVENT_DESCRIPTION)
+
+
+class DryRunCheckOut(Output):
+    check: Check = Field(description="One of the matcher's checks, in its order.")
+    passed: bool | None = Field(description="`null`: not evaluated, as an earlier check already decides.")
+    message: str
+
+
+class DryRunReasonOut(Output):
+    code: Reason = Field(
+        description="`disabled`, `event_type`, `scope`, `filter`, `condition`, `duplicate` (the event was "
+        "already handled for this automation) or `rate_limit`."
+    )
+    message: str
+
+
+class DryRunEventOut(Output):
+    detail_type: str
+    detail: dict[str, Any]
+    sample: bool = Field(description="Whether it is a sample made up from the automation (none was given).")
+
+
+class DryRunActionOut(Output):
+    type: ActionType
+    status: ActionStatus = Field(
+        description="Whether the action can deliver: `DISABLED` when its webhook is disabled, or what it "
+        "uses (webhook, secret, Slack integration, run queue) no longer exists or may not be used."
+    )
+    request: dict[str, Any] | None = Field(
+        description="What would be sent. GENERIC_WEBHOOK: `method`, `url`, `headers` (`Authorization` "
+        "redacted, each signature `present`), `signatures` (the signature headers sent), `body` (the exact "
+        "text, each secret as `[REDACTED]`). NOTIFICATION: Slack's chat.postMessage `method`, `url`, "
+        "`headers`, `body` (channel, text, Block Kit attachments). QUEUE_JOB: `queue`, `queue_url`, "
+        "`message_body`, `message_attributes` (and a FIFO queue's group and deduplication ids). NO_OP: null."
+    )
+
+
+class DryRunOut(Output):
+    """What an automation would do with one event; nothing was sent or written."""
+
+    would_fire: bool = Field(description="Whether the event would create an execution to deliver.")
+    would_deliver: bool = Field(description="Whether it would fire and its action could deliver.")
+    summary: str = Field(description="The answer in one sentence, for people.")
+    reason: DryRunReasonOut | None = Field(description="Why it would not fire: the first check that fails.")
+    checks: list[DryRunCheckOut]
+    event: DryRunEventOut
+    variables: dict[str, str] = Field(description="The payload variables' values for this event.")
+    action: DryRunActionOut
+
+    @classmethod
+    def of(cls, run: DryRun) -> DryRunOut:
+        action = run.action
+        return cls(
+            would_fire=run.would_fire,
+            would_deliver=run.would_deliver,
+            summary=run.summary,
+            reason=None
+            if run.reason is None
+            else DryRunReasonOut(code=run.reason, message=run.reason_message or ""),
+            checks=[DryRunCheckOut(check=c.check, passed=c.passed, message=c.message) for c in run.checks],
+            event=DryRunEventOut(detail_type=run.detail_type, detail=run.event, sample=run.sample),
+            variables=run.variables,
+            action=DryRunActionOut(
+                type=action.type,
+                status=ActionStatus(state=action.state, reason=action.reason),
+                request=action.request,
+            ),
+        )

@@ -186,10 +186,23 @@ class ExecutionRecord(Record):
     reason: str | None = None
     request: dict[str, Any] | None = None
     attempts: list[Attempt] = []
+    # How many times it was queued: once when it matched, once more per retry or redelivery. Each
+    # round's attempts are numbered from 1, as SQS counts the receives of that round's message.
     deliveries: int = 1
+    # The job the execution waits for (jobs.Job.id): a retry or a redelivery queues a new job and
+    # names it here, so that an older job of it, when its message comes back, is dropped unsent.
+    # None: any job of it is taken, as the matcher's (which names none) or one the dead-letter
+    # redrive sent back as it was.
+    job_id: str | None = None
+    # Who stopped it (the member), and when; `reason` says so too.
+    canceled_by: str | None = None
+    canceled_at: str | None = None
     # Variables the match itself decided (a run condition's metric values), added to the event's.
     variables: dict[str, str] = {}
     # Who published the event: the API key and member, or EventBridge.
     publisher: dict[str, Any] | None = None
     created_at: str
     updated_at: str
+    # Bumped by every write of the document, kept beside it (store/executions.py): a change made
+    # from the API (a retry, a cancel) is written only over the version it was decided on.
+    version: int = Field(0, exclude=True)

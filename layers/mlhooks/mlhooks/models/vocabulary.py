@@ -106,3 +106,9 @@ class ExecutionState(StrEnum):
     FINISHED = "FINISHED"
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"
+    # mlhooks' own (W&B cannot stop an execution): a member stopped it before its next attempt.
+    CANCELED = "CANCELED"
+
+
+# The states an execution ends in that a member may send again (a redelivery).
+REDELIVERABLE_STATES: frozenset[ExecutionState] = frozenset({ExecutionState.FAILED, ExecutionState.CANCELED})

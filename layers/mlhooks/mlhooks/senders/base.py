@@ -5,6 +5,10 @@ then finish it, fail it, skip it, or retry it later by pushing the message's vis
 (exponential backoff with jitter, or the other side's Retry-After). On the last allowed attempt the
 execution is marked FAILED before the message goes on to the dead-letter queue, so no execution
 stays PENDING once its job has left.
+
+A job the execution no longer waits for is deleted unsent: the execution ended meanwhile (it was
+canceled, say), or a retry queued a newer job for it (jobs.py). The claim checks the same in its
+write, so a retry made between reading the execution and claiming it is not delivered past.
 """
 
 from __future__ import annotations
@@ -133,13 +137,20 @@ class Sender:
         now = self.clock()
         execution = self.store.get_execution(job.entity, job.execution_id)
         if execution is None or execution.state is not ExecutionState.PENDING:
-            return True  # nothing (more) to do: a duplicate of a finished job
+            return True  # nothing (more) to do: a duplicate of a finished (or canceled) job
+        if not job.current_for(execution):
+            logger.info(
+                "a job the execution no longer waits for is dropped unsent",
+                extra={"execution_id": execution.id, "job_id": job.id, "current_job_id": execution.job_id},
+            )
+            return True
         # One token per receipt, not the message id: SQS's duplicate copies of a message share its id.
         owner = uuid.uuid4().hex
         lease = int(now) + LEASE_SECONDS
-        if not self.store.claim_execution(job.entity, job.execution_id, owner, int(now), lease):
+        if not self.store.claim_execution(job.entity, job.execution_id, owner, int(now), lease, job.id):
             # Another copy holds the lease. Come back when it ends rather than delete this one:
             # should that copy die before it finishes, this message is what brings the job back.
+            # (Had the job been replaced or the execution ended meanwhile, it is dropped then.)
             return self._postpone(record, LEASE_SECONDS)
         # Every secret value read for this delivery is known here, so no text about it (an exception
         # quoting a header, a log line) can be kept without passing through it.

@@ -220,6 +220,16 @@ class AutomationStore(TableStore):
             ExpressionAttributeValues={":at": at},
         )
 
+    def rate_window_count(self, entity: str, automation_id: str, window: str) -> int:
+        """How many executions the automation's rate window has counted so far (the matcher counts
+        them with ExecutionStore.take_rate_token); read without taking one, for a dry run."""
+        item = self.table.get_item(
+            Key=keys.rate_window(entity, automation_id, window),
+            ConsistentRead=True,
+            ProjectionExpression="executions",
+        ).get("Item")
+        return int(item.get("executions", 0)) if item else 0
+
     def automations_using(self, entity: str, kind: str, name: str) -> list[AutomationRecord]:
         """Every automation whose action uses the (kind, name) integration. Reads all the entity's
         automations: only configuration changes (an integration's edit or delete) ask."""

@@ -1,5 +1,12 @@
 """Executions: one per (event, automation), with the lease a sender holds while it delivers, and the
 per-automation rate windows the matcher counts executions in.
+
+An execution's item keeps, beside its document (`doc`) and index keys:
+- `state`, the document's, for conditions, filters and counts;
+- `enqueued`, once the matcher has queued its first job;
+- `lease_owner` and `lease_until` while a sender delivers it (one receipt's token, epoch seconds);
+- `job_id`, the job it waits for when a retry or a redelivery named one (jobs.Job.current_for);
+- `version`, bumped by every write of the document (absent: 0, as items written before it).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ class ExecutionStore(TableStore):
 
     @staticmethod
     def _execution_item(record: ExecutionRecord) -> dict[str, Any]:
-        return {
+        item = {
             **keys.item(record.entity, keys.execution(record.id)),
             "doc": record.model_dump_json(),
             "state": record.state.value,
@@ -32,6 +39,9 @@ class ExecutionStore(TableStore):
                 record.collection,
             ),
         }
+        if record.job_id is not None:
+            item["job_id"] = record.job_id
+        return item
 
     def create_execution(self, record: ExecutionRecord) -> bool:
         """Write a new execution; False if it exists (the same event seen again)."""
@@ -56,29 +66,43 @@ class ExecutionStore(TableStore):
             ExpressionAttributeValues={":t": True},
         )
 
-    def claim_execution(self, entity: str, execution_id: str, owner: str, now: int, until: int) -> bool:
-        """Take the delivery lease of a PENDING execution, so that two copies of one job in flight
-        (SQS delivers at least once) never both deliver."""
+    def claim_execution(
+        self, entity: str, execution_id: str, owner: str, now: int, until: int, job_id: str | None = None
+    ) -> bool:
+        """Take the delivery lease of a PENDING execution for the job `job_id`, so that two copies of
+        one job in flight (SQS delivers at least once) never both deliver, and a job a retry has
+        replaced since it was read never delivers (jobs.Job.current_for, checked in the write)."""
+        values: dict[str, Any] = {
+            ":owner": owner,
+            ":until": until,
+            ":now": now,
+            ":pending": ExecutionState.PENDING.value,
+        }
+        waits_for = "attribute_not_exists(job_id)"
+        if job_id is not None:
+            waits_for = f"({waits_for} OR job_id = :job)"
+            values[":job"] = job_id
         return self._written(
             self.table.update_item,
             Key=keys.item(entity, keys.execution(execution_id)),
             UpdateExpression="SET lease_owner = :owner, lease_until = :until",
-            ConditionExpression="#state = :pending AND (attribute_not_exists(lease_until) OR "
-            "lease_until < :now OR lease_owner = :owner)",
+            ConditionExpression=f"#state = :pending AND {waits_for} AND (attribute_not_exists(lease_until) "
+            "OR lease_until < :now OR lease_owner = :owner)",
             ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues={
-                ":owner": owner,
-                ":until": until,
-                ":now": now,
-                ":pending": ExecutionState.PENDING.value,
-            },
+            ExpressionAttributeValues=values,
         )
+
+    def delivery_lease(self, entity: str, execution_id: str) -> int | None:
+        """Until when (epoch seconds) a sender holds the execution's lease, if one took it and has
+        not released it: the attempt it delivers may still be under way before then."""
+        item = self.execution_item(entity, execution_id) or {}
+        return int(item["lease_until"]) if "lease_until" in item else None
 
     def save_execution(self, record: ExecutionRecord, *, owner: str | None = None) -> bool:
         """Write an execution's new state, attempts and request; with `owner`, only while its lease
         is held, and releasing it (a retry claims afresh). Returns False when the lease was lost."""
         item = self._execution_item(record)
-        values: dict[str, Any] = {":doc": item["doc"], ":state": item["state"]}
+        values: dict[str, Any] = {":doc": item["doc"], ":state": item["state"], ":one": 1}
         expression = "SET doc = :doc, #state = :state"
         condition = "attribute_exists(PK)"
         if owner is not None:
@@ -86,6 +110,7 @@ class ExecutionStore(TableStore):
             values[":owner"] = owner
         if owner is not None or record.state is not ExecutionState.PENDING:
             expression += " REMOVE lease_owner, lease_until"
+        expression += " ADD version :one"
         return self._written(
             self.table.update_item,
             Key=keys.item(record.entity, keys.execution(record.id)),
@@ -96,22 +121,67 @@ class ExecutionStore(TableStore):
         )
 
     def reopen_execution(self, record: ExecutionRecord) -> bool:
-        """FAILED -> PENDING for a redelivery; False if it was not FAILED any more."""
+        """FAILED -> PENDING for the dead-letter redrive; False if it was not FAILED any more. The
+        redrive sends the job it took off the dead-letter queue as it is, so the execution names no
+        job afterwards: whichever job it was is taken."""
         reopened = record.model_copy(
-            update={"state": ExecutionState.PENDING, "reason": None, "deliveries": record.deliveries + 1}
+            update={
+                "state": ExecutionState.PENDING,
+                "reason": None,
+                "deliveries": record.deliveries + 1,
+                "job_id": None,
+            }
         )
         return self._written(
             self.table.update_item,
             Key=keys.item(record.entity, keys.execution(record.id)),
-            UpdateExpression="SET doc = :doc, #state = :pending REMOVE lease_owner, lease_until",
+            UpdateExpression="SET doc = :doc, #state = :pending "
+            "REMOVE lease_owner, lease_until, job_id ADD version :one",
             ConditionExpression="#state = :failed",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues={
                 ":doc": reopened.model_dump_json(),
-                ":pending": "PENDING",
-                ":failed": "FAILED",
+                ":pending": ExecutionState.PENDING.value,
+                ":failed": ExecutionState.FAILED.value,
+                ":one": 1,
             },
         )
+
+    def replace_execution(
+        self, seen: ExecutionRecord, new: ExecutionRecord, now: int
+    ) -> ExecutionRecord | None:
+        """Write `new` over the execution only if it is still the version `seen` was read at and no
+        sender holds its lease (an attempt may be under way), releasing a lease that ran out: the one
+        write by which the API retries, redelivers or cancels an execution, or puts it back. The
+        execution as written, or None when it changed or is being delivered."""
+        written = new.model_copy(update={"version": seen.version + 1})
+        values: dict[str, Any] = {
+            ":doc": written.model_dump_json(),
+            ":state": written.state.value,
+            ":now": now,
+            ":next": written.version,
+        }
+        expression = "SET doc = :doc, #state = :state, version = :next"
+        removed = ["lease_owner", "lease_until"]
+        if written.job_id is None:
+            removed.append("job_id")
+        else:
+            expression += ", job_id = :job"
+            values[":job"] = written.job_id
+        if seen.version:
+            unchanged = "version = :seen"
+            values[":seen"] = seen.version
+        else:
+            unchanged = "attribute_exists(PK) AND attribute_not_exists(version)"
+        wrote = self._written(
+            self.table.update_item,
+            Key=keys.item(seen.entity, keys.execution(seen.id)),
+            UpdateExpression=f"{expression} REMOVE {', '.join(removed)}",
+            ConditionExpression=f"{unchanged} AND (attribute_not_exists(lease_until) OR lease_until < :now)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=values,
+        )
+        return written if wrote else None
 
     def list_executions(
         self,

@@ -1,0 +1,3 @@
+from mlhooks.cli import main
+
+main(prog_name="mlhooks")

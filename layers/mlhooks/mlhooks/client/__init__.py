@@ -1,0 +1,182 @@
+"""The Python client of the mlhooks API.
+
+    client = mlhooks.Client("https://…/Prod", key)        # or Client(): login, env, `make dev`
+    client.automations.list(project="training")
+    run = client.run(project="training", name="exp-42")
+    run.log({"loss": 0.3}, step=10)
+    run.finish()
+
+Every answer is the API's own response model (mlhooks.models.api); every refusal is an `ApiError`
+with the API's code, message and field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+import requests
+
+from mlhooks.client import resources
+from mlhooks.client.config import Credentials, NotConfigured, resolve
+from mlhooks.client.runs import Run
+from mlhooks.client.transport import ApiError, Transport
+from mlhooks.models.api import Identity, PublishResponse
+
+__all__ = ["ApiError", "Client", "NotConfigured", "Run"]
+
+
+class Client:
+    def __init__(
+        self,
+        url: str | None = None,
+        key: str | None = None,
+        *,
+        entity: str | None = None,
+        profile: str | None = None,
+        timeout: float = 10.0,
+        session: requests.Session | None = None,
+    ):
+        self.credentials: Credentials = resolve(url, key, entity, profile)
+        self.url = self.credentials.url
+        self.http = Transport(self.url, self.credentials.key, timeout=timeout, session=session)
+        self._entity = self.credentials.entity
+
+    @property
+    def entity(self) -> str:
+        """The entity the key belongs to (asked of the API once, unless given)."""
+        if self._entity is None:
+            self._entity = self.whoami().entity
+        return self._entity
+
+    def whoami(self) -> Identity:
+        return self.http.call(Identity, "GET", "/v1/me")
+
+    def _resource[R: resources.Resource](self, kind: type[R]) -> R:
+        return kind(self.http, self.entity)
+
+    @property
+    def members(self) -> resources.Members:
+        return self._resource(resources.Members)
+
+    @property
+    def keys(self) -> resources.Keys:
+        return self._resource(resources.Keys)
+
+    @property
+    def secrets(self) -> resources.Secrets:
+        return self._resource(resources.Secrets)
+
+    @property
+    def webhooks(self) -> resources.Webhooks:
+        return self._resource(resources.Webhooks)
+
+    @property
+    def slack(self) -> resources.Slack:
+        return self._resource(resources.Slack)
+
+    @property
+    def run_queues(self) -> resources.RunQueues:
+        return self._resource(resources.RunQueues)
+
+    @property
+    def projects(self) -> resources.Projects:
+        return self._resource(resources.Projects)
+
+    @property
+    def automations(self) -> resources.Automations:
+        return self._resource(resources.Automations)
+
+    @property
+    def executions(self) -> resources.Executions:
+        return self._resource(resources.Executions)
+
+    @property
+    def sources(self) -> resources.Sources:
+        return self._resource(resources.Sources)
+
+    # -- events ------------------------------------------------------------------------------------
+
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> PublishResponse:
+        """One platform event, e.g. `publish("Artifact Alias Added", {...})`. `entity` defaults to the
+        key's, `time` to now, `event_id` to a new one; `author` is the key's member."""
+        return self.publish_many([{"detail_type": detail_type, "detail": detail}])
+
+    def publish_many(self, events: list[dict[str, Any]]) -> PublishResponse:
+        """Up to 10 events: `{"detail_type", "detail"}`, or EventBridge envelopes as in `events/`."""
+        completed = []
+        for event in events:
+            detail = dict(event.get("detail") or {})
+            detail.setdefault("event_id", f"client-{uuid.uuid4().hex}")
+            detail.setdefault("time", dt.datetime.now(dt.UTC).isoformat())
+            completed.append({**event, "detail": detail})
+        return resources.publish(self.http, completed)
+
+    def artifact_event(
+        self,
+        detail_type: str,
+        *,
+        project: str,
+        collection: str,
+        version: int,
+        artifact_type: str = "model",
+        artifact_id: str | None = None,
+        aliases: list[str] | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> PublishResponse:
+        """An artifact event about `collection:v<version>` in `project`; `fields` are the event
+        type's own (`alias=` or `tag=`)."""
+        artifact = {
+            "id": artifact_id or f"{project}/{collection}:v{version}",
+            "version_index": version,
+            "type": artifact_type,
+            "aliases": aliases or [],
+            "tags": tags or [],
+            "metadata": metadata or {},
+        }
+        return self.publish(
+            detail_type, {"project": project, "collection": collection, "artifact": artifact, **fields}
+        )
+
+    def artifact_version_created(self, **artifact: Any) -> PublishResponse:
+        return self.artifact_event("Artifact Version Created", **artifact)
+
+    def artifact_linked(self, **artifact: Any) -> PublishResponse:
+        return self.artifact_event("Artifact Linked", **artifact)
+
+    def artifact_alias_added(self, *, alias: str, **artifact: Any) -> PublishResponse:
+        artifact["aliases"] = sorted({*(artifact.get("aliases") or []), alias})
+        return self.artifact_event("Artifact Alias Added", alias=alias, **artifact)
+
+    def artifact_tag_added(self, *, tag: str, **artifact: Any) -> PublishResponse:
+        artifact["tags"] = sorted({*(artifact.get("tags") or []), tag})
+        return self.artifact_event("Artifact Tag Added", tag=tag, **artifact)
+
+    # -- runs --------------------------------------------------------------------------------------
+
+    def run(
+        self,
+        *,
+        project: str,
+        name: str,
+        run_id: str | None = None,
+        user: str | None = None,
+        buffer: int = 10_000,
+        flush_seconds: float = 1.0,
+    ) -> Run:
+        """A run to log metrics to; see `Run`. `user` (the run's author) defaults to the key's
+        member; naming another needs a service key."""
+        return Run(
+            # The answer is not read: a run only needs to know the events were taken.
+            lambda events: self.http.request("POST", "/v1/events", json={"events": events}),
+            entity=self._entity,
+            project=project,
+            name=name,
+            run_id=run_id,
+            user=user,
+            buffer=buffer,
+            flush_seconds=flush_seconds,
+        )
