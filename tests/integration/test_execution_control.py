@@ -264,6 +264,7 @@ def test_cancel_ends_a_waiting_execution_and_its_job_is_dropped_unsent(waiting, 
     assert reply.status == 200, reply.raw
     assert reply.json["state"] == "CANCELED" and reply.json["reason"] == "canceled by bob: wrong model"
     assert pipeline.execution(execution_id) == reply.json
+    assert reply.json["canceled_by"] == "bob" and reply.json["canceled_at"]
 
     postponed.release()
     pipeline.drain()

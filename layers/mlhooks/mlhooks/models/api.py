@@ -398,6 +398,8 @@ class ExecutionSummary(Output):
     )
     created_at: str
     updated_at: str
+    canceled_by: str | None = Field(None, description="Who canceled it (`CANCELED` executions).")
+    canceled_at: str | None = None
 
 
 class ExecutionOut(ExecutionSummary):
