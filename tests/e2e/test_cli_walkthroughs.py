@@ -133,9 +133,17 @@ def test_an_automation_by_name_an_event_through_the_api_and_its_execution(local_
     executions = as_json(local_runtime, "executions", "list", "--automation", name)
     assert [e["state"] for e in executions] == ["FINISHED"]
     shown = ok(local_runtime, "executions", "show", executions[0]["id"])
-    assert "attempt 1: 200" in shown and "X-Wandb-Signature" in shown and "walkthrough-secret" not in shown
+    assert "attempt 1: delivered 200" in shown and "X-Wandb-Signature" in shown
+    assert "walkthrough-secret" not in shown
     tail = ok(local_runtime, "executions", "tail", "--automation", name, "--timeout", "0")
-    assert f"{executions[0]['id']}" in tail and "attempt 1: 200" in tail
+    assert f"{executions[0]['id']}" in tail and "attempt 1: delivered 200" in tail
+    # Older history is not news: a second and third look show nothing that happened before the tail.
+    ok(local_runtime, "events", "publish", "--as-me", "--new-id", write(tmp_path, "event.json", sample))
+    eventually(pipeline_idle(local_runtime), timeout=60, what="the second delivery")
+    followed = ok(
+        local_runtime, "executions", "tail", "--automation", name, "--last", "1", "--timeout", "1.5"
+    )
+    assert len({line.split()[1] for line in followed.splitlines()}) == 1, followed
 
     landed = requests.get(f"{inbox}/", timeout=5).json()["requests"]
     body = next(r for r in landed if r["path"] == f"/deploy-{tag}")["body"]

@@ -407,6 +407,28 @@ def test_every_route_under_an_automation_takes_its_name_as_well_as_its_id(setup)
     assert setup.viewer.get(f"{base}/{created['id']}").status == 404
 
 
+def test_a_name_shaped_like_an_id_is_refused_as_it_would_find_another_automation(setup):
+    base = f"{setup.base}/automations"
+    first = setup.member.post(base, alias_automation()).json
+    reply = setup.member.post(base, alias_automation(name=first["id"]))
+    assert (
+        reply.status == 400 and reply.error["field"] == "name" and "automation id" in reply.error["message"]
+    )
+    renamed = setup.member.patch(f"{base}/{first['id']}", {"name": "au_0123abcd"})
+    assert renamed.status == 400 and renamed.error["field"] == "name"
+    assert setup.member.post(base, alias_automation(name="au revoir")).status == 201
+
+
+def test_the_history_of_an_automation_by_name_and_of_a_deleted_one_by_its_id(setup):
+    base = f"{setup.base}/automations"
+    first = setup.member.post(base, alias_automation()).json
+    by_name = setup.viewer.get(f"{base}/{quote(first['name'], safe='')}/executions")
+    assert by_name.status == 200 and by_name.json["items"] == []
+    assert setup.viewer.get(f"{base}/nobody/executions").status == 404
+    assert setup.member.delete(f"{base}/{first['id']}").status == 204
+    assert setup.viewer.get(f"{base}/{first['id']}/executions").status == 200
+
+
 def test_a_name_used_in_two_scopes_is_not_guessed(setup):
     base = f"{setup.base}/automations"
     setup.member.post(base, alias_automation())

@@ -17,6 +17,7 @@ import pytest
 from receivers import Receiver
 
 import mlhooks
+from mlhooks.client import runs
 from mlhooks.client.runs import BATCH
 
 ACCEPTED = json.dumps({"published": []}).encode()
@@ -155,6 +156,7 @@ def test_an_unreachable_api_never_raises_into_training(caplog: pytest.LogCapture
         assert run.finish(timeout=1) is False
     assert run.sent == 0 and run.dropped == 151 and run.pending == 50
     assert "cannot send metrics yet" in caplog.text
+    runs._open_runs.discard(run)  # its exit warning would come after pytest closed its streams
 
 
 def test_the_context_manager_ends_a_crashed_loop_failed(api: Receiver) -> None:
@@ -187,3 +189,37 @@ def test_a_value_logged_after_finish_is_counted_not_kept(
     run.log({"loss": 0.5})
     assert (run.sent, run.dropped, run.pending) == (2, 1, 0)
     assert "logged after finish()" in caplog.text
+
+
+def test_what_training_code_gets_wrong_is_warned_about_never_raised(
+    api: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    run = client_of(api).run(project="training", name="exp")
+    run.log("loss")  # type: ignore[arg-type]
+    run.log({"loss": 1.0}, step="3")  # type: ignore[arg-type]
+    run.log({"loss": 1.0}, step=2**60)
+    run.log({"loss": 1.0}, step=True)  # type: ignore[arg-type]
+    run.log({"loss": 0.5}, step=4)
+    assert run.finish() is True
+    events = sent_events(api)
+    assert [e["detail"]["run"]["step"] for e in events] == [4, 4]  # the good step, then the state's
+    assert "takes a dict of metrics" in caplog.text and "a step is a whole number" in caplog.text
+
+
+def test_a_script_that_exits_while_mlhooks_is_down_says_what_was_not_sent() -> None:
+    closed = Receiver()
+    url = closed.url.removesuffix("/hook")
+    closed.close()
+    closed.server.server_close()
+    script = textwrap.dedent(
+        f"""
+        import mlhooks
+        run = mlhooks.Client({url!r}, "k", entity="dev").run(project="training", name="exp")
+        for step in range(3):
+            run.log({{"loss": step}})
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert "3 events not sent at exit" in done.stderr

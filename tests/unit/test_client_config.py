@@ -53,7 +53,11 @@ def test_the_environment_overrides_a_saved_login(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("MLHOOKS_URL", "https://staging.example/")
     monkeypatch.setenv("MLHOOKS_API_KEY", "staging-key")
     found = resolve()
-    assert (found.url, found.key, found.origin) == ("https://staging.example", "staging-key", "environment")
+    assert (found.url, found.key, found.origin) == (
+        "https://staging.example",
+        "staging-key",
+        "the environment",
+    )
 
 
 def test_an_unknown_profile_is_named_with_how_to_make_it() -> None:
@@ -74,4 +78,5 @@ def test_a_url_from_the_environment_never_gets_the_saved_key_of_another_api(monk
     with pytest.raises(NotConfigured, match=r"No API key for https://elsewhere\.example"):
         resolve()
     monkeypatch.setenv("MLHOOKS_URL", "https://api.example/Prod/")
-    assert resolve().key == "prod-key"  # the same API: its saved key
+    found = resolve()  # the same API: its saved key
+    assert found.key == "prod-key" and found.origin.startswith("URL from the environment, key from profile")

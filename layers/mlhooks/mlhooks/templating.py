@@ -16,6 +16,7 @@ from typing import Any
 
 from mlhooks import bounded_json
 from mlhooks.errors import InvalidInput
+from mlhooks.models.events import DETAIL_TYPES, ArtifactEventDetail
 from mlhooks.models.vocabulary import RUN_EVENT_TYPES, EventType
 
 MAX_TEMPLATE_BYTES = 64 * 1024
@@ -25,26 +26,11 @@ METADATA_PREFIX = "artifact_metadata."
 ACCESS_TOKEN = "ACCESS_TOKEN"  # noqa: S105 - a variable name
 
 _EVERY = frozenset(EventType)
-# Events about one artifact version (models/events.ArtifactEventDetail), and those about a collection.
-_VERSION = frozenset(
-    {
-        EventType.CREATE_ARTIFACT,
-        EventType.LINK_ARTIFACT,
-        EventType.UNLINK_ARTIFACT,
-        EventType.ADD_ARTIFACT_ALIAS,
-        EventType.ADD_ARTIFACT_TAG,
-        EventType.REMOVE_ARTIFACT_TAG,
-    }
-)
-_COLLECTION = _VERSION | {EventType.ADD_COLLECTION_TAG, EventType.REMOVE_COLLECTION_TAG}
-_TAG = frozenset(
-    {
-        EventType.ADD_ARTIFACT_TAG,
-        EventType.REMOVE_ARTIFACT_TAG,
-        EventType.ADD_COLLECTION_TAG,
-        EventType.REMOVE_COLLECTION_TAG,
-    }
-)
+# Which events carry what, read off the events' own schemas (models/events.py): those about one
+# artifact version, those about a collection, those with a tag.
+_VERSION = frozenset(m.event_type for m in DETAIL_TYPES.values() if issubclass(m, ArtifactEventDetail))
+_COLLECTION = frozenset(m.event_type for m in DETAIL_TYPES.values() if "collection" in m.model_fields)
+_TAG = frozenset(m.event_type for m in DETAIL_TYPES.values() if "tag" in m.model_fields)
 _METRIC = RUN_EVENT_TYPES - {EventType.RUN_STATE}
 
 

@@ -26,6 +26,7 @@ from mlhooks.models.api import (
     PublishResponse,
     PublishResult,
 )
+from mlhooks.models.names import AUTOMATION_ID_PATTERN, is_valid
 from mlhooks.models.records import ExecutionRecord
 from mlhooks.models.vocabulary import ExecutionState, Role
 
@@ -128,11 +129,11 @@ def list_automation_executions(
 
 
 def _automation_id(entity: str, automation: str) -> str:
-    """An automation's id from its id or name; a deleted automation's history stays readable by id."""
-    try:
-        return AutomationService(get_components().store, get_components().settings).get(entity, automation).id
-    except NotFound:
+    """An automation's id from its id or name. An id is taken as it is, found or not: a deleted
+    automation's history stays readable by its id (no name looks like one)."""
+    if is_valid(AUTOMATION_ID_PATTERN, automation):
         return automation
+    return AutomationService(get_components().store, get_components().settings).get(entity, automation).id
 
 
 @router.get(

@@ -26,9 +26,10 @@ SETTINGS = {"help_option_names": ["-h", "--help"], "show_default": True, "max_co
 def main(context: click.Context, profile: str | None) -> None:
     """mlhooks: automations for ML platforms.
 
-    Exit codes: 0 done; 1 refused by the API (invalid input, a state that does not allow it, a
-    failed test delivery); 2 wrong command line; 3 not found; 4 conflict (exists, changed meanwhile);
-    5 not allowed (no key, a wrong key, a role that may not); 6 the API unreachable or failing.
+    Exit codes: 0 done; 1 refused (invalid input, a failed test delivery); 2 wrong command line; 3
+    not found; 4 conflict (exists, in use, changed meanwhile, or a state that does not allow it); 5
+    not allowed (no key, a wrong key, a role that may not); 6 the API unreachable, failing, or not
+    an mlhooks API.
     """
     context.obj = {"profile": profile}
 

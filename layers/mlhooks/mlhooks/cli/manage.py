@@ -26,6 +26,7 @@ from mlhooks.cli.output import (
 )
 from mlhooks.client import Client
 from mlhooks.client.config import DEFAULT_PROFILE, remove_profile, save_profile
+from mlhooks.local.terminal import outcome_text
 from mlhooks.models.api import DryRunOut
 from mlhooks.models.vocabulary import ExecutionState, Role, SignatureEncoding
 
@@ -72,6 +73,10 @@ def confirm(question: str, yes: bool) -> None:
 def login(url: str, profile: str) -> None:
     """Save URL and an API key for the commands that follow (asked for, or read from stdin; never an
     argument). The file is readable by you only; MLHOOKS_URL and MLHOOKS_API_KEY override it."""
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter(
+            "give the whole URL, e.g. http://127.0.0.1:3000 or https://<api>/Prod", param_hint="URL"
+        )
     if sys.stdin.isatty():
         key = click.prompt("API key", hide_input=True).strip()
     else:
@@ -89,8 +94,9 @@ def login(url: str, profile: str) -> None:
 @click.option("--profile", default=DEFAULT_PROFILE, help="Which saved login.")
 def logout(profile: str) -> None:
     """Forget a saved login."""
-    removed = remove_profile(profile)
-    out.print(f"Removed login {profile}." if removed else f"No saved login named {profile}.")
+    if not remove_profile(profile):
+        fail(f"No saved login named {profile}.", NOT_FOUND)
+    out.print(f"Removed login {profile}.")
 
 
 @click.command()
@@ -262,7 +268,12 @@ def automations_delete(automation: str, yes: bool, as_json: bool) -> None:
 @automations.command("dry-run")
 @click.argument("automation", required=False)
 @click.option("-f", "--file", "path", help="An unsaved automation's JSON body to try instead of a saved one.")
-@click.option("--event", "event_path", help="The event as JSON ({detail_type, detail}); default: a sample.")
+@click.option(
+    "--event",
+    "event_path",
+    help="A file holding the event as JSON ({detail_type, detail}, or a file of events/); - for stdin. "
+    "Default: a sample of the automation's event type.",
+)
 @as_json
 @api_errors
 def automations_dry_run(
@@ -325,7 +336,9 @@ def _history(project: str | None, collection: str | None, automation: str | None
 @click.option("--project", help="Only this project's executions.")
 @click.option("--collection", help="Only this collection's (with --project).")
 @click.option("--automation", help="Only this automation's (name or id).")
-@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+@click.option(
+    "--limit", default=20, type=click.IntRange(min=1), show_default=True, help="How many, newest first."
+)
 @as_json
 @api_errors
 def executions_list(
@@ -343,11 +356,10 @@ def executions_list(
 
 
 def attempt_line(execution: Any, attempt: Any) -> str:
-    status = attempt.status_code if attempt.status_code is not None else (attempt.error_class or "error")
-    error = f" {attempt.error}" if attempt.error else ""
+    """An attempt in the words of the `make dev` terminal: `delivered 200`, `failed 503`, …"""
     return (
-        f"{attempt.at}  {execution.id}  {execution.automation_name!r} attempt {attempt.number}: "
-        f"{status} in {attempt.duration_ms} ms{error}"
+        f'{attempt.at}  {execution.id}  "{execution.automation_name}"  attempt {attempt.number}: '
+        f"{outcome_text(attempt)} in {attempt.duration_ms} ms"
     )
 
 
@@ -415,9 +427,23 @@ def executions_cancel(execution_id: str, reason: str | None, as_json: bool) -> N
 @click.option("--project", help="Only this project's executions.")
 @click.option("--collection", help="Only this collection's (with --project).")
 @click.option("--automation", help="Only this automation's (name or id).")
-@click.option("--interval", default=2.0, show_default=True, help="Seconds between looks.")
-@click.option("--timeout", type=float, help="Stop after this many seconds (default: until Ctrl-C).")
-@click.option("--last", default=5, show_default=True, help="Show this many recent executions first.")
+@click.option(
+    "--interval",
+    default=2.0,
+    type=click.FloatRange(min=0.2),
+    show_default=True,
+    help="Seconds between looks.",
+)
+@click.option(
+    "--timeout", type=click.FloatRange(min=0), help="Stop after this many seconds (default: until Ctrl-C)."
+)
+@click.option(
+    "--last",
+    default=5,
+    type=click.IntRange(min=0),
+    show_default=True,
+    help="Show this many recent ones first.",
+)
 @api_errors
 def executions_tail(
     project: str | None,
@@ -437,7 +463,9 @@ def executions_tail(
         while True:
             recent = api.list(limit=max(last, 50), **where)
             if first:
-                recent = recent[:last]
+                # The history before now is not news: only the `last` newest are shown.
+                seen = {e.id: (e.state.value, e.attempt_count) for e in recent[last:]}
+                recent = recent[:last] if last else []
             for summary in reversed(recent):
                 before = seen.get(summary.id)
                 now = (summary.state.value, summary.attempt_count)
@@ -446,7 +474,7 @@ def executions_tail(
                 seen[summary.id] = now
                 if before is None:
                     out.print(
-                        f"{summary.created_at}  {summary.id}  {summary.automation_name!r} "
+                        f'{summary.created_at}  {summary.id}  "{summary.automation_name}"  '
                         f"{summary.event_type.value} -> {summary.action_type.value}: {summary.state.value}"
                     )
                 if summary.attempt_count > (before[1] if before else 0):
@@ -563,7 +591,10 @@ def webhooks_create(name: str, as_json: bool, **fields: Any) -> None:
 @api_errors
 def webhooks_update(name: str, as_json: bool, **fields: Any) -> None:
     """Change a webhook's fields (those given)."""
-    updated = client().webhooks.update(name, _fields(**fields))
+    changes = _fields(**fields)
+    if not changes:
+        raise click.UsageError("Nothing to change: give at least one option (see --help).")
+    updated = client().webhooks.update(name, changes)
     done(f"Updated webhook {updated.name!r}.", as_json, updated)
 
 
@@ -1003,7 +1034,8 @@ def sources_get(name: str, as_json: bool) -> None:
 def sources_create(path: str, as_json: bool) -> None:
     """Register a source from a JSON file."""
     created = client().sources.create(read_json(path))
-    done(f"Registered source {created.name!r}; deliveries go to {created.inbound_url}.", as_json, created)
+    where = f"; deliveries go to {created.inbound_url}" if created.inbound_url else ""
+    done(f"Registered source {created.name!r}{where}.", as_json, created)
 
 
 @sources.command("delete")
@@ -1021,7 +1053,9 @@ def sources_delete(name: str, yes: bool, as_json: bool) -> None:
 @sources.command("deliveries")
 @click.argument("name")
 @click.option("--outcome", help="Only deliveries with this outcome (published, duplicate, rejected, ...).")
-@click.option("--limit", default=20, show_default=True, help="How many, newest first.")
+@click.option(
+    "--limit", default=20, type=click.IntRange(min=1), show_default=True, help="How many, newest first."
+)
 @as_json
 @api_errors
 def sources_deliveries(name: str, outcome: str | None, limit: int, as_json: bool) -> None:

@@ -11,19 +11,20 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import click
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from mlhooks import __version__
 from mlhooks.client import ApiError, NotConfigured
 
 # Exit codes (README "Commands"): what a script can branch on.
 OK = 0
-FAILED = 1  # the API refused the request (invalid input, a state that does not allow it)
+FAILED = 1  # the API refused the request (invalid input), or a test delivery failed
 USAGE = 2  # the command line itself was wrong (Click's own code)
 NOT_FOUND = 3
-CONFLICT = 4
+CONFLICT = 4  # exists, in use, changed meanwhile, or a state that does not allow it (409, 412)
 NOT_ALLOWED = 5  # no key, a wrong key, or a role that may not do this
 UNAVAILABLE = 6  # the API could not be reached, or failed (5xx)
 
@@ -125,12 +126,23 @@ def api_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except NotConfigured as error:
-            fail(str(error), NOT_ALLOWED)
+            fail(error.message, NOT_ALLOWED)
+        except ValidationError as error:
+            # An answer that is not the API's models: another service at that URL, or another version.
+            fail(
+                f"The answer is not what this mlhooks ({__version__}) expects from an mlhooks API: "
+                f"{error.error_count()} problem(s), first at {'.'.join(map(str, error.errors()[0]['loc']))}. "
+                "Check the URL (`mlhooks whoami`).",
+                UNAVAILABLE,
+            )
         except ApiError as error:
             where = f" (field: {error.field})" if error.field else ""
-            lines = [f"{error.message}{where} [{error.status or 'unreachable'} {error.code}]"]
+            status = f"{error.status} {error.code}" if error.status else error.code
+            lines = [f"{error.message}{where} [{status}]"]
             lines += [f"  {d.get('field') or '-'}: {d.get('message')}" for d in error.details[1:]]
             hint = HINTS.get(error.status or 0)
+            if error.status == 403 and error.field and error.field.endswith((".author", ".run.user")):
+                hint = "Publish as yourself (`--as-me`), or with a service key (`keys create --service`)."
             if error.status is None:
                 hint = (
                     "Is the API running? `make dev` starts one locally; `mlhooks whoami` shows the URL used."

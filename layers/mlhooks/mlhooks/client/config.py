@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mlhooks.client.transport import ApiError
+from mlhooks.files import write_private
+
 DEFAULT_PROFILE = "default"
 DEV_STATE = Path(".mlhooks") / "dev.json"
 ENV_URL, ENV_KEY, ENV_ENTITY, ENV_PROFILE = (
@@ -20,8 +23,11 @@ ENV_URL, ENV_KEY, ENV_ENTITY, ENV_PROFILE = (
 )
 
 
-class NotConfigured(Exception):
+class NotConfigured(ApiError):
     """No API to talk to: the message says how to name one."""
+
+    def __init__(self, message: str):
+        super().__init__(None, "not_configured", message)
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ def save_profile(name: str, url: str, key: str, entity: str | None, path: Path |
     path = path or config_path()
     profiles = read_profiles(path)
     profiles[name] = {"url": url, "key": key, "entity": entity}
-    _write_private(path, {"profiles": profiles})
+    write_private(path, json.dumps({"profiles": profiles}, indent=2))
     return path
 
 
@@ -66,19 +72,8 @@ def remove_profile(name: str, path: Path | None = None) -> bool:
     profiles = read_profiles(path)
     if profiles.pop(name, None) is None:
         return False
-    _write_private(path, {"profiles": profiles})
+    write_private(path, json.dumps({"profiles": profiles}, indent=2))
     return True
-
-
-def _write_private(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    # Created 0600 before the key is written, so it is never readable by others, even briefly.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(document, handle, indent=2)
-    tmp.replace(path)
 
 
 def dev_state(start: Path | None = None) -> dict[str, Any] | None:
@@ -108,12 +103,12 @@ def resolve(
     url: str | None = None, key: str | None = None, entity: str | None = None, profile: str | None = None
 ) -> Credentials:
     """Each of url, key and entity from the first place that has it."""
-    origin = "arguments"
-    url = url or os.environ.get(ENV_URL)
-    key = key or os.environ.get(ENV_KEY)
+    url_from = key_from = "arguments"
+    if not url and os.environ.get(ENV_URL):
+        url, url_from = os.environ[ENV_URL], "the environment"
+    if not key and os.environ.get(ENV_KEY):
+        key, key_from = os.environ[ENV_KEY], "the environment"
     entity = entity or os.environ.get(ENV_ENTITY)
-    if url or key:
-        origin = "environment"
     name = profile or os.environ.get(ENV_PROFILE) or DEFAULT_PROFILE
     saved = read_profiles().get(name)
     if profile and saved is None:
@@ -125,9 +120,11 @@ def resolve(
     ):
         if (url and key) or not place or (url and url.rstrip("/") != place["url"].rstrip("/")):
             continue
-        url, key = place["url"], key or place["key"]
+        if not url:
+            url, url_from = place["url"], where
+        if not key:
+            key, key_from = place["key"], where
         entity = entity or place.get("entity")
-        origin = where
     if url and not key:
         raise NotConfigured(f"No API key for {url}: set {ENV_KEY}, or `mlhooks login {url}`.")
     if not url or not key:
@@ -135,4 +132,5 @@ def resolve(
             "No mlhooks API to talk to: run `mlhooks login URL` (the key is asked for), set "
             f"{ENV_URL} and {ENV_KEY}, or start `make dev` in this folder."
         )
+    origin = url_from if url_from == key_from else f"URL from {url_from}, key from {key_from}"
     return Credentials(url=url.rstrip("/"), key=key, entity=entity, origin=origin)

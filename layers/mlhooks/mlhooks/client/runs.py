@@ -31,6 +31,8 @@ BUFFER = 10_000
 FLUSH_SECONDS = 1.0
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 30.0
 EXIT_FLUSH_SECONDS = 5.0
+FINISH_SECONDS = 5.0
+MAX_STEP = 2**53 - 1  # what the API takes (JSON's exact integers)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _EVENT_INDEX = re.compile(r"^events\[(\d+)\]")
 
@@ -103,16 +105,23 @@ class Run:
     # -- what training code calls ------------------------------------------------------------------
 
     def log(self, metrics: Mapping[str, float], step: int | None = None) -> None:
-        """Record metrics at `step` (the next step when None, as in `wandb.log`). Never blocks."""
+        """Record metrics at `step` (the next step when None, as in `wandb.log`). Never blocks, and
+        never raises: what cannot be sent is warned about and skipped."""
+        if not isinstance(metrics, Mapping):
+            self._warn_once("metrics", "log() takes a dict of metrics, e.g. {'loss': 0.3}; not sent")
+            return
+        if step is not None and (
+            isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= MAX_STEP
+        ):
+            self._warn_once("step", f"a step is a whole number from 0 to {MAX_STEP}; {step!r} not sent")
+            return
         values: dict[str, float | str] = {}
         for key, value in metrics.items():
             try:
                 values[str(key)] = _metric(value)
             except (TypeError, ValueError, OverflowError):
                 # Not a number (an image, a table): conditions watch numbers only; skip it.
-                if str(key) not in self._skipped:
-                    self._skipped.add(str(key))
-                    log.warning("mlhooks: run %s: %r is not a number; not sent", self.id, key)
+                self._warn_once(f"metric {key}", f"{key!r} is not a number; not sent")
         if not values:
             return
         with self._lock:
@@ -125,7 +134,7 @@ class Run:
             self._step = max(self._step, step)
         self._put("Run Metrics Logged", {"state": "RUNNING", "step": step, "metrics": values})
 
-    def finish(self, state: str = "FINISHED", timeout: float = 30.0) -> bool:
+    def finish(self, state: str = "FINISHED", timeout: float = FINISH_SECONDS) -> bool:
         """End the run in `state` (FINISHED, FAILED or CRASHED, which `RUN_STATE` automations watch)
         and send what is pending, waiting at most `timeout` seconds. True if nothing is left to send
         (`dropped` counts what could not be)."""
@@ -139,7 +148,7 @@ class Run:
             self._lock.notify_all()
         return self.flush(timeout)
 
-    def flush(self, timeout: float = 30.0) -> bool:
+    def flush(self, timeout: float = FINISH_SECONDS) -> bool:
         """Wait until every logged event is sent or dropped, at most `timeout` seconds."""
         deadline = time.monotonic() + timeout
         with self._lock:
@@ -261,6 +270,11 @@ class Run:
         self.sent += len(batch)
         return [], False
 
+    def _warn_once(self, what: str, message: str) -> None:
+        if what not in self._skipped:
+            self._skipped.add(what)
+            log.warning("mlhooks: run %s: %s", self.id, message)
+
     def _refused(self, event: dict[str, Any], error: ApiError) -> None:
         self.dropped += 1
         if error.code not in self._warned_refusals:  # once per kind: a bad key would refuse them all
@@ -274,7 +288,17 @@ _open_runs: weakref.WeakSet[Run] = weakref.WeakSet()
 @atexit.register
 def _flush_open_runs() -> None:
     """At exit, give unfinished runs a few seconds to send what they logged (not forever: a
-    training script must be able to end while mlhooks is down)."""
+    training script must be able to end while mlhooks is down; a finished run has had its wait),
+    and say what could not be sent."""
     deadline = time.monotonic() + EXIT_FLUSH_SECONDS
     for run in list(_open_runs):
-        run.flush(max(0.0, deadline - time.monotonic()))
+        if not run._closing:
+            run.flush(max(0.0, deadline - time.monotonic()))
+        if run.pending:
+            log.warning(
+                "mlhooks: run %s: %d events not sent at exit (%d sent, %d dropped before)",
+                run.id,
+                run.pending,
+                run.sent,
+                run.dropped,
+            )

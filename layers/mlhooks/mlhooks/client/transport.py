@@ -34,7 +34,7 @@ class ApiError(Exception):
         self.field = field
         self.details = details or []
         where = f" (field {field})" if field else ""
-        super().__init__(f"{status or 'no answer'} {code}: {message}{where}")
+        super().__init__(f"{status} {code}: {message}{where}" if status else f"{code}: {message}")
 
     @classmethod
     def of(cls, response: requests.Response) -> ApiError:

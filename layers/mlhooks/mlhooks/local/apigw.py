@@ -10,9 +10,10 @@ import json
 import logging
 import os
 import re
+import sys
 import uuid
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote
 
@@ -242,6 +243,16 @@ class LocalApiGateway:
 # ---- Its HTTP server -----------------------------------------------------------------------------------
 def _error_body(code: str, message: str, field: str | None = None) -> bytes:
     return json.dumps({"error": {"code": code, "message": message, "field": field, "details": []}}).encode()
+
+
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that left before its answer (a script that exited mid-request) is not the
+        # runtime's error: the terminal stays quiet. Anything else is printed as http.server does.
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 def http_handler(gateway: LocalApiGateway) -> type[BaseHTTPRequestHandler]:

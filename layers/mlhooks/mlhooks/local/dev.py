@@ -24,14 +24,14 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from mlhooks.files import write_private
+
 STATE_FILE = Path(".mlhooks") / "dev.json"
 FUNCTIONS_LOG = "functions.log"
 LogFormat = Literal["text", "json"]
 
 
 def _write_state(path: Path, state: dict[str, Any]) -> None:
-    from mlhooks.local.saved import write_private
-
     write_private(path, json.dumps(state, indent=2))  # the dev admin key is in here
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 
 from mlhooks.components import get_components, reset_components
-from mlhooks.local.apigw import LocalApiGateway, http_handler
+from mlhooks.local.apigw import GatewayServer, LocalApiGateway, http_handler
 from mlhooks.local.atomic_dynamodb import make_moto_dynamodb_atomic
 from mlhooks.local.functions import Functions
 from mlhooks.local.inbox import Inbox
@@ -202,7 +202,7 @@ class LocalRuntime:
             self.saved.start_autosave(self.secretsmanager)
         self.start_pollers()
         gateway = LocalApiGateway(self.functions, self.template)
-        self.http = ThreadingHTTPServer((self.host, self.api_port), http_handler(gateway))
+        self.http = GatewayServer((self.host, self.api_port), http_handler(gateway))
         self.http.daemon_threads = True
         threading.Thread(target=self.http.serve_forever, daemon=True, name="local-api").start()
 

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ValidationError
 
 from mlhooks.clock import now_iso
 from mlhooks.components import Components
+from mlhooks.files import write_private
 from mlhooks.jobs import Job, action_queue
 from mlhooks.local import apigw
 from mlhooks.local.atomic_dynamodb import atomically, writes
@@ -88,17 +89,6 @@ def _expired(item: dict[str, Any], ttl_attribute: str | None, now: float) -> boo
     """Whether DynamoDB's TTL would have deleted the item by now (moto never does)."""
     stamp = item.get(ttl_attribute or "", {}).get("N")
     return stamp is not None and float(stamp) < now
-
-
-def write_private(path: Path, text: str) -> None:
-    """Replace the file at once (a reader or a crash sees the old one or the new one, whole), readable
-    by this user only from the moment it exists: what is written here holds keys and secret values."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        os.fchmod(out.fileno(), 0o600)  # a temporary file left by a crash keeps its mode otherwise
-        out.write(text)
-    temporary.replace(path)
 
 
 def _moto_dynamodb() -> Any:

@@ -14,7 +14,7 @@ import unicodedata
 from functools import partial
 from typing import Annotated
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, StringConstraints, ValidationInfo
 
 ENTITY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 PROJECT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$"
@@ -51,8 +51,23 @@ PlainText = AfterValidator(plain_text)
 MultilineText = AfterValidator(partial(plain_text, lines=True))
 
 # Shown in Slack, headers of queued jobs and the console.
+# An automation's id (`au_` and hex digits). Routes take an automation by id or by name, so no name
+# may look like an id: it would find another automation than the one named.
+AUTOMATION_ID_PATTERN = r"^au_[0-9a-f]+$"
+
+
+def _not_an_id(value: str, info: ValidationInfo) -> str:
+    stored = bool(info.context and info.context.get("stored"))
+    if re.fullmatch(AUTOMATION_ID_PATTERN, value) and not stored:
+        raise ValueError("must not look like an automation id (au_ and hex digits): routes take either")
+    return value
+
+
 AutomationName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128), PlainText
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+    PlainText,
+    AfterValidator(_not_an_id),
 ]
 Description = Annotated[str, StringConstraints(max_length=1024), MultilineText]
 
