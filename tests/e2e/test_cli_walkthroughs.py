@@ -202,3 +202,53 @@ def test_no_api_is_exit_code_5_or_6_with_what_to_do(local_runtime, tmp_path):
     closed = mlhooks(state, "whoami", env={"MLHOOKS_URL": "http://127.0.0.1:9", "MLHOOKS_API_KEY": "k"})
     assert closed.returncode == 6 and "Is the API running?" in closed.stderr
     assert "Traceback" not in unknown.stderr + nothing.stderr + closed.stderr
+
+
+def test_what_a_script_or_a_person_gets_wrong_is_one_line_and_json_stays_json(local_runtime, tmp_path):
+    tag = uuid.uuid4().hex[:6]
+    state = local_runtime["state_file"]
+    # Users' text is printed as it is, never read as markup: `[/]` once made the command crash.
+    name = f"weird [/] name :smile: {tag}"
+    spec = {
+        "name": name,
+        "scope": {"type": "ENTITY"},
+        "event": {"type": "CREATE_ARTIFACT"},
+        "action": {"type": "NO_OP"},
+    }
+    created = mlhooks(state, "automations", "create", "-f", write(tmp_path, "weird.json", spec))
+    assert created.returncode == 0 and name in created.stdout, created.stderr
+    assert name in ok(local_runtime, "automations", "get", name)
+
+    # With --json, a failure is JSON on stdout as well as a line on stderr.
+    missing = mlhooks(state, "executions", "list", "--automation", f"nothing {tag}", "--json")
+    assert missing.returncode == 3 and json.loads(missing.stdout)["error"]["code"] == "not_found"
+
+    # The URL as `make dev` prints it, with /v1, works too.
+    api_v1 = {"MLHOOKS_URL": f"{local_runtime['api_url']}/v1", "MLHOOKS_API_KEY": local_runtime["admin_key"]}
+    assert mlhooks(state, "whoami", env=api_v1).returncode == 0
+
+    # A file that holds no event is a usage error naming it.
+    listed = mlhooks(state, "events", "publish", write(tmp_path, "list.json", ["not", "events"]))
+    assert listed.returncode == 2 and "holds no event" in listed.stderr
+
+    # A secret attached to a webhook is detached before it can be deleted.
+    ok(local_runtime, "secrets", "set", f"EXTRA_{tag}", input="extra-secret-value")
+    ok(
+        local_runtime,
+        "webhooks",
+        "create",
+        f"hook-{tag}",
+        "--url",
+        "http://127.0.0.1:9/x",
+        "--secret",
+        f"EXTRA_{tag}",
+    )
+    assert mlhooks(state, "secrets", "delete", f"EXTRA_{tag}", "--yes").returncode == 4
+    assert as_json(local_runtime, "webhooks", "update", f"hook-{tag}", "--no-secrets")["secrets"] == []
+    ok(local_runtime, "secrets", "delete", f"EXTRA_{tag}", "--yes")
+
+    # A port that is taken is one line saying how to choose another.
+    taken = local_runtime["api_url"].rsplit(":", 1)[1]
+    busy = mlhooks(state, "receive", "--port", taken)
+    assert busy.returncode == 1 and "in use" in busy.stderr and "--port" in busy.stderr
+    assert "Traceback" not in created.stderr + missing.stderr + listed.stderr + busy.stderr

@@ -95,7 +95,7 @@ def test_an_event_the_api_refuses_is_dropped_alone_and_counted(
     run = client_of(api).run(project="training", name="exp", flush_seconds=60)
     for step in range(BATCH):
         run.log({"loss": step}, step=step)
-    run.finish()
+    assert run.finish() is False  # not everything logged was sent
 
     steps = [
         e["detail"]["run"].get("step") for e in sent_events(api) if e["detail_type"] == "Run Metrics Logged"
@@ -199,6 +199,7 @@ def test_what_training_code_gets_wrong_is_warned_about_never_raised(
     run.log({"loss": 1.0}, step="3")  # type: ignore[arg-type]
     run.log({"loss": 1.0}, step=2**60)
     run.log({"loss": 1.0}, step=True)  # type: ignore[arg-type]
+    run.log({"loss": True})  # a truth value is no metric: nothing left to send
     run.log({"loss": 0.5}, step=4)
     assert run.finish() is True
     events = sent_events(api)

@@ -6,16 +6,31 @@ table), `publish` (events onto the local bus), `redrive`, `simulate-run`, `schem
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sys
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
 from mlhooks.local.dev import STATE_FILE
+
+
+@contextlib.contextmanager
+def port_in_use(command: str, options: str) -> Iterator[None]:
+    """A port another program holds is one line saying which options choose others, not a traceback."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        raise SystemExit(
+            f"{command}: a port it needs is in use ({error.strerror}); choose others with {options}."
+        ) from None
 
 
 def find_root(start: Path | None = None) -> Path:
@@ -75,20 +90,21 @@ def dev(
     """
     from mlhooks.local.dev import serve
 
-    sys.exit(
-        serve(
-            find_root(),
-            port=port,
-            moto_port=moto_port,
-            inbox_port=inbox_port,
-            entity=entity,
-            username=username,
-            state_file=Path(state_file) if state_file else None,
-            reset=reset,
-            fast=fast,
-            log_format=log_format,
+    with port_in_use("mlhooks dev", "--port and --inbox-port"):
+        sys.exit(
+            serve(
+                find_root(),
+                port=port,
+                moto_port=moto_port,
+                inbox_port=inbox_port,
+                entity=entity,
+                username=username,
+                state_file=Path(state_file) if state_file else None,
+                reset=reset,
+                fast=fast,
+                log_format=log_format,
+            )
         )
-    )
 
 
 def _running_endpoint(root: Path) -> str | None:
@@ -374,7 +390,8 @@ def receive(port: int, signing_secret: str | None, status: int) -> int:
     """A local webhook receiver that prints each request and checks its signatures."""
     from mlhooks.local.receiver import serve
 
-    serve(port, signing_secret, status)
+    with port_in_use("mlhooks receive", "--port"):
+        serve(port, signing_secret, status)
     return 0
 
 

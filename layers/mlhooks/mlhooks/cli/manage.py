@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.text import Text
 
 from mlhooks.cli.output import (
     FAILED,
@@ -25,7 +26,7 @@ from mlhooks.cli.output import (
     table,
 )
 from mlhooks.client import Client
-from mlhooks.client.config import DEFAULT_PROFILE, remove_profile, save_profile
+from mlhooks.client.config import DEFAULT_PROFILE, NotConfigured, api_root, remove_profile, save_profile
 from mlhooks.local.terminal import outcome_text
 from mlhooks.models.api import DryRunOut
 from mlhooks.models.vocabulary import ExecutionState, Role, SignatureEncoding
@@ -73,10 +74,10 @@ def confirm(question: str, yes: bool) -> None:
 def login(url: str, profile: str) -> None:
     """Save URL and an API key for the commands that follow (asked for, or read from stdin; never an
     argument). The file is readable by you only; MLHOOKS_URL and MLHOOKS_API_KEY override it."""
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter(
-            "give the whole URL, e.g. http://127.0.0.1:3000 or https://<api>/Prod", param_hint="URL"
-        )
+    try:
+        url = api_root(url)
+    except NotConfigured as error:
+        raise click.BadParameter(error.message, param_hint="URL") from None
     if sys.stdin.isatty():
         key = click.prompt("API key", hide_input=True).strip()
     else:
@@ -84,7 +85,7 @@ def login(url: str, profile: str) -> None:
     if not key:
         raise click.UsageError("No API key given.")
     who = Client(url, key).whoami()
-    path = save_profile(profile, url.rstrip("/"), key, who.entity)
+    path = save_profile(profile, url, key, who.entity)
     out.print(
         f"Logged in to {url} as {who.username} ({who.role.value}) of entity {who.entity}; saved in {path}."
     )
@@ -110,7 +111,7 @@ def whoami(as_json: bool) -> None:
         emit_json({"url": api.url, "from": api.credentials.origin, **who.model_dump(mode="json")})
     else:
         out.print(f"{who.username} ({who.role.value}) of entity {who.entity} at {api.url}")
-        out.print(f"key {who.key_id}, from {api.credentials.origin}")
+        out.print(f"key {who.key_id}; {api.credentials.origin}")
 
 
 # ---- automations --------------------------------------------------------------------------------------
@@ -291,18 +292,18 @@ def automations_dry_run(
 
 
 def render_dry_run(result: DryRunOut) -> None:
-    out.print(f"[bold]{result.summary}[/bold]")
+    out.print(Text(result.summary, style="bold"))
     for check in result.checks:
         mark = {True: "pass", False: "FAIL", None: "-"}[check.passed]
-        out.print(f"  {mark:4}  {check.check.value:10}  {check.message}", markup=False)
+        out.print(f"  {mark:4}  {check.check.value:10}  {check.message}")
     status = result.action.status
     reason = f" ({status.reason})" if status.reason else ""
-    out.print(f"Action {result.action.type.value}: {status.state}{reason}", markup=False)
+    out.print(f"Action {result.action.type.value}: {status.state}{reason}")
     sample = " (a sample)" if result.event.sample else ""
-    out.print(f"Event {result.event.detail_type}{sample}", markup=False)
+    out.print(f"Event {result.event.detail_type}{sample}")
     if result.action.request is not None:
         out.print("Request it would send (secrets redacted):")
-        out.print(json.dumps(result.action.request, indent=2), markup=False)
+        out.print(json.dumps(result.action.request, indent=2))
 
 
 # ---- executions ---------------------------------------------------------------------------------------
@@ -376,7 +377,7 @@ def executions_show(execution_id: str, automation: str | None, project: str | No
     if execution_id == "latest":
         newest = api.list(automation=automation, project=project, limit=1)
         if not newest:
-            fail("No executions yet.", NOT_FOUND)
+            fail("No executions yet.", NOT_FOUND, as_json=as_json)
         execution_id = newest[0].id
     execution = api.get(execution_id)
     if as_json:
@@ -387,11 +388,11 @@ def executions_show(execution_id: str, automation: str | None, project: str | No
         False,
         [f for f in type(execution).model_fields if f not in ("event", "request", "attempts")],
     )
-    out.print("\n[bold]Event[/bold]")
+    out.print(Text("\nEvent", style="bold"))
     out.print(json.dumps(execution.event, indent=2))
-    out.print("\n[bold]Request[/bold] (secrets redacted)")
+    out.print(Text("\nRequest", style="bold"), "(secrets redacted)")
     out.print(json.dumps(execution.request, indent=2))
-    out.print("\n[bold]Attempts[/bold]")
+    out.print(Text("\nAttempts", style="bold"))
     for attempt in execution.attempts:
         out.print(attempt_line(execution, attempt))
     if not execution.attempts:
@@ -587,11 +588,27 @@ def webhooks_create(name: str, as_json: bool, **fields: Any) -> None:
     default=None,
     help="Re-enable (failure count afresh), or stop deliveries.",
 )
+@click.option("--no-access-token", is_flag=True, help="Send no access token any more.")
+@click.option("--no-signing-secret", is_flag=True, help="Sign no more (no signature headers).")
+@click.option("--no-secrets", is_flag=True, help="Detach every further secret (the payload may use none).")
 @as_json
 @api_errors
-def webhooks_update(name: str, as_json: bool, **fields: Any) -> None:
-    """Change a webhook's fields (those given)."""
+def webhooks_update(
+    name: str, as_json: bool, no_access_token: bool, no_signing_secret: bool, no_secrets: bool, **fields: Any
+) -> None:
+    """Change a webhook's fields (those given); --no-… options detach a secret, so it can be deleted."""
     changes = _fields(**fields)
+    # The API removes an access token or signing secret given as null, and replaces the list whole.
+    removals = {"access_token_secret": no_access_token, "signing_secret": no_signing_secret}
+    for field, remove in removals.items():
+        if remove and field in changes:
+            raise click.UsageError(f"--{field.replace('_', '-')} and its --no-… option contradict.")
+        if remove:
+            changes[field] = None
+    if no_secrets:
+        if "secrets" in changes:
+            raise click.UsageError("--secret and --no-secrets contradict each other.")
+        changes["secrets"] = []
     if not changes:
         raise click.UsageError("Nothing to change: give at least one option (see --help).")
     updated = client().webhooks.update(name, changes)
@@ -769,9 +786,16 @@ def events_publish(files: tuple[str, ...], new_id: bool, as_me: bool, as_json: b
     batch: list[dict[str, Any]] = []
     for path in files:
         document = read_json(path)
-        batch += document["events"] if isinstance(document, dict) and "events" in document else [document]
+        events = document["events"] if isinstance(document, dict) and "events" in document else [document]
+        if not isinstance(events, list) or not all(isinstance(event, dict) for event in events):
+            raise click.BadParameter(
+                f"{path} holds no event: an object ({{detail_type, detail}} or an EventBridge envelope), "
+                'or {"events": [...]} of them',
+                param_hint="FILES",
+            )
+        batch += events
     for event in batch:
-        detail = event.get("detail") if isinstance(event, dict) else None
+        detail = event.get("detail")
         if not isinstance(detail, dict):
             continue  # the API says what is wrong with it
         if new_id:

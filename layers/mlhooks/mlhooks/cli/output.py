@@ -30,8 +30,10 @@ UNAVAILABLE = 6  # the API could not be reached, or failed (5xx)
 
 # Piped into a file or another program, a table keeps its rows on one line each.
 WIDTH = None if sys.stdout.isatty() else int(os.environ.get("COLUMNS") or 250)
-out = Console(highlight=False, width=WIDTH)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Names, payloads and events are users' text: printed as they are, never read as Rich markup
+# (`[/]`) or emoji codes (`:thumbsup:`), so what is shown is what was sent.
+out = Console(highlight=False, markup=False, emoji=False, width=WIDTH)
+err = Console(stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 def plain(value: Any) -> Any:
@@ -113,7 +115,13 @@ def exit_code(error: ApiError) -> int:
     )
 
 
-def fail(message: str, code: int) -> None:
+def fail(message: str, code: int, error: ApiError | None = None, as_json: bool = False) -> None:
+    """One line (or a few) on stderr and the exit code; with `--json`, the API's error object on
+    stdout too, so a script reading stdout always gets JSON."""
+    if as_json:
+        found = error or ApiError(None, "error", message)
+        fields = {"status": found.status, "code": found.code, "message": found.message, "field": found.field}
+        emit_json({"error": {**fields, "details": found.details, "exit_code": code}})
     err.print(Text(f"Error: {message}"))
     sys.exit(code)
 
@@ -123,10 +131,9 @@ def api_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        as_json = bool(kwargs.get("as_json"))
         try:
             return command(*args, **kwargs)
-        except NotConfigured as error:
-            fail(error.message, NOT_ALLOWED)
         except ValidationError as error:
             # An answer that is not the API's models: another service at that URL, or another version.
             fail(
@@ -134,7 +141,11 @@ def api_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
                 f"{error.error_count()} problem(s), first at {'.'.join(map(str, error.errors()[0]['loc']))}. "
                 "Check the URL (`mlhooks whoami`).",
                 UNAVAILABLE,
+                ApiError(None, "unexpected_answer", "The answer is not an mlhooks API's."),
+                as_json,
             )
+        except NotConfigured as error:
+            fail(error.message, NOT_ALLOWED, error, as_json)
         except ApiError as error:
             where = f" (field: {error.field})" if error.field else ""
             status = f"{error.status} {error.code}" if error.status else error.code
@@ -149,7 +160,7 @@ def api_errors[**P, R](command: Callable[P, R]) -> Callable[P, R]:
                 )
             if hint:
                 lines.append(hint)
-            fail("\n".join(lines), exit_code(error))
+            fail("\n".join(lines), exit_code(error), error, as_json)
         raise AssertionError("unreachable")  # fail() exits
 
     return wrapper

@@ -137,23 +137,90 @@ class Client:
             "tags": tags or [],
             "metadata": metadata or {},
         }
-        return self.publish(
-            detail_type, {"project": project, "collection": collection, "artifact": artifact, **fields}
+        detail = {"project": project, "collection": collection, "artifact": artifact, **fields}
+        return self.publish(detail_type, detail)
+
+    def artifact_version_created(
+        self,
+        *,
+        project: str,
+        collection: str,
+        version: int,
+        artifact_type: str = "model",
+        metadata: dict[str, Any] | None = None,
+    ) -> PublishResponse:
+        """A new version `collection:v<version>` was logged in `project` (CREATE_ARTIFACT)."""
+        return self.artifact_event(
+            "Artifact Version Created",
+            project=project,
+            collection=collection,
+            version=version,
+            artifact_type=artifact_type,
+            metadata=metadata,
         )
 
-    def artifact_version_created(self, **artifact: Any) -> PublishResponse:
-        return self.artifact_event("Artifact Version Created", **artifact)
+    def artifact_linked(
+        self,
+        *,
+        project: str,
+        collection: str,
+        version: int,
+        artifact_type: str = "model",
+        metadata: dict[str, Any] | None = None,
+    ) -> PublishResponse:
+        """A version was linked into `collection` of `project`, a registry (LINK_ARTIFACT)."""
+        return self.artifact_event(
+            "Artifact Linked",
+            project=project,
+            collection=collection,
+            version=version,
+            artifact_type=artifact_type,
+            metadata=metadata,
+        )
 
-    def artifact_linked(self, **artifact: Any) -> PublishResponse:
-        return self.artifact_event("Artifact Linked", **artifact)
+    def artifact_alias_added(
+        self,
+        *,
+        project: str,
+        collection: str,
+        version: int,
+        alias: str,
+        artifact_type: str = "model",
+        metadata: dict[str, Any] | None = None,
+    ) -> PublishResponse:
+        """`alias` (such as `production`) was added to `collection:v<version>` (ADD_ARTIFACT_ALIAS)."""
+        return self.artifact_event(
+            "Artifact Alias Added",
+            project=project,
+            collection=collection,
+            version=version,
+            artifact_type=artifact_type,
+            aliases=[alias],
+            metadata=metadata,
+            alias=alias,
+        )
 
-    def artifact_alias_added(self, *, alias: str, **artifact: Any) -> PublishResponse:
-        artifact["aliases"] = sorted({*(artifact.get("aliases") or []), alias})
-        return self.artifact_event("Artifact Alias Added", alias=alias, **artifact)
-
-    def artifact_tag_added(self, *, tag: str, **artifact: Any) -> PublishResponse:
-        artifact["tags"] = sorted({*(artifact.get("tags") or []), tag})
-        return self.artifact_event("Artifact Tag Added", tag=tag, **artifact)
+    def artifact_tag_added(
+        self,
+        *,
+        project: str,
+        collection: str,
+        version: int,
+        tag: str,
+        artifact_type: str = "model",
+        metadata: dict[str, Any] | None = None,
+    ) -> PublishResponse:
+        """`tag` was added to `collection:v<version>` (ADD_ARTIFACT_TAG)."""
+        return self.artifact_event(
+            "Artifact Tag Added",
+            project=project,
+            collection=collection,
+            version=version,
+            artifact_type=artifact_type,
+            tags=[tag],
+            metadata=metadata,
+            tag=tag,
+        )
 
     # -- runs --------------------------------------------------------------------------------------
 

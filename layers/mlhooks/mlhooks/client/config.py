@@ -118,7 +118,7 @@ def resolve(
         (f"profile {name} ({config_path()})", saved),
         ("the local runtime (make dev)", _dev()),
     ):
-        if (url and key) or not place or (url and url.rstrip("/") != place["url"].rstrip("/")):
+        if (url and key) or not place or (url and api_root(url) != api_root(place["url"])):
             continue
         if not url:
             url, url_from = place["url"], where
@@ -132,5 +132,18 @@ def resolve(
             "No mlhooks API to talk to: run `mlhooks login URL` (the key is asked for), set "
             f"{ENV_URL} and {ENV_KEY}, or start `make dev` in this folder."
         )
-    origin = url_from if url_from == key_from else f"URL from {url_from}, key from {key_from}"
-    return Credentials(url=url.rstrip("/"), key=key, entity=entity, origin=origin)
+    origin = f"URL from {url_from}, key from {key_from}"
+    if url_from == key_from:
+        origin = f"URL and key from {url_from}"
+    return Credentials(url=api_root(url), key=key, entity=entity, origin=origin)
+
+
+def api_root(url: str) -> str:
+    """The API's root as the client joins paths to it: `https://<api>/Prod`, whatever of `/v1` (as
+    `make dev` prints the API) or a trailing slash it was given with."""
+    root = url.strip().rstrip("/").removesuffix("/v1")
+    if not root.startswith(("http://", "https://")):
+        raise NotConfigured(
+            f"{url!r} is not a URL: give it whole, e.g. http://127.0.0.1:3000 or https://<api>/Prod."
+        )
+    return root

@@ -51,6 +51,8 @@ def now() -> str:
 
 def _metric(value: Any) -> float | str:
     """A finite number as it is; NaN and the infinities as the strings JSON can carry."""
+    if isinstance(value, bool):
+        raise TypeError("a truth value is not a metric")
     number = float(value)
     return number if math.isfinite(number) else str(number).replace("inf", "Infinity").replace("nan", "NaN")
 
@@ -136,17 +138,17 @@ class Run:
 
     def finish(self, state: str = "FINISHED", timeout: float = FINISH_SECONDS) -> bool:
         """End the run in `state` (FINISHED, FAILED or CRASHED, which `RUN_STATE` automations watch)
-        and send what is pending, waiting at most `timeout` seconds. True if nothing is left to send
-        (`dropped` counts what could not be)."""
+        and send what is pending, waiting at most `timeout` seconds. True if everything logged was
+        sent; else `pending` counts what is still waiting and `dropped` what could not be sent."""
         with self._lock:
             if self._closing:
-                return self.pending == 0
+                return self.pending == 0 and self.dropped == 0
         run = {"state": state} | ({"step": self._step} if self._step >= 0 else {})
         self._put("Run State Changed", run)
         with self._lock:
             self._closing = True
             self._lock.notify_all()
-        return self.flush(timeout)
+        return self.flush(timeout) and self.dropped == 0
 
     def flush(self, timeout: float = FINISH_SECONDS) -> bool:
         """Wait until every logged event is sent or dropped, at most `timeout` seconds."""
