@@ -56,7 +56,7 @@ def test_the_environment_overrides_a_saved_login(tmp_path, monkeypatch) -> None:
     assert (found.url, found.key, found.origin) == (
         "https://staging.example",
         "staging-key",
-        "the environment",
+        "URL and key from the environment",
     )
 
 
