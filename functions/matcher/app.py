@@ -18,6 +18,7 @@ def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return {
         "event_id": report.event_id,
         "rejected": report.rejected,
+        "problems": report.problems[:3],  # the first few: the dead letter keeps them all
         "created": len(report.created),
         "duplicates": len(report.duplicates),
         "skipped": len(report.skipped),

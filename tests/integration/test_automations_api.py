@@ -431,11 +431,13 @@ def test_the_history_of_an_automation_by_name_and_of_a_deleted_one_by_its_id(set
 
 def test_a_name_used_in_two_scopes_is_not_guessed(setup):
     base = f"{setup.base}/automations"
-    setup.member.post(base, alias_automation())
+    first = setup.member.post(base, alias_automation()).json
     elsewhere = alias_automation(scope={"type": "PROJECT", "project": "wandb-registry-model"})
-    assert setup.member.post(base, elsewhere).status == 201
+    second = setup.member.post(base, elsewhere)
+    assert second.status == 201
     reply = setup.viewer.get(f"{base}/deploy%20on%20production")
     assert reply.status == 409 and "use the id" in reply.error["message"]
+    assert first["id"] in reply.error["message"] and second.json["id"] in reply.error["message"]
 
 
 @pytest.mark.parametrize(

@@ -39,3 +39,22 @@ def test_the_api_url_is_taken_as_make_dev_prints_it_or_without_v1(given, root) -
 def test_a_url_without_its_scheme_says_how_to_write_it() -> None:
     with pytest.raises(NotConfigured, match="give it whole"):
         api_root("127.0.0.1:3000")
+
+
+def test_an_edit_that_does_not_read_reopens_the_editor_on_what_was_written(tmp_path, monkeypatch) -> None:
+    """$EDITOR is a real program here: the first time it leaves a typo, the second time it fixes it."""
+    from mlhooks.cli import manage
+
+    editor = tmp_path / "editor.sh"
+    seen = tmp_path / "seen"
+    editor.write_text(
+        "#!/bin/sh\n"
+        f'cat "$1" >> {seen}\n'
+        f'if [ -e {tmp_path}/once ]; then echo \'{{"description": "fixed"}}\' > "$1"; '
+        f'else touch {tmp_path}/once; echo \'{{"description": "typo",}}\' > "$1"; fi\n'
+    )
+    editor.chmod(0o700)
+    monkeypatch.setenv("EDITOR", str(editor))
+    monkeypatch.setattr("click.confirm", lambda *_, **__: True)
+    assert manage._edit_json('{"description": ""}\n') == {"description": "fixed"}
+    assert '"typo",' in seen.read_text()  # the second edit began from the first one's text

@@ -4,6 +4,7 @@ automation, where to, what came of it, which attempt of how many and when the ne
 from __future__ import annotations
 
 import datetime as dt
+import io
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 
 from mlhooks.local.terminal import (
     DeliveryReport,
+    Terminal,
     attempt_report,
     outcome_text,
     rejection_report,
@@ -141,3 +143,18 @@ def test_the_json_record_holds_the_same_facts():
         "error_class": "http_status",
         "next_retry_seconds": 40,
     }
+
+
+def test_a_rejected_event_names_the_fields_at_fault_as_the_matcher_reports_them():
+    out = io.StringIO()
+    event = {"source": "mlhooks.platform", "detail-type": "Artifact Linked", "detail": {"event_id": "ev-2"}}
+    report = {"rejected": "invalid detail", "problems": [{"field": "artifact", "message": "Field required"}]}
+    Terminal(out).event_done("MatcherFunction", event, report)
+    assert (
+        out.getvalue()
+        .rstrip()
+        .endswith(
+            "event rejected ('Artifact Linked' from mlhooks.platform, "
+            "event ev-2): invalid detail: artifact: Field required"
+        )
+    )

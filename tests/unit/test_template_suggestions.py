@@ -133,3 +133,17 @@ def test_the_api_documents_the_variables_on_the_action_from_the_table():
     for model in (AutomationCreate, AutomationOut):
         description = model.model_json_schema()["properties"]["action"]["description"]
         assert variables_table() in description
+
+
+def test_slack_and_job_templates_are_not_told_to_attach_a_secret() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        check_variables(
+            {"run_nme"},
+            secrets=set(),
+            has_access_token=False,
+            field="action.title",
+            event_type=EventType.RUN_STATE,
+            takes_secrets=False,
+        )
+    assert "${run_name}" in refused.value.message and "secrets never travel here" in refused.value.message
+    assert "webhook" not in refused.value.message

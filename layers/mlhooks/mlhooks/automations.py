@@ -107,6 +107,7 @@ class AutomationService:
                     has_access_token=False,
                     field=f"action.{field}",
                     event_type=event_type,
+                    takes_secrets=False,
                 )
             return action, None
         if isinstance(action, QueueJobAction):
@@ -117,6 +118,7 @@ class AutomationService:
                 has_access_token=False,
                 field="action.overrides",
                 event_type=event_type,
+                takes_secrets=False,
             )
             if self.store.get_run_queue(entity, action.queue) is None:
                 raise InvalidInput(
@@ -166,8 +168,8 @@ class AutomationService:
             return record
         named, _ = self.store.list_automations(entity, name=automation_id, limit=None)
         if len(named) > 1:
-            scopes = ", ".join(sorted(_scope_text(a) for a in named))
-            raise Conflict(f"{len(named)} automations are named {automation_id} ({scopes}); use the id.")
+            which = ", ".join(sorted(f"{a.id} in {_scope_text(a)}" for a in named))
+            raise Conflict(f"{len(named)} automations are named {automation_id} ({which}); use the id.")
         if not named:
             raise NotFound(f"No automation {automation_id}.")
         return named[0]

@@ -85,6 +85,8 @@ def execution_id(event_id: str, automation_id: str, publisher: Publisher = BUS_P
 class MatchReport:
     event_id: str | None = None
     rejected: str | None = None
+    # What was wrong with a rejected event, field by field (as its dead letter records it).
+    problems: list[dict[str, str]] = field(default_factory=list)
     created: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
@@ -216,7 +218,7 @@ class EventMatcher:
             reason = "invalid detail" if isinstance(exc, ValidationError) else str(exc)
             self.dead_letter(event, reason, errors)
             logger.warning("event rejected to the dead-letter queue", extra={"reason": reason})
-            return MatchReport(rejected=reason)
+            return MatchReport(rejected=reason, problems=errors)
         report = MatchReport(event_id=detail.event_id)
         revision = self.store.automations_revision(detail.entity)
         if isinstance(detail, RunMetricsLogged):

@@ -211,9 +211,11 @@ def check_variables(
     has_access_token: bool,
     field: str = "action.payload",
     event_type: EventType | None = None,
+    takes_secrets: bool = True,
 ) -> None:
     """Refuse variables that are neither W&B's, nor an `artifact_metadata.<KEY>`, nor allowed secrets;
-    each refused one with the name it most likely meant (for `event_type`, when given)."""
+    each refused one with the name it most likely meant (for `event_type`, when given). Slack
+    messages and jobs never carry secrets (`takes_secrets` False), and the hint says so."""
     unknown = sorted(
         name
         for name in names
@@ -224,11 +226,14 @@ def check_variables(
     )
     if not unknown:
         return
-    hint = (
-        ("${ACCESS_TOKEN} needs a webhook with an access token; " if ACCESS_TOKEN in unknown else "")
-        + "use W&B's payload variables, ${artifact_metadata.<KEY>}, "
-        "or a secret listed in the webhook's `secrets`"
-    )
+    if takes_secrets:
+        hint = (
+            ("${ACCESS_TOKEN} needs a webhook with an access token; " if ACCESS_TOKEN in unknown else "")
+            + "use W&B's payload variables, ${artifact_metadata.<KEY>}, "
+            "or a secret listed in the webhook's `secrets`"
+        )
+    else:
+        hint = "use W&B's payload variables or ${artifact_metadata.<KEY>}; secrets never travel here"
     described = []
     details = []
     for name in unknown:

@@ -214,14 +214,10 @@ def automations_edit(automation: str, path: str | None, as_json: bool) -> None:
         changes = read_json(path)
     else:
         fields = {k: v for k, v in current.model_dump(mode="json").items() if k in EDITABLE}
-        text = click.edit(json.dumps(fields, indent=2) + "\n", extension=".json")
-        if text is None:
+        edited = _edit_json(json.dumps(fields, indent=2) + "\n")
+        if edited is None:
             out.print("No changes.")
             return
-        try:
-            edited = json.loads(text)
-        except ValueError as error:
-            fail(f"The edited text is not JSON: {error}", FAILED)
         changes = {k: v for k, v in edited.items() if fields.get(k) != v}
         if not changes:
             out.print("No changes.")
@@ -230,6 +226,26 @@ def automations_edit(automation: str, path: str | None, as_json: bool) -> None:
         changes.setdefault("version", current.version)
     updated = api.automations.update(current.id, changes)
     done(f"Updated automation {updated.name!r} (version {updated.version}).", as_json, updated)
+
+
+def _edit_json(text: str) -> dict[str, Any] | None:
+    """The text as edited in $EDITOR, read as a JSON object; a mistake reopens the editor on what was
+    written (never thrown away), until it reads or the person gives up. None: left unchanged."""
+    while True:
+        edited = click.edit(text, extension=".json")
+        if edited is None:
+            return None
+        try:
+            document = json.loads(edited)
+            if isinstance(document, dict):
+                return document
+            problem = "it is not a JSON object"
+        except ValueError as error:
+            problem = str(error)
+        err.print(f"The edited text does not read: {problem}.")
+        if not click.confirm("Edit it again?", default=True):
+            fail("Nothing changed.", FAILED)
+        text = edited
 
 
 @automations.command("enable")

@@ -267,4 +267,7 @@ class Terminal:
         """After the matcher took an event: a report if it rejected it."""
         rejected = result.get("rejected") if isinstance(result, dict) else None
         if rejected:
-            self.say(rejection_report(event, str(rejected), dt.datetime.now(dt.UTC)))
+            problems = result.get("problems") or []
+            said = "; ".join(f"{p.get('field')}: {p.get('message')}" for p in problems[:2])
+            reason = f"{rejected}: {said}" if said else str(rejected)
+            self.say(rejection_report(event, reason, dt.datetime.now(dt.UTC)))
