@@ -17,6 +17,7 @@ from mlhooks.clock import now_iso
 from mlhooks.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from mlhooks.filters import parse_filter
 from mlhooks.models.automation import AutomationSpec, NotificationAction, QueueJobAction, WebhookAction
+from mlhooks.models.names import AUTOMATION_ID_PATTERN, is_valid
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import ARTIFACT_EVENT_TYPES, EventType, ScopeType
 from mlhooks.settings import Settings
@@ -159,6 +160,13 @@ class AutomationService:
         )
         self.store.create_automation(record, webhook_revision)
         return record
+
+    def id_of(self, entity: str, automation: str) -> str:
+        """An automation's id from its id or name. An id is taken as it is, found or not: a deleted
+        automation's history stays readable by its id (no name looks like one)."""
+        if is_valid(AUTOMATION_ID_PATTERN, automation):
+            return automation
+        return self.get(entity, automation).id
 
     def get(self, entity: str, automation_id: str) -> AutomationRecord:
         """By id, or by name (as W&B's `api.automation(name)` looks one up): a name is unique within

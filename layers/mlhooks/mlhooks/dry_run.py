@@ -51,7 +51,7 @@ from mlhooks.delivery import PRESENT, USER_AGENT, preview_webhook_request
 from mlhooks.errors import InvalidInput, MlhooksError
 from mlhooks.filters import parse_filter
 from mlhooks.health import webhook_state
-from mlhooks.matcher import METRIC_EVENT_TYPES, as_json, execution_id
+from mlhooks.matcher import METRIC_EVENT_TYPES, as_json, execution_id, rate_window
 from mlhooks.models.automation import (
     AutomationSpec,
     MetricThreshold,
@@ -650,8 +650,7 @@ class DryRunService:
                 True,
                 f"An unsaved automation has used none of its {limit} executions a minute.",
             )
-        # The matcher's window: the current minute since the epoch (matcher.EventMatcher._within_rate).
-        used = self.store.rate_window_count(entity, automation_id, str(int(now) // 60))
+        used = self.store.rate_window_count(entity, automation_id, rate_window(now))
         if used >= limit:
             return CheckResult(
                 Check.RATE_LIMIT,

@@ -81,6 +81,11 @@ def execution_id(event_id: str, automation_id: str, publisher: Publisher = BUS_P
     return "ex_" + hashlib.sha256(f"{scope}\n{event_id}\n{automation_id}".encode()).hexdigest()[:32]
 
 
+def rate_window(now: float) -> str:
+    """The rate limit's window an execution at `now` counts in: the minute since the epoch."""
+    return str(int(now) // 60)
+
+
 @dataclass
 class MatchReport:
     event_id: str | None = None
@@ -323,14 +328,13 @@ class EventMatcher:
         )
 
     def _within_rate(self, automation: AutomationRecord) -> bool:
-        now = int(self.wall_clock())
-        minute = now // 60
+        window = rate_window(self.wall_clock())
         return self.store.take_rate_token(
             automation.entity,
             automation.id,
-            str(minute),
+            window,
             self.settings.rate_limit_per_minute,
-            expires_at=(minute + 2) * 60,
+            expires_at=(int(window) + 2) * 60,
         )
 
     def enqueue(self, executions: list[ExecutionRecord]) -> int:

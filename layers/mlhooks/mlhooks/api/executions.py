@@ -26,7 +26,6 @@ from mlhooks.models.api import (
     PublishResponse,
     PublishResult,
 )
-from mlhooks.models.names import AUTOMATION_ID_PATTERN, is_valid
 from mlhooks.models.records import ExecutionRecord
 from mlhooks.models.vocabulary import ExecutionState, Role
 
@@ -45,6 +44,11 @@ def detail(record: ExecutionRecord) -> ExecutionOut:
 
 def _executions() -> ExecutionService:
     return ExecutionService(get_components())
+
+
+def _automations() -> AutomationService:
+    components = get_components()
+    return AutomationService(components.store, components.settings)
 
 
 def _page(
@@ -124,16 +128,8 @@ def list_automation_executions(
 ) -> Page[ExecutionSummary]:
     caller_for(entity)
     return _page(
-        entity, state, limit, next_token, automation_id=_automation_id(entity, unquote(automation_id))
+        entity, state, limit, next_token, automation_id=_automations().id_of(entity, unquote(automation_id))
     )
-
-
-def _automation_id(entity: str, automation: str) -> str:
-    """An automation's id from its id or name. An id is taken as it is, found or not: a deleted
-    automation's history stays readable by its id (no name looks like one)."""
-    if is_valid(AUTOMATION_ID_PATTERN, automation):
-        return automation
-    return AutomationService(get_components().store, get_components().settings).get(entity, automation).id
 
 
 @router.get(

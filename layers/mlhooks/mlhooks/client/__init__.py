@@ -27,6 +27,18 @@ from mlhooks.models.api import Identity, PublishResponse
 __all__ = ["ApiError", "Client", "NotConfigured", "Run"]
 
 
+class _Bound[R: resources.Resource]:
+    """A resource class, read from a client as that resource of the client's entity."""
+
+    def __init__(self, kind: type[R]):
+        self.kind = kind
+
+    def __get__(self, client: Client | None, owner: type[Client]) -> R:
+        if client is None:  # read from the class (help(), documentation tools): the resource class
+            return self.kind  # type: ignore[return-value]
+        return self.kind(client.http, client.entity)
+
+
 class Client:
     def __init__(
         self,
@@ -53,48 +65,17 @@ class Client:
     def whoami(self) -> Identity:
         return self.http.call(Identity, "GET", "/v1/me")
 
-    def _resource[R: resources.Resource](self, kind: type[R]) -> R:
-        return kind(self.http, self.entity)
-
-    @property
-    def members(self) -> resources.Members:
-        return self._resource(resources.Members)
-
-    @property
-    def keys(self) -> resources.Keys:
-        return self._resource(resources.Keys)
-
-    @property
-    def secrets(self) -> resources.Secrets:
-        return self._resource(resources.Secrets)
-
-    @property
-    def webhooks(self) -> resources.Webhooks:
-        return self._resource(resources.Webhooks)
-
-    @property
-    def slack(self) -> resources.Slack:
-        return self._resource(resources.Slack)
-
-    @property
-    def run_queues(self) -> resources.RunQueues:
-        return self._resource(resources.RunQueues)
-
-    @property
-    def projects(self) -> resources.Projects:
-        return self._resource(resources.Projects)
-
-    @property
-    def automations(self) -> resources.Automations:
-        return self._resource(resources.Automations)
-
-    @property
-    def executions(self) -> resources.Executions:
-        return self._resource(resources.Executions)
-
-    @property
-    def sources(self) -> resources.Sources:
-        return self._resource(resources.Sources)
+    # The API's resources, each bound to the key's entity: `client.automations.list()`.
+    members = _Bound(resources.Members)
+    keys = _Bound(resources.Keys)
+    secrets = _Bound(resources.Secrets)
+    webhooks = _Bound(resources.Webhooks)
+    slack = _Bound(resources.Slack)
+    run_queues = _Bound(resources.RunQueues)
+    projects = _Bound(resources.Projects)
+    automations = _Bound(resources.Automations)
+    executions = _Bound(resources.Executions)
+    sources = _Bound(resources.Sources)
 
     # -- events ------------------------------------------------------------------------------------
 
