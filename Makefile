@@ -8,10 +8,17 @@ SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed
 MLFLOW_VENV := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
+# The console's third-party code (Preact, htm), pinned in tools/console/package-lock.json.
+CONSOLE_VENDOR := functions/console/static/vendor
+CONSOLE_STAMP := $(CONSOLE_VENDOR)/.built
+# The browser the console's tests drive (Playwright through executable_path): Debian's package.
+CHROMIUM := /usr/bin/chromium
+# Installing Debian packages needs root; elsewhere sudo asks.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv sam mlflow dev test unit integration e2e lint template build deploy bench soak figures clean
+.PHONY: venv sam mlflow console browser dev test unit integration e2e lint template build deploy bench soak figures clean
 
 $(STAMP): pyproject.toml layers/mlhooks/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +38,32 @@ $(MLFLOW_STAMP): tools/mlflow-requirements.txt
 	$(MLFLOW_VENV)/bin/python -m pip install --quiet -r tools/mlflow-requirements.txt
 	touch $(MLFLOW_STAMP)
 
+$(CONSOLE_STAMP): tools/console/package.json tools/console/package-lock.json
+	command -v npm >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm)
+	cd tools/console && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	rm -rf $(CONSOLE_VENDOR) && mkdir -p $(CONSOLE_VENDOR)
+	cp tools/console/node_modules/preact/dist/preact.mjs tools/console/node_modules/preact/hooks/dist/hooks.mjs \
+		tools/console/node_modules/htm/dist/htm.mjs $(CONSOLE_VENDOR)/
+	cat tools/console/node_modules/preact/LICENSE tools/console/node_modules/htm/LICENSE > $(CONSOLE_VENDOR)/LICENSES.txt
+	touch $(CONSOLE_STAMP)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium
+
 venv: $(STAMP)
+
+console: $(CONSOLE_STAMP)  ## the web console's pinned scripts, into functions/console/static/vendor
+
+browser: $(CHROMIUM)  ## Debian's chromium, for the console's browser tests
 
 sam: $(SAM_STAMP)
 
 mlflow: $(MLFLOW_STAMP)  ## a real MLflow server for the tests of the MLflow source
 
-dev: venv  ## run the local runtime: moto + the API on http://127.0.0.1:3000
+dev: venv console  ## run the local runtime: moto + the API on http://127.0.0.1:3000
 	$(BIN)/mlhooks dev
 
-test: venv mlflow lint template  ## the whole suite, the template checks and a container-free sam build
+test: venv mlflow console browser lint template  ## the whole suite, the template checks and a container-free sam build
 	$(BIN)/python -m pytest
 
 unit: venv
@@ -49,14 +72,14 @@ unit: venv
 integration: venv
 	$(BIN)/python -m pytest tests/integration
 
-e2e: venv mlflow
+e2e: venv mlflow console browser
 	$(BIN)/python -m pytest tests/e2e
 
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-template: venv sam  ## sam validate --lint, then sam build without a container
+template: venv sam console  ## sam validate --lint, then sam build without a container
 	$(SAM) validate --lint --region $(AWS_DEFAULT_REGION)
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(SAM) build --build-dir .aws-sam/build
 
@@ -77,4 +100,4 @@ figures: venv  ## run the hardening suites (full load) and write docs/reliabilit
 	$(BIN)/python bench/reliability_report.py .mlhooks/figures.json docs/reliability.md
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(MLFLOW_VENV) .aws-sam .pytest_cache .ruff_cache .mlhooks
+	rm -rf $(VENV) $(SAM_VENV) $(MLFLOW_VENV) $(CONSOLE_VENDOR) tools/console/node_modules .aws-sam .pytest_cache .ruff_cache .mlhooks

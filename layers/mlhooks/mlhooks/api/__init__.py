@@ -35,9 +35,10 @@ from mlhooks.api import (
     sources,
     wandb,
 )
-from mlhooks.api.context import REQUEST, caller_of, served_prefix
+from mlhooks.api.context import REQUEST, caller_of
 from mlhooks.components import get_components
 from mlhooks.errors import BadRequest, MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from mlhooks.gateway import served_prefix
 
 TITLE = "mlhooks"
 DESCRIPTION = (

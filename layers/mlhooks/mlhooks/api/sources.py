@@ -9,9 +9,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from mlhooks.api.context import REQUEST, base_url, caller_for
+from mlhooks.api.context import REQUEST, caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
+from mlhooks.gateway import base_url
 from mlhooks.models.api import Page
 from mlhooks.models.sources import Outcome, SourceDeliveryRecord, SourceOut, SourceRecord, SourceSpec
 from mlhooks.models.vocabulary import Role

@@ -45,7 +45,9 @@ class Route:
     def matches(self, method: str, path: str) -> bool:
         if self.method not in ("ANY", method.upper()):
             return False
-        return re.fullmatch(self._pattern(), path) is not None
+        # API Gateway routes `/console/` to the `/console` resource: a trailing slash is ignored.
+        trimmed = path.rstrip("/") or "/"
+        return re.fullmatch(self._pattern(), trimmed) is not None
 
     def _pattern(self) -> str:
         pattern = ""
