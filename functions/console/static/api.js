@@ -15,10 +15,10 @@ export class ApiError extends Error {
     this.details = error.details || [];
   }
 
-  // What this error says about one form field (or a field inside it, e.g. "event" for
-  // "event.filter.alias"), or null.
+  // What this error says about one form field (or a field inside it: "event" for
+  // "event.filter.alias", "secrets" for "secrets[0]"), or null.
   about(field) {
-    const hit = (name) => name === field || (name || "").startsWith(`${field}.`);
+    const hit = (name) => name === field || (name || "").startsWith(`${field}.`) || (name || "").startsWith(`${field}[`);
     if (hit(this.field)) return this.message;
     const detail = this.details.find((d) => hit(d.field));
     return detail ? `${detail.field}: ${detail.message}` : null;

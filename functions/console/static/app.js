@@ -4,6 +4,7 @@
 import * as api from "./api.js";
 import { AutomationEditor, AutomationsPage } from "./pages/automations.js";
 import { ExecutionPage, HistoryPage } from "./pages/history.js";
+import { ProjectPage, ProjectsPage } from "./pages/projects.js";
 import { SettingsPage, SlackCallbackPage } from "./pages/settings.js";
 import {
   Button,
@@ -57,6 +58,7 @@ function SignIn({ onSignedIn, reason }) {
 const SECTIONS = [
   ["automations", "Automations"],
   ["history", "History"],
+  ["projects", "Projects"],
   ["settings", "Team settings"],
 ];
 
@@ -90,6 +92,8 @@ function Routed({ route }) {
   if (first === "automations" && second) return html`<${AutomationEditor} automationId=${second} query=${route.query} />`;
   if (first === "automations") return html`<${AutomationsPage} query=${route.query} />`;
   if (first === "history") return html`<${HistoryPage} query=${route.query} />`;
+  if (first === "projects" && second) return html`<${ProjectPage} name=${second} />`;
+  if (first === "projects") return html`<${ProjectsPage} />`;
   if (first === "executions" && second) return html`<${ExecutionPage} executionId=${second} />`;
   if (first === "settings") return html`<${SettingsPage} section=${second || "members"} query=${route.query} />`;
   return html`<${Redirect} to="/automations" />`;

@@ -16,7 +16,6 @@ import base64
 import hashlib
 import json
 import re
-from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlencode
@@ -64,11 +63,6 @@ def _policy(index: str) -> str:
     )
 
 
-@cache
-def _read(path: Path) -> bytes:
-    return path.read_bytes()
-
-
 def _error(status: int, code: str, message: str) -> dict[str, Any]:
     body = json.dumps({"error": {"code": code, "message": message, "field": None, "details": []}})
     return {"statusCode": status, "headers": _headers("application/json"), "body": body}
@@ -98,13 +92,13 @@ def respond(event: dict[str, Any], static: Path) -> dict[str, Any]:
         return {"statusCode": 301, "headers": _headers(TYPES[".txt"]) | {"Location": location}, "body": ""}
     relative = path.removeprefix(f"{ROOT}/")
     if relative in PAGES:
-        index = _read(static / "index.html").decode()
+        index = (static / "index.html").read_bytes().decode()
         page = index.replace("%BASE%", f"{prefix}{ROOT}/")
         return {"statusCode": 200, "headers": _headers(TYPES[".html"], _policy(index)), "body": page}
     file = _file(static, relative)
     if file is None:
         return _error(404, "not_found", f"The console has no file {relative!r}.")
-    content = _read(file)
+    content = file.read_bytes()  # read each time: `make dev` shows an edit at once
     etag = '"' + hashlib.sha256(content).hexdigest()[:32] + '"'
     headers = _headers(TYPES[file.suffix]) | {"ETag": etag}
     asked = {k.lower(): v for k, v in (event.get("headers") or {}).items()}.get("if-none-match")
