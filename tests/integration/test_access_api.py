@@ -40,6 +40,8 @@ ROUTES = [
         {"name": "s", "bot_token_secret": "NONE", "channel_id": "C0123", "channel_name": "x"},
         "ADMIN",
     ),
+    ("POST", "/slack/connect", {"name": "s", "redirect_uri": "https://console.example.com/cb"}, "ADMIN"),
+    ("POST", "/slack/connect/complete", {"state": "none", "code": "none"}, "ADMIN"),
     ("GET", "/slack/none", None, "VIEWER"),
     ("DELETE", "/slack/none", None, "ADMIN"),
     ("GET", "/run-queues", None, "VIEWER"),

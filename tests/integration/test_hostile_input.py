@@ -189,6 +189,19 @@ def body_routes(team, receiver, automation_id):
         ("PATCH", "/webhooks/{name}"): (admin, "/webhooks/gh", {"description": "d"}, 200),
         ("POST", "/webhooks/{name}/test"): (admin, "/webhooks/gh/test", {}, 200),
         ("POST", "/slack"): (admin, "/slack", slack, 201),
+        # This stack has no Slack app: both answer so after the body was taken.
+        ("POST", "/slack/connect"): (
+            admin,
+            "/slack/connect",
+            {"name": "connected", "redirect_uri": "https://console.example.com/cb"},
+            409,
+        ),
+        ("POST", "/slack/connect/complete"): (
+            admin,
+            "/slack/connect/complete",
+            {"state": "s", "code": "c"},
+            409,
+        ),
         ("POST", "/run-queues"): (admin, "/run-queues", {"name": "gpu", "url": queue["QueueUrl"]}, 201),
         ("POST", "/sources"): (
             admin,
@@ -268,6 +281,8 @@ def test_the_body_routes_below_are_every_operation_that_takes_a_body(gateway, te
         ("PATCH", "/webhooks/{name}"),
         ("POST", "/webhooks/{name}/test"),
         ("POST", "/slack"),
+        ("POST", "/slack/connect"),
+        ("POST", "/slack/connect/complete"),
         ("POST", "/run-queues"),
         ("POST", "/sources"),
         ("POST", "/projects"),

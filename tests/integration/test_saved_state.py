@@ -32,13 +32,15 @@ OLD_ENDPOINT, NEW_ENDPOINT = "http://127.0.0.1:41001", "http://127.0.0.1:42002"
 
 
 @contextlib.contextmanager
-def fresh_stack(template: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
-    """A run of the runtime's AWS side: moto empty, the template provisioned."""
+def fresh_stack(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch, parameters: dict[str, str] | None = None
+) -> Iterator[Stack]:
+    """A run of the runtime's AWS side: moto empty, the template provisioned (with these parameters)."""
     for name, value in local_environment("unused").items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL")  # in-process moto: the real endpoints, intercepted
     with mock_aws():
-        stack = provision(template, endpoint_url=None)
+        stack = provision(template, endpoint_url=None, parameters=parameters)
         for name, value in local_environment("unused", stack).items():
             monkeypatch.setenv(name, value)
         monkeypatch.delenv("AWS_ENDPOINT_URL")
@@ -140,6 +142,28 @@ def test_a_pending_execution_gets_a_job_again(template, monkeypatch, saved_run):
         assert Job.parse(message["Body"]) == Job(entity="acme", execution_id="ex_pending")
         execution = components.store.get_execution("acme", "ex_pending")
         assert execution is not None and execution.state is ExecutionState.PENDING
+
+
+def test_the_stacks_own_secrets_are_made_anew_each_run_and_not_saved(template, monkeypatch, tmp_path):
+    """The local Slack app's client secret belongs to the run that made it: the next run's
+    provisioning makes its own, and restoring the entities' secrets beside it still works."""
+    folder = tmp_path / "state"
+    for run in ("first", "second"):
+        client_secret = f"{run}-run-slack-client-secret"
+        with fresh_stack(template, monkeypatch, {"SlackClientSecret": client_secret}) as stack:
+            saved = SavedStateFile(folder)
+            saved.open()
+            saved.restore(stack, OLD_ENDPOINT, secretsmanager())
+            components = get_components()
+            if run == "first":
+                SecretsService(components.store, components.vault).create("acme", "TOKEN", "token-value")
+            else:
+                assert components.vault.read("acme", "TOKEN") == "token-value"
+            app_secret = stack.refs["SlackClientSecretValue"]
+            assert secretsmanager().get_secret_value(SecretId=app_secret)["SecretString"] == client_secret
+            saved.save(secretsmanager())
+            saved.close()
+        assert "slack-client-secret" not in (folder / "saved.json").read_text()
 
 
 def test_the_file_and_its_folder_are_this_users_only(saved_run):

@@ -22,10 +22,10 @@ def test_create_stores_value_only_in_secrets_manager_under_prefix(team):
     assert stored == VALUE
 
 
-def test_list_shows_names_and_timestamps_only(team):
+def test_list_shows_names_timestamps_and_users_only(team):
     team.admin.post(f"{team.base}/secrets", {"name": "A", "value": VALUE})
     items = team.viewer.get(f"{team.base}/secrets").json["items"]
-    assert [set(i) for i in items] == [{"name", "created_at", "updated_at"}]
+    assert [set(i) for i in items] == [{"name", "created_at", "updated_at", "used_by"}]
 
 
 def test_duplicate_name_is_409(team):
@@ -121,3 +121,74 @@ def test_other_entity_secrets_do_not_exist_for_caller(team, other_team):
     assert team.admin.get(f"{other_team.base}/secrets/THEIRS").status == 404
     assert team.admin.delete(f"{other_team.base}/secrets/THEIRS").status == 404
     assert other_team.admin.get(f"{other_team.base}/secrets/THEIRS").status == 200
+
+
+# ---- what uses a secret -----------------------------------------------------------------------------
+
+
+def use_secrets_everywhere(team):
+    """Secrets used by a webhook (token, signing secret, payload secrets), a Slack integration and a
+    source, and one nothing uses."""
+    admin, base = team.admin, team.base
+    for name in ("TOKEN", "SIGNING", "EXTRA", "BOT", "SOURCE_KEY", "UNUSED"):
+        assert admin.post(f"{base}/secrets", {"name": name, "value": f"xoxb-{name}-value"}).status == 201
+    hook = {
+        "name": "ci",
+        "url": "http://127.0.0.1:9/hook",
+        "access_token_secret": "TOKEN",
+        "signing_secret": "SIGNING",
+        "secrets": ["EXTRA", "BOT"],
+    }
+    assert admin.post(f"{base}/webhooks", hook).status == 201
+    slack = {"name": "alerts", "bot_token_secret": "BOT", "channel_id": "C0123ABCD", "channel_name": "x"}
+    assert admin.post(f"{base}/slack", slack).status == 201
+    source = {"name": "wb", "kind": "wandb", "signing_secret": "SOURCE_KEY"}
+    assert admin.post(f"{base}/sources", source).status == 201
+
+
+WEBHOOK_CI = {"kind": "webhook", "name": "ci"}
+USERS = {
+    "BOT": [WEBHOOK_CI, {"kind": "slack", "name": "alerts"}],
+    "EXTRA": [WEBHOOK_CI],
+    "SIGNING": [WEBHOOK_CI],
+    "SOURCE_KEY": [{"kind": "source", "name": "wb"}],
+    "TOKEN": [WEBHOOK_CI],
+    "UNUSED": [],
+}
+
+
+def test_secrets_say_what_uses_them_when_listed_and_read(team, allow_loopback):
+    use_secrets_everywhere(team)
+    listed = team.viewer.get(f"{team.base}/secrets").json["items"]
+    assert {s["name"]: s["used_by"] for s in listed} == USERS
+    for name, users in USERS.items():
+        assert team.viewer.get(f"{team.base}/secrets/{name}").json["used_by"] == users
+    page = team.viewer.get(f"{team.base}/secrets", query="limit=2").json["items"]
+    assert [(s["name"], s["used_by"]) for s in page] == [("BOT", USERS["BOT"]), ("EXTRA", USERS["EXTRA"])]
+
+
+def test_used_by_is_what_keeps_a_secret_from_being_deleted(team, allow_loopback):
+    use_secrets_everywhere(team)
+    for name, users in USERS.items():
+        if users:
+            refused = team.admin.delete(f"{team.base}/secrets/{name}")
+            assert refused.status == 409 and all(u["name"] in refused.error["message"] for u in users), name
+    assert team.admin.delete(f"{team.base}/secrets/UNUSED").status == 204
+    assert team.admin.delete(f"{team.base}/webhooks/ci").status == 204
+    assert team.viewer.get(f"{team.base}/secrets/TOKEN").json["used_by"] == []
+    assert team.viewer.get(f"{team.base}/secrets/BOT").json["used_by"] == USERS["BOT"][1:]
+    assert team.admin.delete(f"{team.base}/secrets/TOKEN").status == 204
+
+
+def test_listing_reads_the_users_once_for_every_secret(team, allow_loopback, monkeypatch):
+    use_secrets_everywhere(team)
+    table = get_components().store.table
+    query, asked = table.query, []
+
+    def counted(**request):
+        asked.append(request)
+        return query(**request)
+
+    monkeypatch.setattr(table, "query", counted)
+    assert len(team.viewer.get(f"{team.base}/secrets").json["items"]) == len(USERS)
+    assert len(asked) == 4  # the secrets; then the webhooks, the Slack integrations and the sources

@@ -16,12 +16,21 @@ export class ApiError extends Error {
   }
 
   // What this error says about one form field (or a field inside it: "event" for
-  // "event.filter.alias", "secrets" for "secrets[0]"), or null.
+  // "event.filter.alias", "secrets" for "secrets[0]"), or null. A validation error's message sums
+  // up every field at fault; next to one field, only that field's own part is shown.
   about(field) {
     const hit = (name) => name === field || (name || "").startsWith(`${field}.`) || (name || "").startsWith(`${field}[`);
-    if (hit(this.field)) return this.message;
     const detail = this.details.find((d) => hit(d.field));
-    return detail ? `${detail.field}: ${detail.message}` : null;
+    if (detail) return detail.field === field ? detail.message : `${detail.field}: ${detail.message}`;
+    return hit(this.field) ? this.message : null;
+  }
+
+  // The same error with `prefix` taken off its fields: a draft's dry run says "automation.name"
+  // of what the form calls "name".
+  unprefixed(prefix) {
+    const strip = (name) => (name && name.startsWith(prefix) ? name.slice(prefix.length) : name);
+    const details = this.details.map((d) => ({ ...d, field: strip(d.field) }));
+    return new ApiError(this.status, { error: { code: this.code, message: this.message, field: strip(this.field), details } });
   }
 }
 

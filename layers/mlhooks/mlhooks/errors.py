@@ -101,6 +101,24 @@ class UnsendableSecret(InvalidInput):
     code = "unsendable_secret"
 
 
+class SlackAppNotConfigured(Conflict):
+    """ "Connect Slack" needs the stack's Slack app (its client id and secret), which the operator gives."""
+
+    code = "slack_app_not_configured"
+
+
+class SlackRefused(InvalidInput):
+    """Slack answered the OAuth exchange with `ok: false` (an invalid or used code, a bad client)."""
+
+    code = "slack_refused"
+
+
+class SlackUnavailable(MlhooksError):
+    """Slack could not be reached, or answered something that is not its API's answer."""
+
+    status, code = 502, "slack_unavailable"
+
+
 def listing(names: list[str], most: int = 5) -> str:
     """Names for a message, at most `most` of them: "a, b, c and 27 more"."""
     if len(names) <= most:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
@@ -24,6 +25,20 @@ from mlhooks.errors import Conflict, InvalidInput, NotFound, listing
 from mlhooks.models.records import SecretRecord
 from mlhooks.models.secret_values import header_token_problem, signing_secret_problem
 from mlhooks.store import Store
+
+UserKind = Literal["webhook", "slack", "source"]
+USER_LABELS: dict[UserKind, str] = {"webhook": "webhook", "slack": "Slack integration", "source": "source"}
+
+
+@dataclass(frozen=True)
+class SecretUser:
+    """Something that uses a secret, and so keeps it from being deleted."""
+
+    kind: UserKind
+    name: str
+
+    def __str__(self) -> str:
+        return f"{USER_LABELS[self.kind]} {self.name}"
 
 
 class SecretVault:
@@ -87,6 +102,12 @@ class SecretVault:
                     f"The value of secret {name} is missing; rotate it to set a new one."
                 ) from None
         return values
+
+    def read_stack_secret(self, secret_id: str, max_age: float) -> str:
+        """A secret of the stack itself, which the template names (the Slack app's client secret),
+        not an entity's; cached as delivery secrets are. Powertools' GetParameterError when it cannot
+        be read."""
+        return str(self._provider.get(secret_id, max_age=int(max_age)))
 
     def erase(self, entity: str, name: str) -> None:
         try:
@@ -164,19 +185,24 @@ class SecretsService:
     ) -> tuple[list[SecretRecord], str | None]:
         return self.store.list_secrets(entity, limit, token)
 
+    def users(self, entity: str) -> dict[str, list[SecretUser]]:
+        """Who uses each of the entity's secrets: the references that keep a secret from being
+        deleted (the `refs` its record counts), read once for all secrets, one query per kind of user."""
+        found: dict[str, list[SecretUser]] = {}
+        kinds: list[tuple[UserKind, list[Any]]] = [
+            ("webhook", self.store.list_webhooks(entity)[0]),
+            ("slack", self.store.list_slack(entity)[0]),
+            ("source", self.store.list_sources(entity)[0]),
+        ]
+        for kind, records in kinds:
+            for record in records:
+                for name in sorted(record.secret_names()):
+                    found.setdefault(name, []).append(SecretUser(kind, record.name))
+        return found
+
     def delete(self, entity: str, name: str) -> None:
         def in_use() -> Conflict:
-            users = [
-                f"webhook {w.name}" for w in self.store.list_webhooks(entity)[0] if name in w.secret_names()
-            ]
-            users += [
-                f"Slack integration {s.name}"
-                for s in self.store.list_slack(entity)[0]
-                if name in s.secret_names()
-            ]
-            users += [
-                f"source {s.name}" for s in self.store.list_sources(entity)[0] if name in s.secret_names()
-            ]
+            users = [str(user) for user in self.users(entity).get(name, [])]
             return Conflict(
                 f"Secret {name} is used by {listing(users) or 'an integration'}; remove it from them first.",
                 details=[{"field": "name", "message": "in use", "used_by": users}],

@@ -78,6 +78,14 @@ class Settings(BaseSettings):
     # A run condition fires at most once per run per automation within this time (W&B: 24 h).
     run_refire_seconds: Seconds = 24 * 60 * 60
     slack_api_url: str = "https://slack.com/api"
+    # "Connect Slack" (slack_connect.py): the stack's Slack app, whose OAuth v2 install flow makes
+    # Slack integrations. Optional: without an id and a secret the API says the app is not configured
+    # (the SlackClientId and SlackClientSecret parameters), so no function needs them to start.
+    slack_client_id: str = ""
+    # The Secrets Manager secret holding the app's client secret: the template's, outside the
+    # entities' prefix, so that no entity can name it.
+    slack_client_secret_arn: str = ""
+    slack_authorize_url: str = "https://slack.com/oauth/v2/authorize"
     # Webhook health: a webhook whose deliveries failed this many times in a row, over at least
     # this long, is disabled (0 failures: never). Both, so a burst of failures during a short
     # outage never disables it, and neither does one slow failure a day.
@@ -160,6 +168,8 @@ FUNCTION_NEEDS: dict[str, tuple[str, ...]] = {
     "slack_sender": (*_VAULT, "slack_queue_url"),
     "job_sender": (*_VAULT, "job_queue_url", "own_queue_urls"),
     "inbound": (*_VAULT, "event_bus_name"),
+    # The console's function hands out files and reads no setting (nor the table, nor a secret).
+    "console": (),
 }
 
 

@@ -1,5 +1,6 @@
 """Slack notifications: the Block Kit messages (an execution's, a disabled webhook's alert), and
-chat.postMessage with Slack's answers judged.
+chat.postMessage with Slack's answers judged; and oauth.v2.access, which "Connect Slack" uses
+(slack_connect.py) to turn an install's code into a bot token.
 
 Values that come from events are escaped for Slack's mrkdwn, so an artifact named `<!channel>`
 cannot ping a channel.
@@ -15,6 +16,7 @@ from typing import Any
 import requests
 
 from mlhooks.delivery import USER_AGENT
+from mlhooks.errors import SlackUnavailable
 from mlhooks.models.automation import NotificationAction
 from mlhooks.models.secret_values import header_token_problem
 from mlhooks.models.vocabulary import Severity
@@ -105,6 +107,7 @@ class SlackClient:
 
     def __init__(self, settings: Settings):
         self.url = f"{settings.slack_api_url.rstrip('/')}/chat.postMessage"
+        self.oauth_url = f"{settings.slack_api_url.rstrip('/')}/oauth.v2.access"
         self.timeout = (settings.http_connect_timeout_seconds, settings.http_read_timeout_seconds)
         self.http = requests.Session()
         self.http.trust_env = False
@@ -159,3 +162,34 @@ class SlackClient:
             retryable=retryable,
             retry_after=parse_retry_after(header(answer.headers, "Retry-After"), now),
         )
+
+    def oauth_access(
+        self, client_id: str, client_secret: str, code: str, redirect_uri: str
+    ) -> dict[str, Any]:
+        """oauth.v2.access: the code Slack gave the admin's browser, exchanged for the install's bot
+        token. The app authenticates with HTTP Basic, as Slack prefers to form fields; `redirect_uri`
+        must be the one the authorize page was given. Slack's answer as sent, `ok: false` included
+        (it says so with HTTP 200); SlackUnavailable when there is no answer of Slack's API to read.
+        No message says more than the exception's class: none may carry the client secret."""
+        try:
+            answer = self.http.post(
+                self.oauth_url,
+                data={"code": code, "redirect_uri": redirect_uri},
+                auth=(client_id, client_secret),
+                headers={"User-Agent": USER_AGENT},
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise SlackUnavailable(
+                f"Slack could not be reached ({type(exc).__name__}); connect Slack again in a moment."
+            ) from None
+        try:
+            body = answer.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("ok"), bool):
+            raise SlackUnavailable(
+                f"Slack answered HTTP {answer.status_code}, not its API's answer; connect Slack again later."
+            )
+        return body

@@ -143,6 +143,17 @@ ACCEPTED: frozenset[tuple[str, str]] = frozenset(
     }
 )
 
+# POSTs that create although no GET lists their path: "Connect Slack" makes a pending install, then
+# the integration.
+CREATED: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("post", "/v1/entities/{entity}/slack/connect"),
+        ("post", "/v1/entities/{entity}/slack/connect/complete"),
+    }
+)
+# Operations that call another service on the caller's behalf, and answer 502 when it fails them.
+CALLS_OUT: frozenset[tuple[str, str]] = frozenset({("post", "/v1/entities/{entity}/slack/connect/complete")})
+
 # Why each error status is answered (the `code`s behind it), for the document's readers.
 ERROR_REASONS: dict[int, str] = {
     400: "The request does not have the documented shape (`validation_error`, `bad_request`).",
@@ -156,6 +167,7 @@ ERROR_REASONS: dict[int, str] = {
     422: "Well-formed but not acceptable (`invalid_input`, `blocked_destination`, ...).",
     429: "Too many requests: API Gateway's throttling; retry later.",
     500: "Something failed on the server side (`internal_error`); retry later.",
+    502: "Slack could not be reached, or did not answer as its API does (`slack_unavailable`).",
     503: "The event bus refused the events (`bus_unavailable`); publish again.",
 }
 
@@ -189,7 +201,7 @@ def success_status(method: str, path: str, listed: set[str]) -> int:
         return 204
     if (method, path) in ACCEPTED:
         return 202
-    return 201 if method == "post" and path in listed else 200
+    return 201 if method == "post" and (path in listed or (method, path) in CREATED) else 200
 
 
 def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[int]:
@@ -209,6 +221,8 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[in
         statuses.append(412)
     if (method, path) == ("post", "/v1/events"):
         statuses.append(503)
+    if (method, path) in CALLS_OUT:
+        statuses.append(502)
     return sorted(statuses)
 
 

@@ -1,4 +1,4 @@
-"""Webhook and Slack integrations, and the "Test webhook" call."""
+"""Webhook and Slack integrations, the "Test webhook" call, and "Connect Slack" (Slack's install)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,10 @@ from mlhooks.integrations import SlackService, WebhookService
 from mlhooks.models.api import (
     DeliveryResult,
     Page,
+    SlackConnectComplete,
+    SlackConnected,
+    SlackConnectStart,
+    SlackConnectStarted,
     SlackCreate,
     SlackOut,
     WebhookCreate,
@@ -25,6 +29,7 @@ from mlhooks.models.api import (
 )
 from mlhooks.models.records import WebhookRecord
 from mlhooks.models.vocabulary import Role
+from mlhooks.slack_connect import SlackConnectService
 
 router = Router()
 WEBHOOKS = "/v1/entities/<entity>/webhooks"
@@ -105,6 +110,49 @@ def create_slack(entity: str, body: Annotated[SlackCreate, Body()]) -> Response[
     return Response(
         201, "application/json", SlackOut(**_slack().create(entity, body.model_dump()).model_dump())
     )
+
+
+@router.post(
+    f"{SLACK}/connect",
+    tags=["slack"],
+    summary="Connect Slack: start Slack's install of the stack's Slack app (admins)",
+    description="The first half of Slack's OAuth v2 install, as W&B's \"Connect Slack\" button: send "
+    "the admin to `authorize_url`, where they pick a channel; Slack then sends them to `redirect_uri` "
+    "with `code` and `state`, which `POST .../slack/connect/complete` takes to create the integration. "
+    "Refused at once (409) when the name or its bot token's secret exists, or when the stack has no "
+    "Slack app (`slack_app_not_configured`: the SlackClientId and SlackClientSecret parameters).",
+)
+def start_slack_connect(
+    entity: str, body: Annotated[SlackConnectStart, Body()]
+) -> Response[SlackConnectStarted]:
+    caller = caller_for(entity, Role.ADMIN)
+    started = SlackConnectService(get_components()).start(entity, caller.member, body.name, body.redirect_uri)
+    return Response(
+        201,
+        "application/json",
+        SlackConnectStarted(
+            authorize_url=started.authorize_url, state=started.state, expires_at=started.expires_at
+        ),
+    )
+
+
+@router.post(
+    f"{SLACK}/connect/complete",
+    tags=["slack"],
+    summary="Connect Slack: finish the install and create the Slack integration (admins)",
+    description="The second half: the `state` and `code` Slack's redirect brought back, from the admin "
+    "who started. The state is used once; the code is exchanged for the bot token (Slack's "
+    "oauth.v2.access), which is kept as the secret `<name>_bot_token` and never shown; the "
+    "integration posts to the channel the admin picked. Slack's refusals answer `slack_refused` "
+    "with Slack's error code; a Slack that cannot be reached, `slack_unavailable` (502).",
+)
+def complete_slack_connect(
+    entity: str, body: Annotated[SlackConnectComplete, Body()]
+) -> Response[SlackConnected]:
+    caller = caller_for(entity, Role.ADMIN)
+    connected = SlackConnectService(get_components()).complete(entity, caller.member, body.state, body.code)
+    out = SlackConnected(**connected.integration.model_dump(), team_name=connected.team_name)
+    return Response(201, "application/json", out)
 
 
 @router.get(f"{SLACK}/<name>", tags=["slack"], summary="Get a Slack integration")

@@ -196,9 +196,11 @@ def serve(
 mlhooks local runtime is up: API, event bus, matcher, queues and senders
 (no Docker; AWS is moto's server at {runtime.endpoint_url}).
 
+  console      {runtime.api_url}/console/  (sign in with the admin key below)
   API          {runtime.api_url}/v1
   API docs     {runtime.api_url}/v1/docs
   inbox        {inbox_url}/<any path>  (webhook receiver; GET {inbox_url}/ lists what landed)
+  slack        {inbox_url}/slack  (a fake Slack: notifications land in the inbox; Connect Slack works)
   event bus    {os.environ["MLHOOKS_EVENT_BUS_NAME"]}  (publish: .venv/bin/mlhooks publish events/<file>.json)
   run queue    {DEMO_RUN_QUEUE}  (QUEUE_JOB jobs land in {demo_queue})
   entity       {entity}

@@ -1,5 +1,5 @@
-"""Provisioning: the template's tables, event buses, queues and event rules created in moto, the way
-CloudFormation would create them on deploy.
+"""Provisioning: the template's tables, event buses, queues, event rules and secrets created in moto,
+the way CloudFormation would create them on deploy (a resource with a `Condition` only when it holds).
 
 Provisioning is idempotent: a CLI command attaching to a running `mlhooks dev` provisions again and
 finds what is already there, so it learns the same names and ARNs without creating anything twice.
@@ -22,6 +22,7 @@ from mlhooks.local.template import (
     event_buses,
     parameter_defaults,
     queues,
+    secrets,
 )
 
 
@@ -31,10 +32,13 @@ def provision(
     """Create what the template declares: tables (indexes, TTL), buses, queues (redrive policies),
     and the event rules, each delivering to a queue the runtime polls into its function."""
     stack = Stack(
-        parameters={**parameter_defaults(template), **(parameters or {})}, environment=environment(template)
+        parameters={**parameter_defaults(template), **(parameters or {})},
+        environment=environment(template),
+        conditions=template.get("Conditions") or {},
     )
     client = functools.partial(boto3.client, endpoint_url=endpoint_url, region_name=REGION)
     dynamodb, events, sqs = client("dynamodb"), client("events"), client("sqs")
+    _create_secrets(template, stack, client("secretsmanager"))
 
     existing = set(dynamodb.list_tables()["TableNames"])
     for logical_id, spec in dynamodb_tables(template).items():
@@ -92,6 +96,24 @@ def provision(
             Targets=[{"Id": "function", "Arn": stack.arns[f"{rule.name}Tap"]}],
         )
     return stack
+
+
+def _create_secrets(template: dict[str, Any], stack: Stack, secretsmanager: Any) -> None:
+    """The stack's own secrets (`!Ref` gives the ARN, as CloudFormation's). One that exists already
+    (an earlier provisioning on this moto) takes this provisioning's value."""
+    for logical_id, resource in secrets(template).items():
+        condition = resource.get("Condition")
+        if condition and not stack.holds(condition):
+            continue  # as deployed: not made, and every `!If` on the condition takes its other branch
+        props = resource.get("Properties") or {}
+        name = str(stack.resolve(props["Name"]))
+        value = str(stack.resolve(props.get("SecretString", "")))
+        try:
+            arn = secretsmanager.create_secret(Name=name, SecretString=value)["ARN"]
+        except secretsmanager.exceptions.ResourceExistsException:
+            arn = secretsmanager.put_secret_value(SecretId=name, SecretString=value)["ARN"]
+        stack.refs[logical_id] = arn
+        stack.secrets[logical_id] = name
 
 
 def _create_queue(sqs: Any, stack: Stack, logical_id: str, name: str, attributes: dict[str, str]) -> str:

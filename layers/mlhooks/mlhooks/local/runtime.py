@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import threading
 import time
 from http.server import ThreadingHTTPServer
@@ -25,7 +26,7 @@ from mlhooks.components import get_components, reset_components
 from mlhooks.local.apigw import GatewayServer, LocalApiGateway, http_handler
 from mlhooks.local.atomic_dynamodb import make_moto_dynamodb_atomic
 from mlhooks.local.functions import Functions
-from mlhooks.local.inbox import Inbox
+from mlhooks.local.inbox import Inbox, SlackApp
 from mlhooks.local.provision import provision
 from mlhooks.local.saved import SavedStateFile
 from mlhooks.local.sources import Poller
@@ -34,6 +35,8 @@ from mlhooks.local.template import load_template, queue_sources
 from mlhooks.local.terminal import Terminal
 
 LOCAL_ALLOW = "127.0.0.0/8"
+# The Slack app the inbox's fake Slack knows, for "Connect Slack"; its secret is made each start.
+LOCAL_SLACK_CLIENT_ID = "local.slack.app"
 
 
 def local_environment(endpoint_url: str, stack: Stack | None = None) -> dict[str, str]:
@@ -147,11 +150,20 @@ class LocalRuntime:
         host, port = self.moto.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         os.environ.update(local_environment(self.endpoint_url))
-        self.stack = provision(self.template, self.endpoint_url, local_parameters())
+        parameters = local_parameters()
         if self.inbox_port is not None:
-            # The inbox doubles as Slack's API, so notifications land somewhere visible.
-            self.inbox = Inbox(self.host, self.inbox_port, verifier=self._verify).start()
+            # The inbox doubles as Slack, so notifications land somewhere visible and "Connect Slack"
+            # runs offline: its Slack app is the stack's, provisioned as the template's parameters
+            # would be (a fresh client secret each start; saved state does not keep it).
+            app = SlackApp(LOCAL_SLACK_CLIENT_ID, secrets.token_hex(16))
+            self.inbox = Inbox(self.host, self.inbox_port, verifier=self._verify, slack_app=app).start()
             os.environ.setdefault("MLHOOKS_SLACK_API_URL", self.inbox.slack_api_url)
+            parameters |= {
+                "SlackClientId": app.client_id,
+                "SlackClientSecret": app.client_secret,
+                "SlackAuthorizeUrl": self.inbox.slack_authorize_url,
+            }
+        self.stack = provision(self.template, self.endpoint_url, parameters)
         os.environ.update(local_environment(self.endpoint_url, self.stack))
         reset_components()
         self.functions = Functions(self.root, self.template)

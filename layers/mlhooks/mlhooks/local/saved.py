@@ -6,6 +6,8 @@ beside the state file, `.mlhooks/saved.json`, readable by this user only (it hol
 The file is replaced atomically (written aside, then renamed over) when the runtime stops and, while
 it runs, within a few seconds of any change, so a runtime that is killed loses those seconds at
 most. It is restored after provisioning and before the API serves; `mlhooks dev --reset` deletes it.
+The stack's own secrets (the local Slack app's client secret) are not kept: provisioning makes them
+anew each start, with that run's values.
 
 Queue messages are not kept. Each execution still PENDING when the file was saved is queued again
 on restore (a new round of attempts, as a redelivery gives), so none waits forever for a job that
@@ -188,6 +190,8 @@ class SavedStateFile:
             try:
                 self._restore_tables(state, endpoint_url)
                 for secret in state.secrets:
+                    if secret.name in stack.secrets.values():
+                        continue  # this run's provisioning made it, with this run's value
                     extra: dict[str, Any] = {"Description": secret.description} if secret.description else {}
                     if secret.tags:
                         extra["Tags"] = secret.tags
@@ -305,10 +309,12 @@ class SavedStateFile:
             if not self._ready:
                 return False
             # Read before the snapshot: a change made meanwhile is seen by the next look.
+            provisioned = set(self.stack.secrets.values()) if self.stack else set()
             listing = [
                 secret
                 for page in secretsmanager.get_paginator("list_secrets").paginate()
                 for secret in page["SecretList"]
+                if secret["Name"] not in provisioned
             ]
             seen = (writes(), json.dumps(listing, default=str, sort_keys=True))
             if only_if_changed and seen == self._saved_as:

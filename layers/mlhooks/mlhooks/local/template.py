@@ -120,6 +120,12 @@ def event_buses(template: dict[str, Any]) -> list[str]:
     return [n for n, r in template["Resources"].items() if r["Type"] == "AWS::Events::EventBus"]
 
 
+def secrets(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The stack's own Secrets Manager secrets (the Slack app's client secret): logical id -> the
+    resource as written (its `Condition` and `Properties`)."""
+    return {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"}
+
+
 def handler_path(template: dict[str, Any], root: Path, function: str) -> tuple[Path, str]:
     """(file, function name) of a function's handler, e.g. functions/api/app.py, lambda_handler."""
     props = functions(template)[function]

@@ -7,9 +7,12 @@ The OpenAPI document is generated from these same classes.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     Field,
     StringConstraints,
@@ -25,6 +28,8 @@ from mlhooks.models.automation import (
 from mlhooks.models.base import Input, Output, refuse_nulls
 from mlhooks.models.dry_run import Check, DryRun, Reason
 from mlhooks.models.names import (
+    SLACK_CHANNEL_ID_PATTERN,
+    SLACK_CHANNEL_NAME_PATTERN,
     AutomationName,
     CollectionName,
     Description,
@@ -117,10 +122,22 @@ class SecretRotate(Input):
     value: SecretValue
 
 
+class SecretUserOut(Output):
+    kind: Literal["webhook", "slack", "source"] = Field(
+        description="`webhook` (a token, signing secret or payload secret), `slack` (a bot token) or "
+        "`source` (a signing secret or token)."
+    )
+    name: str = Field(description="The webhook's, Slack integration's or source's name.")
+
+
 class SecretOut(Output):
     name: str
     created_at: str
     updated_at: str
+    used_by: list[SecretUserOut] = Field(
+        default_factory=list,
+        description="What uses the secret; a secret in use cannot be deleted. Empty when nothing does.",
+    )
 
 
 # ---- integrations -------------------------------------------------------------------------------------
@@ -239,8 +256,8 @@ class DeliveryResult(Output):
 class SlackCreate(Input):
     name: IntegrationName
     bot_token_secret: SecretName
-    channel_id: Annotated[str, StringConstraints(pattern=r"^[CGD][A-Z0-9]{2,31}$")]
-    channel_name: Annotated[str, StringConstraints(pattern=r"^#?[a-z0-9_-]{1,80}$")]
+    channel_id: Annotated[str, StringConstraints(pattern=SLACK_CHANNEL_ID_PATTERN)]
+    channel_name: Annotated[str, StringConstraints(pattern=SLACK_CHANNEL_NAME_PATTERN)]
 
 
 class SlackOut(Output):
@@ -249,6 +266,79 @@ class SlackOut(Output):
     channel_id: str
     channel_name: str
     created_at: str
+
+
+def _redirect_uri(value: str) -> str:
+    """An absolute http(s) URL Slack can send a browser to: https, or http on this machine only (a
+    console served locally); no credentials, no fragment (OAuth 2.0 forbids one)."""
+    if any(char.isspace() or not char.isprintable() for char in value):
+        raise ValueError("must not contain spaces or control characters")
+    parts = urlsplit(value)
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not host:
+        raise ValueError("must be an absolute http(s) URL, such as https://console.example.com/slack")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not contain credentials")
+    if parts.fragment or value.endswith("#"):
+        raise ValueError("must not contain a fragment (#...)")
+    _ = parts.port  # a port out of range raises ValueError
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ValueError("must use https (http only for localhost and loopback addresses)")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host.rstrip(".").lower() == "localhost"
+
+
+RedirectUri = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_URL_CHARS), AfterValidator(_redirect_uri)
+]
+
+
+class SlackConnectStart(Input):
+    """ "Connect Slack": the integration to make, and where Slack sends the admin back."""
+
+    name: IntegrationName = Field(
+        description="The Slack integration to create (at most 54 characters). Its bot token is kept as "
+        "the secret `<name>_bot_token` (`.` and `-` written as `_`): neither may exist yet."
+    )
+    redirect_uri: RedirectUri = Field(
+        description="Where Slack sends the admin's browser back, with `code` and `state` (or `error`, "
+        "such as `access_denied`) in the query: one of the Slack app's Redirect URLs. Absolute, https "
+        "(http only for localhost and loopback addresses), without credentials or fragment."
+    )
+
+
+class SlackConnectStarted(Output):
+    authorize_url: str = Field(
+        description="Slack's page to send the admin to: they pick the channel and allow the app."
+    )
+    state: str = Field(
+        description="Comes back on the redirect URI; check it is this one, then pass it and the `code` to "
+        "`POST .../slack/connect/complete`. Used once."
+    )
+    expires_at: str = Field(description="The state is good until then (10 minutes).")
+
+
+class SlackConnectComplete(Input):
+    """What Slack's redirect brought back to the redirect URI."""
+
+    state: Annotated[str, StringConstraints(min_length=1, max_length=256)] = Field(
+        description="The `state` of the redirect: the one `.../slack/connect` answered."
+    )
+    code: Annotated[str, StringConstraints(pattern=r"^[!-~]{1,512}$")] = Field(
+        description="The `code` of the redirect; Slack's codes are used once and last 10 minutes."
+    )
+
+
+class SlackConnected(SlackOut):
+    """The Slack integration the install made."""
+
+    team_name: str = Field(description="The Slack workspace the app was installed in.")
 
 
 class RunQueueCreate(Input):

@@ -23,6 +23,10 @@ USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@+-]{0,127}$"
 # W&B secret names: letters, digits and underscores, so they can stand in `${NAME}`.
 SECRET_PATTERN = r"^[A-Za-z0-9_]{1,64}$"  # noqa: S105 - a name pattern, not a secret
 
+# Slack's channel ids (C public, G private, D direct) and names as Slack writes them.
+SLACK_CHANNEL_ID_PATTERN = r"^[CGD][A-Z0-9]{2,31}$"
+SLACK_CHANNEL_NAME_PATTERN = r"^#?[a-z0-9_-]{1,80}$"
+
 EntityName = Annotated[str, StringConstraints(pattern=ENTITY_PATTERN)]
 ProjectName = Annotated[str, StringConstraints(pattern=PROJECT_PATTERN)]
 CollectionName = Annotated[str, StringConstraints(pattern=PROJECT_PATTERN)]

@@ -107,6 +107,17 @@ class SlackRecord(Record):
         return {self.bot_token_secret}
 
 
+class SlackOAuthRecord(Record):
+    """A "Connect Slack" in progress (slack_connect.py), kept under its state's hash until completed
+    or expired: who started it, the integration it will create, and where Slack sends the admin."""
+
+    member: str
+    name: str
+    redirect_uri: str
+    created_at: str
+    expires_at: int  # epoch seconds; also the item's TTL attribute
+
+
 class RunQueueRecord(Record):
     """An SQS queue an admin registered for QUEUE_JOB actions; one entity owns a queue."""
 

@@ -1,4 +1,5 @@
-"""Integrations: webhooks (with their health) and Slack integrations.
+"""Integrations: webhooks (with their health), Slack integrations, and the "Connect Slack" installs
+in progress (each kept under its state's hash until completed once, or expired by TTL).
 
 A webhook carries, beside its document: `refs` (automations using it; its delete needs none),
 `revision` (every edit bumps it, and edits are conditional on it), `users` (bumped by every save of
@@ -12,9 +13,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from mlhooks.errors import Conflict, MlhooksError
 from mlhooks.models.base import STORED
-from mlhooks.models.records import SlackRecord, WebhookAlert, WebhookHealth, WebhookRecord
+from mlhooks.models.records import (
+    SlackOAuthRecord,
+    SlackRecord,
+    WebhookAlert,
+    WebhookHealth,
+    WebhookRecord,
+)
 from mlhooks.store import keys
 from mlhooks.store.table import Op, TableStore
 
@@ -252,3 +261,36 @@ class IntegrationStore(TableStore):
 
     def delete_slack(self, record: SlackRecord, in_use: Callable[[], MlhooksError]) -> None:
         self._delete_integration("SLACK", record.entity, record.name, record.secret_names(), in_use)
+
+    # ---- "Connect Slack" in progress ------------------------------------------------------------
+
+    def save_slack_oauth(self, record: SlackOAuthRecord, state: str) -> None:
+        item = self._item(
+            record.entity,
+            keys.slack_oauth(state),
+            record,
+            member=record.member,
+            expires_at=record.expires_at,
+        )
+        self.table.put_item(Item=item)
+
+    def take_slack_oauth(
+        self, entity: str, state: str, member: str, now: int
+    ) -> tuple[bool, SlackOAuthRecord | None]:
+        """Consume a state once. (True, its record) when it was this member's and unexpired: deleted
+        in the same write, so no second request completes it. Otherwise (False, the record found, if
+        any), left as it was: another member's stays theirs to complete, an expired one goes by TTL."""
+        key = keys.item(entity, keys.slack_oauth(state))
+        try:
+            answer = self.table.delete_item(
+                Key=key,
+                ConditionExpression="attribute_exists(PK) AND #member = :member AND expires_at > :now",
+                ExpressionAttributeNames={"#member": "member"},
+                ExpressionAttributeValues={":member": member, ":now": now},
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return False, self._get(entity, keys.slack_oauth(state), SlackOAuthRecord)
+        return True, self._record(answer["Attributes"], SlackOAuthRecord)

@@ -17,6 +17,8 @@ in their entity's partition, so that nothing of one entity is ever read under an
                                                                 and its health (failures, failing_since,
                                                                 last_failure_at, last_error, alert)
     E#<entity>                      SLACK#<name>                a Slack integration, `refs`
+    E#<entity>                      SLACKOAUTH#<sha256>         a "Connect Slack" in progress: the
+                                                                state's hash, never the state (TTL)
     E#<entity>                      RUNQUEUE#<name>             a run queue, `refs`
     QUEUE#<account>/<queue name>    OWNER                       which entity registered that SQS queue
     E#<entity>                      SOURCE#<name>               a source (MLflow, W&B, SageMaker)
@@ -112,6 +114,11 @@ def webhook(name: str) -> str:
 
 def slack(name: str) -> str:
     return f"{SLACK}{name}"
+
+
+def slack_oauth(state: str) -> str:
+    # Hashed: the state is a bearer token for completing the install; the table never holds it.
+    return f"SLACKOAUTH#{hashlib.sha256(state.encode()).hexdigest()}"
 
 
 def run_queue(name: str) -> str:
