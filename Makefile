@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv sam mlflow console browser dev test unit integration e2e lint template build deploy bench soak figures clean
+.PHONY: venv sam mlflow console browser screenshots dev test unit integration e2e lint template build deploy bench soak figures clean
 
 $(STAMP): pyproject.toml layers/mlhooks/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,11 @@ build: template
 
 deploy: build
 	$(SAM) deploy --guided
+
+screenshots: venv console browser  ## the console's browser tests; the README's two pictures into docs/images
+	$(BIN)/python -m pytest -q tests/e2e/console
+	cp build/screenshots/automations-list.png docs/images/console-automations.png
+	cp build/screenshots/readme-execution.png docs/images/console-execution.png
 
 bench: venv
 	cd bench && ../$(BIN)/python matcher_cost.py && ../$(BIN)/python run_metrics_cost.py \

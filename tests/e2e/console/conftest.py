@@ -89,11 +89,12 @@ def sign_in(page: Page, runtime: dict[str, Any], key: str | None = None, path: s
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Saves what the page shows as build/screenshots/<name>.png (the whole page)."""
+def screenshot(page: Page, name: str, *, notices: bool = True) -> Path:
+    """Saves what the page shows as build/screenshots/<name>.png (the whole page); `notices=False`
+    leaves out the "Saved"-style notices (for the README's pictures)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
-    page.screenshot(path=path, full_page=True)
+    page.screenshot(path=path, full_page=True, style=None if notices else ".notices { display: none; }")
     return path
 
 

@@ -65,7 +65,7 @@ export function AutomationEditor({ automationId, query }) {
         ${(references) => html`<${AutomationForm}
           key=${automation ? `${automation.id}@${automation.version}` : "new"}
           saved=${automation}
-          initial=${automation ? draftOf(automation) : newDraft(query.project || references.projects[0]?.name)}
+          initial=${automation ? draftOf(automation) : (query.project ? newDraft(query.project, query.collection) : newDraft(references.projects[0]?.name))}
           references=${references}
           onSaved=${setCurrent}
           onReload=${() => saved.reload()} />`}
@@ -172,7 +172,7 @@ function AutomationForm({ saved, initial, references, onSaved, onReload }) {
       <h2>Preview</h2>
       ${preview.error ? html`<${Unplaced} error=${preview.error} draft=${draft} />` : null}
       ${answer
-        ? html`<${PreviewAnswer} answer=${answer} draft=${!unchanged} />`
+        ? html`<${PreviewAnswer} answer=${answer} draft=${!unchanged} automation=${canWrite && unchanged ? saved : null} />`
         : html`<p class="muted">${preview.busy ? "Running a dry run…" : "Preview runs the automation on a sample event of its type: would it fire, and the exact request it would send. Nothing is sent."}</p>`}
     </aside>
   </div>`;
@@ -571,7 +571,7 @@ function Variables({ sample, secrets = [], onInsert }) {
 
 // ---- the preview: a dry run's answer ------------------------------------------------------------------
 
-function PreviewAnswer({ answer, draft }) {
+function PreviewAnswer({ answer, draft, automation }) {
   const request = answer.action.request;
   return html`<div class="automations-preview">
     <p>
@@ -596,6 +596,36 @@ function PreviewAnswer({ answer, draft }) {
       <summary>The ${answer.event.sample ? "sample " : ""}event (${answer.event.detail_type})</summary>
       <${Json} value=${answer.event.detail} label="Event" />
     </details>
+    ${automation ? html`<${PublishSample} event=${answer.event} automation=${automation} />` : null}
+  </div>`;
+}
+
+// Sends the preview's event for real, as the signed-in member and with a new id, through
+// POST /v1/events: the pipeline runs as for a platform's event (the README's "publish the sample
+// event" step), and History shows what came of it. The console's one way to make an event.
+function PublishSample({ event, automation }) {
+  const [published, setPublished] = useState(null);
+  const send = useAction(async () => {
+    const { author, publisher, ...detail } = event.detail;
+    detail.event_id = `console-${crypto.randomUUID()}`;
+    detail.time = new Date().toISOString();
+    if (detail.run && typeof detail.run === "object") {
+      const { user, ...run } = detail.run;
+      detail.run = run;
+    }
+    const answer = await api.publish([{ detail_type: event.detail_type, detail }]);
+    setPublished(answer.published[0].event_id);
+    notify(`Published ${event.detail_type}.`);
+  });
+  return html`<div class="automations-publish">
+    <h3>Try it for real</h3>
+    <p class="muted">Publish this event, as you and with a new id: matching automations run and deliver.</p>
+    <${Button} onClick=${() => send.run()} busy=${send.busy}>Publish this event</${Button}>
+    <${ErrorBox} error=${send.error} />
+    ${published
+      ? html`<p class="ok-box" role="status">Published <code>${published}</code>.
+          <a href=${href("/history", { automation: automation.name })}>See its executions in History</a></p>`
+      : null}
   </div>`;
 }
 

@@ -129,14 +129,15 @@ export function simpleFilter(filter, type) {
 
 // A new automation's draft, with the model's defaults (W&B's): a threshold on the newest value, a
 // z-score over 30 values at 3, INFO notifications, job version "latest".
-export function newDraft(project) {
+// A new automation's form; a collection's "New automation" link scopes it to that collection.
+export function newDraft(project, collection) {
   return {
     name: "",
     description: "",
     enabled: true,
-    scopeType: project ? "PROJECT" : "ENTITY",
+    scopeType: project ? (collection ? "ARTIFACT_COLLECTION" : "PROJECT") : "ENTITY",
     project: project || "",
-    collection: "",
+    collection: (project && collection) || "",
     eventType: "ADD_ARTIFACT_ALIAS",
     filter: {},
     filterJson: "",
