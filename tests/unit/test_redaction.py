@@ -35,6 +35,12 @@ FORMS = {
     "URL-encoded, lower-case hex": lambda s: re.sub(
         r"%[0-9A-F]{2}", lambda m: m[0].lower(), quote(s, safe="")
     ),
+    "URL-encoded, safe characters too": lambda s: "".join(
+        f"%{ord(c):02X}" if c in "_-.~" else quote(c, safe="") for c in s
+    ),
+    "URL-encoded, every other character": lambda s: "".join(
+        quote(c, safe="") if i % 2 else "".join(f"%{b:02x}" for b in c.encode()) for i, c in enumerate(s)
+    ),
     "HTML-escaped": html.escape,
     "base64": lambda s: base64.b64encode(s.encode()).decode(),
     "base64 in a Basic header": lambda s: base64.b64encode(f"api:{s}".encode()).decode(),
@@ -61,6 +67,26 @@ def test_the_raw_value_check_alone_would_not_have_caught_these():
     # Not vacuous: most forms do not contain the raw value, which is all the old redaction looked for.
     missed = [name for name, form in FORMS.items() if SECRET not in form(SECRET)]
     assert len(missed) >= len(FORMS) - 3
+
+
+@pytest.mark.parametrize("prefix", ["", "a", "ab", "api:"])
+def test_base64_of_a_value_at_the_end_leaves_nothing_of_it(prefix):
+    # A Basic header's password ends the encoded text: its last group and padding go too.
+    encoded = base64.b64encode(f"{prefix}{SECRET}".encode()).decode()
+    redacted = Redactor([SECRET]).redact(f"Basic {encoded}")
+    assert redacted.endswith(REDACTED)
+    # What is left before the marker encodes the prefix, and at most the value's first 4 bits.
+    kept = redacted.removeprefix("Basic ").removesuffix(REDACTED)
+    assert len(kept) <= -(-len(prefix) * 4 // 3)
+
+
+@pytest.mark.parametrize("prefix", ["", "a", "ab"])
+def test_base64_of_a_value_inside_a_text_keeps_at_most_one_mixed_character(prefix):
+    encoded = base64.b64encode(f"{prefix}{SECRET} and more".encode()).decode()
+    after = Redactor([SECRET]).redact(encoded).split(REDACTED)[1]
+    # Each character after the marker holds at most 4 bits of the value; only the first can.
+    rest = base64.b64encode(f"{prefix}{SECRET} and more".encode())
+    assert len(after) <= len(rest) - len(base64.b64encode(f"{prefix}{SECRET}".encode()).rstrip(b"=")) + 1
 
 
 def test_a_value_containing_another_is_removed_whole():

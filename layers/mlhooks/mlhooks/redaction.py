@@ -83,19 +83,21 @@ _STEPS: tuple[Callable[[str], set[str]], ...] = (_json, _repr, _url, _html)
 
 def _base64(value: str) -> set[str]:
     """The part of the value's base64 that is the same wherever the value sits in a longer encoded
-    text: for each of the three byte alignments, the characters that depend on the value's bytes
-    alone."""
+    text: for each of the three byte alignments, every character whose six bits are the value's
+    alone; and, for a value that ends the encoded text (a Basic header's password), that part with
+    the rest of the text's last group and its padding, so nothing of the value is left after it."""
     raw = value.encode("utf-8", "surrogatepass")
     forms: set[str] = set()
     for offset in range(3):
         encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii")
-        # Characters fully determined by the value: skip those mixing in the prefix, and the last
-        # group, which mixes in whatever follows the value (or padding).
+        # Character k holds bits 6k..6k+5 of the bytes: skip those mixing in the prefix's bits, and
+        # end before the one mixing in the bits of whatever follows the value.
         start = -(-offset * 4 // 3)  # ceil(offset * 4 / 3)
-        end = ((offset + len(raw)) // 3) * 4
+        end = (offset + len(raw)) * 8 // 6
         fragment = encoded[start:end]
         if len(fragment) >= MIN_BASE64_FRAGMENT:
-            forms |= {fragment, fragment.replace("+", "-").replace("/", "_")}
+            for form in (fragment, encoded[start:], encoded[start:].rstrip("=")):
+                forms |= {form, form.replace("+", "-").replace("/", "_")}
     return forms
 
 
@@ -139,7 +141,28 @@ def _forms(values: frozenset[str]) -> tuple[str, ...]:
     return tuple(sorted({form for value in values for form in secret_forms(value)}, key=len, reverse=True))
 
 
-def _spans(text: str, forms: tuple[str, ...]) -> list[tuple[int, int]]:
+@functools.lru_cache(maxsize=256)
+def _mixed_percent(values: frozenset[str]) -> re.Pattern[str] | None:
+    """The values with any of their characters %-encoded and the others not (`ghp%5Fexample`):
+    writers differ in which safe characters they escape, and no list of forms covers every mix.
+    Each byte is its literal character or `%XX` (either case); the alternatives start with
+    different characters, so the match never backtracks: linear in the text, as str.find."""
+
+    def byte(b: int) -> str:
+        hexed = f"%{b:02X}"
+        encoded = "%" + "".join(f"[{c}{c.lower()}]" if c.isalpha() else c for c in hexed[1:])
+        if 0x20 < b < 0x7F and chr(b) != "%":
+            return f"(?:{re.escape(chr(b))}|{encoded})"
+        return encoded
+
+    patterns = [
+        "".join(byte(b) for b in value.encode("utf-8", "surrogatepass"))
+        for value in sorted(values, key=len, reverse=True)
+    ]
+    return re.compile("|".join(patterns)) if patterns else None
+
+
+def _spans(text: str, forms: tuple[str, ...], mixed: re.Pattern[str] | None = None) -> list[tuple[int, int]]:
     """Where any form occurs, overlapping occurrences merged, left to right. Each form is looked for
     with str.find (CPython's fast search, in C): linear in the text for each form."""
     found: list[tuple[int, int]] = []
@@ -148,6 +171,8 @@ def _spans(text: str, forms: tuple[str, ...]) -> list[tuple[int, int]]:
         while start != -1:
             found.append((start, start + len(form)))
             start = text.find(form, start + 1)
+    if mixed is not None and "%" in text:
+        found += [match.span() for match in mixed.finditer(text)]
     found.sort()
     merged: list[tuple[int, int]] = []
     for start, end in found:
@@ -188,7 +213,7 @@ class Redactor:
         if not self._values or not text:
             return text[:limit]
         kept, position = [], 0
-        for start, end in _spans(text, _forms(self._values)):
+        for start, end in _spans(text, _forms(self._values), _mixed_percent(self._values)):
             if start >= limit:
                 break
             # A form that crosses the cut is removed whole: nothing of it stays before the cut.
