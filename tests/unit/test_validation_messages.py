@@ -9,6 +9,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from mlhooks.api.errors import accepted_values, describe, validation_failed
+from mlhooks.models.api import ProjectCreate, SecretCreate
+from mlhooks.models.names import PATTERN_WORDS
 from mlhooks.models.vocabulary import EventType, Severity
 
 pytestmark = pytest.mark.suite("input")
@@ -64,3 +66,24 @@ def test_summary_names_the_first_mistake_and_counts_the_others():
 def test_choices_in_an_unknown_shape_still_name_the_field():
     error = {"type": "enum", "loc": ("body", "severity"), "msg": "x", "ctx": {"expected": ""}}
     assert describe(error) == ("severity", "is not one of the accepted values")
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "field", "words"),
+    [
+        (ProjectCreate, {"name": "no spaces here"}, "name", "up to 128 characters"),
+        (SecretCreate, {"name": "with-dash", "value": "v"}, "name", "letters, digits and '_'"),
+    ],
+)
+def test_a_name_pattern_is_said_in_words_not_as_its_regex(model, data, field, words):
+    said_field, said = next(describe(e) for e in errors_of(model, data) if e["loc"] == (field,))
+    assert said_field == field and said.startswith("may hold only ") and words in said
+    assert "^" not in said and "should match pattern" not in said
+
+
+def test_every_name_pattern_has_its_words():
+    from mlhooks.models import names
+
+    # Every pattern a name type is checked with (the automation id's is for telling ids apart).
+    patterns = {v for k, v in vars(names).items() if k.endswith("_PATTERN") and k != "AUTOMATION_ID_PATTERN"}
+    assert patterns <= set(PATTERN_WORDS)

@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from pydantic import BaseModel, ConfigDict, Field
 
 from mlhooks.errors import MlhooksError, NotFound, UnsupportedMediaType, ValidationFailed
+from mlhooks.models.names import PATTERN_WORDS
 
 logger = Logger(service="mlhooks")
 
@@ -124,6 +125,8 @@ def describe(error: dict[str, Any]) -> tuple[str, str]:
         # pydantic counts a SecretStr's characters as "items".
         bound = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
         return field, f"must be {'at least' if kind == 'too_short' else 'at most'} {bound} characters long"
+    if kind == "string_pattern_mismatch" and str(ctx.get("pattern")) in PATTERN_WORDS:
+        return field, f"may hold only {PATTERN_WORDS[str(ctx['pattern'])]}"
     message = str(error.get("msg", "invalid"))
     # A validator's own words, without pydantic's prefix and full stop (the answer adds its own).
     return field, message.removeprefix("Value error, ").rstrip(".")

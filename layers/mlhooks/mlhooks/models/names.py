@@ -27,6 +27,18 @@ SECRET_PATTERN = r"^[A-Za-z0-9_]{1,64}$"  # noqa: S105 - a name pattern, not a s
 SLACK_CHANNEL_ID_PATTERN = r"^[CGD][A-Z0-9]{2,31}$"
 SLACK_CHANNEL_NAME_PATTERN = r"^#?[a-z0-9_-]{1,80}$"
 
+# What each name pattern allows, in words: the API's refusal says this, not the regex.
+_NAME_WORDS = "letters, digits, '_', '.' and '-', starting with a letter or digit"
+PATTERN_WORDS = {
+    ENTITY_PATTERN: f"{_NAME_WORDS}, up to 64 characters",
+    PROJECT_PATTERN: f"{_NAME_WORDS}, up to 128 characters",
+    USERNAME_PATTERN: "letters, digits, '_', '.', '@', '+' and '-', starting with a letter or digit, "
+    "up to 128 characters",
+    SECRET_PATTERN: "letters, digits and '_' (it stands in ${NAME}), up to 64 characters",
+    SLACK_CHANNEL_ID_PATTERN: "Slack's channel id: C, G or D and then capital letters and digits (C0123ABCD)",
+    SLACK_CHANNEL_NAME_PATTERN: "lower-case letters, digits, '_' and '-', as Slack writes channel names",
+}
+
 EntityName = Annotated[str, StringConstraints(pattern=ENTITY_PATTERN)]
 ProjectName = Annotated[str, StringConstraints(pattern=PROJECT_PATTERN)]
 CollectionName = Annotated[str, StringConstraints(pattern=PROJECT_PATTERN)]
