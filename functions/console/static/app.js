@@ -15,11 +15,18 @@ import {
   href,
   html,
   navigate,
+  notify,
   render,
+  useCallback,
   useEffect,
+  useRef,
   useRoute,
   useState,
 } from "./ui.js";
+
+// Why the sign-in page shows again when the key in use stops working (revoked, its member removed).
+const KEY_GONE = "Your API key was revoked or is no longer valid. Sign in again.";
+const keyGone = () => new api.ApiError(401, { error: { code: "signed_out", message: KEY_GONE } });
 
 function SignIn({ onSignedIn, reason }) {
   const [key, setKey] = useState("");
@@ -109,12 +116,41 @@ function App() {
   const [checking, setChecking] = useState(Boolean(api.session.key()));
   const [reason, setReason] = useState(null);
   const route = useRoute();
+  const shown = useRef(null); // the identity shown, for the 403 handler (set outside renders)
+  shown.current = identity;
+
+  // The signed-in key as GET /v1/me says now: its role may have changed since sign-in. What the
+  // console shows follows (the header's badge, useAllowed); one read at a time.
+  const reading = useRef(null);
+  const refresh = useCallback(() => {
+    if (!reading.current) {
+      reading.current = api
+        .me()
+        .then((me) => {
+          setIdentity((was) => (was && was.role === me.role && was.username === me.username ? was : me));
+          return me;
+        })
+        .finally(() => (reading.current = null));
+    }
+    return reading.current;
+  }, []);
 
   useEffect(() => {
-    api.onSignedOut((error) => {
+    api.onSignedOut(() => {
       api.session.end();
       setIdentity(null);
-      setReason(error);
+      setReason(keyGone());
+    });
+    // A refusal for the role: the role may be another now. The page shows the API's message by
+    // what was refused; if the role did change, a notice says so (the refused form may be gone).
+    api.onForbidden((error) => {
+      const before = shown.current;
+      if (!before) return;
+      refresh()
+        .then((me) => {
+          if (me.role !== before.role) notify(`Your role is now ${me.role} (it was ${before.role}). ${error.message}`, "bad");
+        })
+        .catch(() => {}); // a 401 meanwhile signs out by itself
     });
     if (!api.session.key()) return;
     api
@@ -125,7 +161,7 @@ function App() {
       })
       .catch((error) => {
         api.session.end();
-        setReason(error);
+        setReason(error.status === 401 ? keyGone() : error);
       })
       .finally(() => setChecking(false));
   }, []);
@@ -148,7 +184,7 @@ function App() {
   // Slack sends the admin back to <console>/slack/callback?code=…&state=…: a path, not a hash.
   const slackReturn = location.pathname.endsWith("/slack/callback");
   const section = slackReturn ? "settings" : route.parts[0] || "automations";
-  return html`<${Session.Provider} value=${{ identity }}>
+  return html`<${Session.Provider} value=${{ identity, refresh }}>
     <${Shell} identity=${identity} onSignOut=${signOut} section=${section}>
       ${slackReturn ? html`<${SlackCallbackPage} />` : html`<${Routed} route=${route} />`}
     </${Shell}>

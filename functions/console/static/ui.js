@@ -11,6 +11,7 @@ export { render, useCallback, useEffect, useMemo, useRef, useState };
 // ---- the signed-in key: who it is and what it may do --------------------------------------------
 
 export const ROLES = ["VIEWER", "MEMBER", "ADMIN"];
+// The context's value is {identity, refresh}: `refresh()` reads GET /v1/me again (app.js).
 export const Session = createContext(null);
 export const useSession = () => useContext(Session);
 
@@ -51,6 +52,70 @@ export function href(path, query = {}) {
 
 export function navigate(path, query) {
   location.hash = href(path, query);
+}
+
+// ---- leaving a page with unsaved changes -----------------------------------------------------------
+
+// Each guard says what would be lost by leaving now (or null). The console's pages change with the
+// hash, and a hashchange cannot be canceled: when the user declines, the tab goes back to the entry
+// they were on before anything else hears of the change. To know which way that is (a link added
+// an entry; Back or Forward moved among them), each entry keeps its place in history.state. This
+// listener is added when the module loads, so before any page's or useRoute's.
+const leaveGuards = new Set();
+let place = history.state && Number.isInteger(history.state.consolePlace) ? history.state.consolePlace : 0;
+if (!history.state || history.state.consolePlace !== place) history.replaceState({ ...history.state, consolePlace: place }, "");
+let undoing = false; // the change that undoes a declined one: nobody needs to hear of it
+
+addEventListener("hashchange", (event) => {
+  if (undoing) {
+    undoing = false;
+    event.stopImmediatePropagation();
+    return;
+  }
+  const state = history.state;
+  const arrived = state && Number.isInteger(state.consolePlace) ? state.consolePlace : null; // null: a new entry
+  // A synthetic event (Slack's return) has no oldURL: nothing to ask.
+  const declined = event.oldURL && event.oldURL !== event.newURL && [...leaveGuards].some((guard) => {
+    const loss = guard();
+    return loss && !confirm(loss);
+  });
+  if (declined) {
+    event.stopImmediatePropagation();
+    const steps = arrived === null ? -1 : place - arrived;
+    if (steps) {
+      undoing = true;
+      history.go(steps);
+    } else {
+      history.replaceState(state, "", event.oldURL);
+    }
+    return;
+  }
+  place = arrived === null ? place + 1 : arrived;
+  if (arrived === null) history.replaceState({ ...state, consolePlace: place }, "");
+});
+
+// While `loss` (a question: "Leave without saving …?") is set, leaving the page inside the console
+// (a link, Back) asks first, and reloading or closing the tab gets the browser's own prompt.
+// `release()` lets the page go without asking: after a save or a delete that navigates away.
+export function useLeaveGuard(loss) {
+  const latest = useRef(loss);
+  latest.current = loss;
+  const released = useRef(false);
+  useEffect(() => {
+    const guard = () => (released.current ? null : latest.current);
+    const unload = (event) => {
+      if (!guard()) return;
+      event.preventDefault();
+      event.returnValue = ""; // Chrome shows its prompt only with this set
+    };
+    leaveGuards.add(guard);
+    addEventListener("beforeunload", unload);
+    return () => {
+      leaveGuards.delete(guard);
+      removeEventListener("beforeunload", unload);
+    };
+  }, []);
+  return { release: () => (released.current = true) };
 }
 
 // ---- talking to the API ----------------------------------------------------------------------------
@@ -144,17 +209,36 @@ export function Page({ title, subtitle, actions, children }) {
   </section>`;
 }
 
-// Loading, failed or loaded: what a page shows for a `useLoad` result.
+// A refusal that may well pass if asked again: mlhooks unreachable, busy or failing on its side.
+export const isTransient = (error) => Boolean(error) && (error.status === 0 || error.status === 408 || error.status === 429 || error.status >= 500);
+// How often a page that could not load asks again by itself.
+const RELOAD_MS = 5000;
+
+// Loading, failed or loaded: what a page shows for a `useLoad` result. A load that failed for a
+// passing reason (mlhooks unreachable, 5xx) offers "Try again" and tries again by itself, so the
+// page comes back once mlhooks answers.
 export function Loaded({ load, children }) {
-  if (load.error && load.data === undefined) return html`<${ErrorBox} error=${load.error} />`;
+  const failed = Boolean(load.error && load.data === undefined);
+  usePolling(load.reload, failed && isTransient(load.error), RELOAD_MS);
+  if (failed) return html`<${ErrorBox} error=${load.error} retrying=${load.loading} onRetry=${() => load.reload()} />`;
   if (load.data === undefined) return html`<p class="loading" role="status"><span class="spinner" aria-hidden="true"></span> Loading…</p>`;
   return children(load.data);
 }
 
-export function ErrorBox({ error }) {
+// The codes whose name says something the API's message may not: "conflict: …". Others (a
+// validation error, most of all) speak for themselves, and a prefix would only repeat them.
+const CODE_WORDS = { conflict: "conflict", not_found: "not found", forbidden: "not allowed", internal_error: "server error" };
+
+// An API refusal as one readable line; with `onRetry` (for a transient one), a "Try again" button.
+export function ErrorBox({ error, onRetry, retrying = false }) {
   if (!error) return null;
+  const words = CODE_WORDS[error.code];
+  const lead = words && !error.message.toLowerCase().startsWith(words) ? words : null;
   return html`<div class="error-box" role="alert">
-    <strong>${error.code && error.code !== "http_0" ? error.code.replaceAll("_", " ") : "error"}:</strong> ${error.message}
+    <span>${lead ? html`<strong>${lead}:</strong> ` : null}${error.message}</span>
+    ${onRetry && isTransient(error)
+      ? html`<${Button} kind="small" busy=${retrying} onClick=${onRetry}>Try again</${Button}>`
+      : null}
   </div>`;
 }
 
@@ -196,14 +280,25 @@ function described(id, hint, error) {
   return [hint ? `${id}-hint` : "", error ? `${id}-error` : ""].filter(Boolean).join(" ") || undefined;
 }
 
-// `error` is an ApiError (or null) and `name` the API's field the control edits.
-function fieldMessage(error, name) {
-  return error && error.about && name ? error.about(name) : null;
+// The API's message about the field `name` (`error` is an ApiError, anyError's view of several,
+// or null), shown until the user changes the field: it is about the value the refusal saw, so it
+// goes once the field holds another, and a newer refusal (another serial) shows again.
+function useFieldMessage(error, name, value) {
+  const source = error && name ? (error.sourceOf ? error.sourceOf(name) : error.about && error.about(name) ? error : null) : null;
+  const seen = useRef(null); // {key, value}: the refusal shown, and the field's value when it came
+  const shown = value ?? "";
+  if (!source) {
+    seen.current = null;
+    return null;
+  }
+  const key = source.serial ?? source;
+  if (!seen.current || seen.current.key !== key) seen.current = { key, value: shown };
+  return seen.current.value === shown ? source.about(name) : null;
 }
 
 export function Input({ label, hint, error, name, value, onValue, type = "text", className, ...rest }) {
   const id = useId();
-  const message = fieldMessage(error, name);
+  const message = useFieldMessage(error, name, value);
   return html`<${FieldFrame} id=${id} label=${label} hint=${hint} error=${message} className=${className}>
     <input id=${id} name=${name} type=${type} value=${value ?? ""} onInput=${(e) => onValue(e.currentTarget.value)}
       aria-invalid=${message ? "true" : undefined} aria-describedby=${described(id, hint, message)} ...${rest} />
@@ -212,7 +307,7 @@ export function Input({ label, hint, error, name, value, onValue, type = "text",
 
 export function TextArea({ label, hint, error, name, value, onValue, rows = 6, className, ...rest }) {
   const id = useId();
-  const message = fieldMessage(error, name);
+  const message = useFieldMessage(error, name, value);
   return html`<${FieldFrame} id=${id} label=${label} hint=${hint} error=${message} className=${className}>
     <textarea id=${id} name=${name} rows=${rows} value=${value ?? ""} onInput=${(e) => onValue(e.currentTarget.value)}
       aria-invalid=${message ? "true" : undefined} aria-describedby=${described(id, hint, message)} spellcheck="false" ...${rest}></textarea>
@@ -222,7 +317,7 @@ export function TextArea({ label, hint, error, name, value, onValue, rows = 6, c
 // options: [[value, text], ...]
 export function Select({ label, hint, error, name, value, onValue, options, className, ...rest }) {
   const id = useId();
-  const message = fieldMessage(error, name);
+  const message = useFieldMessage(error, name, value);
   return html`<${FieldFrame} id=${id} label=${label} hint=${hint} error=${message} className=${className}>
     <select id=${id} name=${name} value=${value ?? ""} onChange=${(e) => onValue(e.currentTarget.value)}
       aria-invalid=${message ? "true" : undefined} aria-describedby=${described(id, hint, message)} ...${rest}>
@@ -263,7 +358,7 @@ export function ConfirmButton({ children, title, question, confirm = "Delete", k
       <${ErrorBox} error=${action.error} />
       <div class="actions">
         <${Button} onClick=${() => dialog.current.close()}>Cancel</${Button}>
-        <${Button} kind=${kind} busy=${action.busy} onClick=${yes}>${confirm}</${Button}>
+        <${Button} kind=${kind.replace(/\bsmall\b/, "").trim()} busy=${action.busy} onClick=${yes}>${confirm}</${Button}>
       </div>
     </dialog>`;
 }
@@ -290,6 +385,21 @@ export function ShownOnce({ label, value, onDone }) {
 }
 
 // ---- small views -------------------------------------------------------------------------------------
+
+// A text from the API with ISO times in it ("failing since 2026-11-25T17:27:02.000Z"), each time
+// shown as When shows it.
+const ISO_TIME = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)/g;
+export function Times({ text }) {
+  if (!text) return null;
+  const parts = [];
+  let last = 0;
+  for (const found of text.matchAll(ISO_TIME)) {
+    parts.push(text.slice(last, found.index), html`<${When} at=${found[0]} />`);
+    last = found.index + found[0].length;
+  }
+  parts.push(text.slice(last));
+  return html`${parts}`;
+}
 
 export function When({ at }) {
   if (!at) return html`<span class="muted">never</span>`;

@@ -345,6 +345,10 @@ def test_filters_search_and_a_collections_counts(
     expect(rows).to_have_count(7)  # the header and six executions
     for state in ("FINISHED", "FAILED", "PENDING", "CANCELED"):
         expect(table.get_by_text(state, exact=True).first).to_be_visible()
+    # A PENDING one whose attempts failed says so (the summary has no error: the count it has).
+    held = rows.filter(has_text=mixed["stage"]["name"]).filter(has_text="PENDING")
+    attempts = execution(admin_session(console_runtime), mixed["held"])["attempt_count"]
+    expect(held).to_contain_text(f"Not delivered yet: {attempts} failed attempt")
     screenshot(page, "history-project")
 
     page.get_by_label("State", exact=True).select_option("FAILED")
@@ -365,8 +369,15 @@ def test_filters_search_and_a_collections_counts(
     expect(page.get_by_role("link", name="Open the automation", exact=True)).to_have_attribute("href", opened)
     expect(rows).to_have_count(3)
     expect(table).not_to_contain_text(mixed["notify"]["name"])
+    expect(search.get_by_label("Automation")).to_have_value(mixed["deploy"]["name"])
+    expect(page).to_have_url(re.compile(f"automation={mixed['deploy']['id']}"))
     search.get_by_label("Automation").fill(f"no such {project}")
     search.get_by_label("Automation").press("Enter")
+    expect(page.get_by_role("status").filter(has_text="No automation's name holds")).to_contain_text(
+        f"“no such {project}”"
+    )
+    # An address typed by hand may still name an automation: the API says when there is none.
+    page.goto(f"{console_runtime['console_url']}#/history?automation=no+such+{project}")
     expect(page.get_by_role("alert")).to_contain_text(f"No automation no such {project}.")
     search.get_by_role("link", name="Clear").click()
     expect(search.get_by_label("Automation")).to_have_value("")
@@ -415,3 +426,137 @@ def test_a_viewer_sees_the_history_but_cannot_redeliver_retry_or_cancel(
     )
     assert refused.status_code == 403
     assert execution(api, mixed["held"])["deliveries"] == 1
+
+
+def no_op_automation(api: requests.Session, name: str) -> dict[str, Any]:
+    """A registry with the collection resnet50 and an automation `name` on it that does nothing."""
+    project = f"reg-{unique('alike')}"
+    call(api, "POST", "/projects", {"name": project, "registry": True})
+    call(api, "POST", f"/projects/{project}/collections", {"name": "resnet50"})
+    scope = {"type": "ARTIFACT_COLLECTION", "project": project, "collection": "resnet50"}
+    body = {
+        "name": name,
+        "scope": scope,
+        "event": {"type": "ADD_ARTIFACT_ALIAS"},
+        "action": {"type": "NO_OP"},
+    }
+    return call(api, "POST", "/automations", body)
+
+
+def test_two_automations_named_alike_each_have_their_own_history(
+    page: Page, console_runtime: dict[str, Any], api: requests.Session
+) -> None:
+    name = unique("deploy alike")
+    first, second = no_op_automation(api, name), no_op_automation(api, name)
+    lonely = call(
+        api,
+        "POST",
+        "/automations",
+        {**{k: first[k] for k in ("scope", "event", "action")}, "name": unique("lonely")},
+    )
+    first_project, second_project = first["scope"]["project"], second["scope"]["project"]
+    publish(console_runtime, first_project, count=1)
+    publish(console_runtime, second_project, count=2)
+    eventually(
+        lambda: len(executions(api, first_project)) == 2 and len(executions(api, second_project)) == 2,
+        timeout=30,
+        what="the executions of both",
+    )
+
+    # The name in a project's history links to that automation's history, by its id.
+    sign_in(page, console_runtime, path=f"#/history?project={first_project}")
+    table = page.get_by_role("table", name="Executions")
+    rows = table.get_by_role("row")
+    expect(rows).to_have_count(3)  # the header, and `name` and the lonely one on one event
+    rows.filter(has_text=name).get_by_role("link", name=name, exact=True).click()
+    expect(page).to_have_url(re.compile(f"#/history\\?automation={first['id']}$"))
+    expect(rows).to_have_count(2)
+    expect(page.get_by_text(f"Automation {name} in {first_project}/resnet50")).to_be_visible()
+    search = page.get_by_role("search", name="Find an automation")
+    expect(search.get_by_label("Automation")).to_have_value(name)
+
+    # Searching the shared name offers both, each with its scope; the pick shows only its own.
+    search.get_by_label("Automation").fill(name)
+    search.get_by_label("Automation").press("Enter")
+    choices = page.get_by_role("list", name="Matching automations")
+    expect(choices.get_by_role("listitem")).to_have_count(2)
+    screenshot(page, "history-search-choices")
+    choices.get_by_role("listitem").filter(has_text=second_project).get_by_role("link").click()
+    expect(page).to_have_url(re.compile(f"automation={second['id']}$"))
+    expect(rows).to_have_count(3)  # two events in the second registry
+    assert [e["automation_id"] for e in executions(api, second_project)] == [second["id"]] * 2
+
+    # Its execution's "its history" is by id too.
+    rows.nth(1).get_by_role("link", name="View").click()
+    summary = page.get_by_role("region", name="Summary")
+    expect(summary.get_by_role("link", name="its history")).to_have_attribute(
+        "href", f"#/history?automation={second['id']}"
+    )
+
+    # Part of a name, in any case, found once: that automation, though it has no executions.
+    page.goto(f"{console_runtime['console_url']}#/history")
+    search.get_by_label("Automation").fill(lonely["name"].split("-")[1].upper())
+    search.get_by_label("Automation").press("Enter")
+    expect(page).to_have_url(re.compile(f"automation={lonely['id']}$"))
+    expect(page.get_by_text(f"Automation {lonely['name']} in {first_project}/resnet50")).to_be_visible()
+
+
+def test_history_comes_back_after_mlhooks_did_not_answer(
+    page: Page, console_runtime: dict[str, Any], api: requests.Session
+) -> None:
+    made = registry(api, {"deploy": f"{console_runtime['inbox_url']}/{unique('back')}"})
+    down = {"now": True}
+
+    def executions_list(route: Any) -> None:
+        if down["now"]:
+            route.abort("connectionrefused")
+        else:
+            route.continue_()
+
+    page.route(re.compile(r"/executions(\?|$)"), executions_list)
+    sign_in(page, console_runtime, path=f"#/history?project={made['project']}")
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("mlhooks did not answer")
+    retry = alert.get_by_role("button", name="Try again")
+    expect(retry).to_be_visible()
+    screenshot(page, "history-unreachable")
+
+    # Back again, and asked at once.
+    down["now"] = False
+    retry.click()
+    expect(page.get_by_text("No executions here yet")).to_be_visible()
+    expect(alert).to_have_count(0)
+
+    # Down at first, then back: the page finds out by itself.
+    down["now"] = True
+    page.reload()
+    expect(alert).to_contain_text("mlhooks did not answer")
+    down["now"] = False
+    expect(page.get_by_text("No executions here yet")).to_be_visible()
+    publish(console_runtime, made["project"])
+    expect(page.get_by_role("table", name="Executions").get_by_role("row").nth(1)).to_contain_text("FINISHED")
+
+
+def test_a_run_queue_attempt_was_sent(
+    page: Page, console_runtime: dict[str, Any], api: requests.Session
+) -> None:
+    project = unique("queued")
+    call(api, "POST", "/projects", {"name": project})
+    body = {
+        "name": unique("evaluate"),
+        "scope": {"type": "PROJECT", "project": project},
+        "event": {"type": "ADD_ARTIFACT_ALIAS"},
+        "action": {"type": "QUEUE_JOB", "queue": "demo", "job": "evaluate-model"},
+    }
+    call(api, "POST", "/automations", body)
+    publish(console_runtime, project)
+    [done] = eventually(
+        lambda: [e for e in executions(api, project) if e["state"] == "FINISHED"],
+        timeout=30,
+        what="the job sent",
+    )
+    [attempt] = execution(api, done["id"])["attempts"]
+    assert attempt["status_code"] is None and attempt["error"] is None  # a queue has no HTTP status
+    sign_in(page, console_runtime, path=f"#/executions/{done['id']}")
+    row = page.get_by_role("table", name="Attempts").get_by_role("row").nth(1)
+    expect(row.get_by_role("cell").nth(2)).to_have_text("sent")

@@ -116,6 +116,65 @@ def test_an_api_key_is_shown_once_then_revoked(page: Page, console_runtime: Runt
     assert gone.status_code == 401
 
 
+def test_an_admin_makes_a_key_for_another_member_who_signs_in_with_it(
+    page: Page, console_runtime: Runtime, api: requests.Session
+) -> None:
+    member, name = unique("grace"), unique("laptop")
+    assert api.post(f"{api.base_url}/members", json={"username": member, "role": "MEMBER"}).status_code == 201
+    sign_in(page, console_runtime, path="#/settings/api-keys")
+    form = page.get_by_role("form", name="Create an API key")
+    choices = form.get_by_label("Member").locator("option")
+    expect(choices.filter(has_text=member)).to_have_count(1)
+    for text in choices.all_inner_texts():  # every member by name: none blank
+        assert text.strip(), choices.all_inner_texts()
+    form.get_by_label("Name").fill(name)
+    form.get_by_label("Member").select_option(member)
+    form.get_by_role("button", name="Create key").click()
+    shown = page.get_by_role("region", name=f"API key {name} for {member}")
+    key = shown.locator("code").inner_text().strip()
+    expect(page.get_by_role("row").filter(has_text=name)).to_contain_text(member)
+    keys = api.get(f"{api.base_url}/api-keys").json()["items"]
+    assert [k["member"] for k in keys if k["name"] == name] == [member]
+
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_label("API key").fill(key)
+    page.get_by_role("button", name="Sign in").click()
+    header = page.get_by_role("banner")
+    expect(header).to_contain_text(member)
+    expect(header.locator("[data-role]")).to_have_text("MEMBER")
+
+
+def test_a_rows_confirmation_dialog_shows_its_whole_question(
+    page: Page, console_runtime: Runtime, api: requests.Session
+) -> None:
+    member = unique("long-question")
+    assert api.post(f"{api.base_url}/members", json={"username": member, "role": "VIEWER"}).status_code == 201
+    key_name = unique("revocable")
+    assert api.post(f"{api.base_url}/api-keys", json={"name": key_name, "member": member}).status_code == 201
+    sign_in(page, console_runtime, path="#/settings/members")
+    # The dialogs sit in their row's cell, whose text does not wrap: theirs must.
+    for tab, button, title in (
+        ("members", f"Remove {member}", f"Remove {member}?"),
+        ("api-keys", f"Revoke {key_name}", f"Revoke the key {key_name}?"),
+    ):
+        page.goto(f"{console_runtime['console_url']}#/settings/{tab}")
+        page.get_by_role("button", name=button).click()
+        dialog = page.get_by_role("dialog", name=title)
+        expect(dialog).to_be_visible()
+        question = dialog.locator("p")
+        fits = "e => e.scrollWidth <= e.clientWidth && getComputedStyle(e).whiteSpace === 'normal'"
+        assert dialog.evaluate(fits), tab
+        assert question.evaluate(fits), tab
+        box, viewport = dialog.bounding_box(), page.viewport_size
+        assert box and viewport and box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], tab
+        assert question.evaluate("e => e.getBoundingClientRect().height") > 30, f"{tab}: the question wraps"
+        if tab == "members":
+            screenshot(page, "settings-members-remove-dialog")
+        dialog.get_by_role("button", name="Cancel").click()
+        expect(dialog).to_be_hidden()
+    assert member in [m["username"] for m in api.get(f"{api.base_url}/members").json()["items"]]
+
+
 # ---- secrets -------------------------------------------------------------------------------------
 
 
@@ -223,6 +282,16 @@ def test_a_webhook_made_through_the_form_is_tested_with_a_custom_payload(
     panel.get_by_role("button", name="Send test").click()
     expect(payload).to_have_attribute("aria-invalid", "true")
     expect(panel.locator(".field-error")).to_contain_text("not usable JSON")
+    # Edited, the field's message goes: it was about what the field held.
+    payload.press("End")
+    payload.type("}")
+    expect(payload).not_to_have_attribute("aria-invalid", "true")
+    expect(panel.locator(".field-error")).to_have_count(0)
+
+    # Escape puts the panel away, and the keyboard is back on the button that opened it.
+    payload.press("Escape")
+    expect(panel).to_have_count(0)
+    expect(row.get_by_role("button", name=f"Test {name}")).to_be_focused()
 
 
 def test_a_failing_webhook_shows_the_error_and_a_disabled_one_is_re_enabled(
@@ -290,6 +359,43 @@ def test_connect_slack_through_slacks_page(
     expect(row).to_contain_text(integration["bot_token_secret"])
     token = api.get(f"{api.base_url}/secrets/{integration['bot_token_secret']}").json()
     assert token["used_by"] == [{"kind": "slack", "name": name}]
+
+
+def test_a_reload_while_the_install_finishes_says_it_may_be_done(
+    page: Page, console_runtime: Runtime, api: requests.Session
+) -> None:
+    name = unique("reloaded")
+    start_connect_slack(page, console_runtime, name)
+    page.get_by_label("#ml-alerts").check()
+    # The install's answer is held back: the API completes it, the page does not hear of it yet.
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:
+        held.append(route.fetch())  # the API gets the call and uses the state
+
+    page.route("**/slack/connect/complete", hold)
+    page.get_by_role("button", name="Allow").click()
+    expect(page.get_by_role("status").filter(has_text="Finishing the Slack install")).to_be_visible()
+    # Route handlers run while Playwright waits: wait (for at most 15 s) until the API has answered.
+    for _ in range(300):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert held and held[0].status == 201, "the API never completed the install"
+    assert api.get(f"{api.base_url}/slack/{name}").status_code == 200
+    # Slack's answer is still in the address while the install is under way: a reload asks again.
+    assert "code=" in page.url and "state=" in page.url
+    page.unroute("**/slack/connect/complete")
+    page.reload()
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("Slack may be connected already")
+    expect(
+        page.get_by_role("table", name="Slack integrations").get_by_role("row").filter(has_text=name)
+    ).to_contain_text("#ml-alerts")
+    assert page.url == f"{console_runtime['console_url']}#/settings/slack"
+    assert api.get(f"{api.base_url}/slack/{name}").json()["channel_name"] == "ml-alerts"
+    shoot(page, "settings-slack-reloaded")
 
 
 def test_cancel_on_slacks_page_says_nothing_was_connected(

@@ -5,6 +5,7 @@ API. The two pictures the README shows are taken here (`make screenshots` copies
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import requests
@@ -71,11 +72,17 @@ def test_a_secret_a_webhook_an_automation_an_event_and_the_delivery(
 
     # Preview the saved automation, then publish its sample event for real.
     page.get_by_role("link", name=automation).click()
+    expect(page).to_have_url(re.compile(r"#/automations/au_[0-9a-f]+$"))
+    automation_id = page.url.rsplit("/", 1)[1]
     page.get_by_role("button", name="Preview").click()
     preview = page.get_by_role("complementary", name="Preview")
     expect(preview).to_contain_text("Would fire")
     preview.get_by_role("button", name="Publish this event").click()
-    preview.get_by_role("link", name="See its executions in History").click()
+    published = preview.get_by_role("status").filter(has_text="Published")
+    expect(published).to_have_text(re.compile(r"^Published \S+\. See its executions in History$"))
+    # Its history by id: names repeat across scopes, ids do not.
+    expect(published.get_by_role("link")).to_have_attribute("href", f"#/history?automation={automation_id}")
+    published.get_by_role("link", name="See its executions in History").click()
 
     # History: the execution appears and finishes without a reload; its page shows the delivery.
     row = page.get_by_role("row").filter(has_text=automation)

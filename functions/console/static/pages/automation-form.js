@@ -15,6 +15,7 @@ import {
   Page,
   Select,
   TextArea,
+  Times,
   When,
   href,
   html,
@@ -23,6 +24,7 @@ import {
   useAction,
   useAllowed,
   useEffect,
+  useLeaveGuard,
   useLoad,
   useRef,
   useState,
@@ -65,7 +67,7 @@ export function AutomationEditor({ automationId, query }) {
         ${(references) => html`<${AutomationForm}
           key=${automation ? `${automation.id}@${automation.version}` : "new"}
           saved=${automation}
-          initial=${automation ? draftOf(automation) : (query.project ? newDraft(query.project, query.collection) : newDraft(references.projects[0]?.name))}
+          initial=${automation ? draftOf(automation) : newDraft(query.project, query.collection)}
           references=${references}
           onSaved=${setCurrent}
           onReload=${() => saved.reload()} />`}
@@ -76,7 +78,7 @@ export function AutomationEditor({ automationId, query }) {
 
 function Facts({ automation }) {
   return html`<span>version ${automation.version} · created by ${automation.created_by} · last executed${" "}
-    <a href=${href("/history", { automation: automation.name })}><${When} at=${automation.last_executed_at} /></a></span>`;
+    <a href=${href("/history", { automation: automation.id })}><${When} at=${automation.last_executed_at} /></a></span>`;
 }
 
 // What the form's selects offer: every list of the entity an automation can name.
@@ -98,12 +100,19 @@ function AutomationForm({ saved, initial, references, onSaved, onReload }) {
   const [answer, setAnswer] = useState(null); // the last preview
   const set = (changes) => setDraft((d) => ({ ...d, ...changes }));
   const unchanged = saved && same(draft, initial);
+  // Leaving with unsaved changes asks first; after a save or a delete that leaves, it does not.
+  const leave = useLeaveGuard(
+    canWrite && !same(draft, initial) ? `Leave ${saved ? `“${saved.name}”` : "the new automation"} without saving? What you changed is lost.` : null,
+  );
 
+  // A new action's messages replace the last one's: a preview's answer is not the last save's error.
   const save = useAction(async () => {
+    preview.setError(null);
     const body = bodyOf(draft);
     if (!saved) {
       const created = await post("/automations", body);
       notify(`Created “${created.name}”.`);
+      leave.release();
       navigate("/automations", { project: created.scope.project });
       return;
     }
@@ -114,6 +123,7 @@ function AutomationForm({ saved, initial, references, onSaved, onReload }) {
   // A saved automation as it is runs through its own dry run (viewers may); a draft, or unsaved
   // changes, through the draft's, whose errors name fields under "automation.".
   const preview = useAction(async () => {
+    save.setError(null);
     setAnswer(null);
     try {
       setAnswer(unchanged ? await post(`${path(saved)}/dry-run`, {}) : await post("/automations/dry-run", { automation: bodyOf(draft) }));
@@ -162,6 +172,7 @@ function AutomationForm({ saved, initial, references, onSaved, onReload }) {
               onConfirm=${async () => {
                 await del(path(saved));
                 notify(`Deleted “${saved.name}”.`);
+                leave.release();
                 navigate("/automations", { project: saved.scope.project });
               }}>Delete</${ConfirmButton}>`
           : null}
@@ -206,10 +217,14 @@ function metricFields(draft) {
   return ["name", "window", "change_dir", "threshold"];
 }
 
-// An error no field of the form shows (a conflict, a refusal), above the buttons.
+// An error no field of the form shows (a conflict, a refusal), above the buttons. When the fields
+// show it, a line points at them, until the form is changed (the fields' messages go then too).
 function Unplaced({ error, draft }) {
+  const seen = useRef(null); // {serial, draft}: the refusal, and the form as it was when it came
   if (!error) return null;
   if (error.about && shownFields(draft).some((f) => error.about(f))) {
+    if (!seen.current || seen.current.serial !== error.serial) seen.current = { serial: error.serial, draft };
+    if (!same(seen.current.draft, draft)) return null;
     return html`<p class="field-error" role="alert">The API refused this: see the fields marked above.</p>`;
   }
   return html`<${ErrorBox} error=${error} />`;
@@ -221,7 +236,7 @@ function General({ draft, set, error }) {
   return html`<fieldset>
     <legend>Automation</legend>
     <${Input} label="Name" name="name" value=${draft.name} onValue=${(name) => set({ name })} error=${error} required maxlength="128"
-      hint=${"Unique in its scope; payloads may say it as ${automation_name}."} />
+      hint=${"Any text up to 128 characters, unique in its scope, that does not look like an id (au_…); payloads may say it as ${automation_name}."} />
     <${TextArea} label="Description" name="description" rows="2" value=${draft.description} onValue=${(description) => set({ description })} error=${error} />
     <${Checkbox} label="Enabled" name="enabled" checked=${draft.enabled} onValue=${(enabled) => set({ enabled })}
       hint="A disabled automation watches nothing until it is enabled again." />
@@ -255,7 +270,7 @@ function ScopeFields({ draft, set, error, projects }) {
         : null}
     </div>
     ${draft.scopeType === "ENTITY" ? html`<p class="hint">Every project and registry of the entity, those made later too.</p>` : null}
-    ${collections.error ? html`<${ErrorBox} error=${collections.error} />` : null}
+    ${collections.error ? html`<${ErrorBox} error=${collections.error} retrying=${collections.loading} onRetry=${() => collections.reload()} />` : null}
   </fieldset>`;
 }
 
@@ -580,7 +595,7 @@ function PreviewAnswer({ answer, draft, automation }) {
       ${draft ? html` <span class="muted">(of the form as it is, unsaved)</span>` : null}
     </p>
     <p>${answer.summary}</p>
-    ${answer.action.status.state !== "READY" ? html`<p class="field-error">Action ${answer.action.status.state.toLowerCase()}: ${answer.action.status.reason}</p>` : null}
+    ${answer.action.status.state !== "READY" ? html`<p class="field-error">Action ${answer.action.status.state.toLowerCase()}: <${Times} text=${answer.action.status.reason} /></p>` : null}
     <h3>Request</h3>
     ${request ? html`<${RequestView} type=${answer.action.type} request=${request} />` : html`<p class="muted">None: this action sends nothing.</p>`}
     <h3>Checks</h3>
@@ -623,8 +638,8 @@ function PublishSample({ event, automation }) {
     <${Button} onClick=${() => send.run()} busy=${send.busy}>Publish this event</${Button}>
     <${ErrorBox} error=${send.error} />
     ${published
-      ? html`<p class="ok-box" role="status">Published <code>${published}</code>.
-          <a href=${href("/history", { automation: automation.name })}>See its executions in History</a></p>`
+      ? html`<p class="ok-box" role="status">Published <code>${published}</code>.${" "}
+          <a href=${href("/history", { automation: automation.id })}>See its executions in History</a></p>`
       : null}
   </div>`;
 }

@@ -204,12 +204,13 @@ export function draftOf(automation) {
   };
 }
 
-// A field's JSON text, or an error the form shows next to that field (as the API would).
+// A field's JSON text, or an error the form shows next to that field (as the API would): `what`
+// says what is wrong, "The filter is" or "Overrides are".
 function parseJson(text, field, what) {
   try {
     return JSON.parse(text);
   } catch (failure) {
-    throw new ApiError(422, { error: { code: "invalid_input", field, message: `${what} is not valid JSON: ${failure.message}` } });
+    throw new ApiError(422, { error: { code: "invalid_input", field, message: `${what} not valid JSON: ${failure.message}` } });
   }
 }
 
@@ -226,7 +227,7 @@ function compact(object) {
 }
 
 export function filterBody(draft) {
-  if (draft.filterAsJson) return draft.filterJson.trim() ? parseJson(draft.filterJson, "event.filter", "The filter") : undefined;
+  if (draft.filterAsJson) return draft.filterJson.trim() ? parseJson(draft.filterJson, "event.filter", "The filter is") : undefined;
   // A flat object, so that the API's error names the field: "event.filter.alias.$regex".
   const filter = {};
   for (const field of filterFields(draft.eventType)) {
@@ -237,7 +238,7 @@ export function filterBody(draft) {
 }
 
 function metricBody(draft) {
-  if (draft.metricAsJson) return parseJson(draft.metricJson, "event.metric", "The metric condition");
+  if (draft.metricAsJson) return parseJson(draft.metricJson, "event.metric", "The metric condition is");
   const m = draft.metric;
   const name = m.name.trim();
   if (draft.eventType === "RUN_METRIC_THRESHOLD") {
@@ -280,7 +281,7 @@ export function bodyOf(draft) {
       queue: draft.queue,
       job: draft.job.trim(),
       version: draft.version.trim() || undefined,
-      overrides: draft.overrides.trim() ? parseJson(draft.overrides, "action.overrides", "The overrides") : {},
+      overrides: draft.overrides.trim() ? parseJson(draft.overrides, "action.overrides", "Overrides are") : {},
       destination_project: draft.destinationProject || undefined,
     });
   }
@@ -295,9 +296,11 @@ export function formError(error, prefix = "") {
   return error && error.unprefixed ? error.unprefixed(prefix) : error || null;
 }
 
-// One view of several errors (the save's, the preview's, the template check's): the first that
-// says something about a field.
+// One view of several errors (the save's, the preview's, the template check's): about a field,
+// the newest that says something about it (a live check's answer is newer than the last save's).
 export function anyError(...errors) {
-  const present = errors.filter(Boolean);
-  return { about: (name) => present.map((e) => e.about && e.about(name)).find(Boolean) || null };
+  const present = errors.filter((e) => e && e.about);
+  const sourceOf = (name) =>
+    present.filter((e) => e.about(name)).reduce((newest, e) => (!newest || (e.serial || 0) > (newest.serial || 0) ? e : newest), null);
+  return { sourceOf, about: (name) => sourceOf(name)?.about(name) || null };
 }

@@ -12,6 +12,7 @@ import {
   Page,
   Select,
   Table,
+  Times,
   When,
   href,
   html,
@@ -45,7 +46,7 @@ export function AutomationsPage({ query }) {
           ...(project && !(projects.data || []).some((p) => p.name === project) ? [[project, project]] : []),
           ...(projects.data || []).map((p) => [p.name, p.registry ? `Registry ${p.name}` : `Project ${p.name}`]),
         ]} />
-      ${projects.error ? html`<${ErrorBox} error=${projects.error} />` : null}
+      ${projects.error ? html`<${ErrorBox} error=${projects.error} retrying=${projects.loading} onRetry=${() => projects.reload()} />` : null}
     </div>
     <${AutomationList} key=${project} project=${project} registries=${registries} />
   </${Page}>`;
@@ -93,7 +94,7 @@ function AutomationList({ project, registries }) {
       label: "Last execution",
       render: (a) =>
         a.last_executed_at
-          ? html`<a href=${href("/history", { automation: a.name })} aria-label=${`History of ${a.name}`}><${When} at=${a.last_executed_at} /></a>`
+          ? html`<a href=${href("/history", { automation: a.id })} aria-label=${`History of ${a.name}`}><${When} at=${a.last_executed_at} /></a>`
           : html`<span class="muted">never</span>`,
     },
   ];
@@ -112,7 +113,7 @@ const STATUS_TONES = { READY: "ok", FAILING: "bad", DISABLED: "neutral" };
 
 function ActionStatus({ status }) {
   return html`<${Badge} tone=${STATUS_TONES[status.state] || "neutral"}>${status.state.toLowerCase()}</${Badge}>
-    ${status.reason ? html`<div class="hint">${status.reason}</div>` : null}`;
+    ${status.reason ? html`<div class="hint"><${Times} text=${status.reason} /></div>` : null}`;
 }
 
 // A real checkbox, shown as a switch, that enables or disables at once; viewers see the state.

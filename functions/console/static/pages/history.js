@@ -18,6 +18,7 @@ import {
   When,
   href,
   html,
+  isTransient,
   navigate,
   notify,
   useAction,
@@ -181,18 +182,31 @@ function HistoryList({ scope, state }) {
     </${Loaded}>`;
 }
 
-// Which automation is shown (asked for by name or id), with a link to it.
+// Which automation is shown (asked for by id, or by name in an address typed by hand): its name
+// and scope, as the API has it now; a deleted one's name as its executions recorded it.
 function AutomationLine({ scope, executions }) {
+  const found = useLoad(() => api.get(`/automations/${api.seg(scope.automation)}`).catch(() => null), [scope.automation]);
+  const automation = found.data;
   const known = executions[0];
-  const name = known ? known.automation_name : scope.automation;
-  const editor = href(`/automations/${api.seg(known ? known.automation_id : scope.automation)}`);
-  return html`<p class="history-scope">Automation <strong>${name}</strong> · <a href=${editor}>Open the automation</a></p>`;
+  const name = automation ? automation.name : known ? known.automation_name : scope.automation;
+  const id = automation ? automation.id : known ? known.automation_id : scope.automation;
+  return html`<p class="history-scope">Automation <strong>${name}</strong>
+    ${automation ? html`<span class="muted"> in ${scopeWords(automation.scope)}</span>` : null}
+    ${" · "}<a href=${href(`/automations/${api.seg(id)}`)}>Open the automation</a></p>`;
 }
 
-// "Live": the page reads the API again by itself (and says so, and when it cannot).
+// Where an automation watches, in a few words: to tell apart automations named alike.
+function scopeWords(scope) {
+  if (scope.type === "ENTITY") return "the whole entity";
+  return scope.type === "ARTIFACT_COLLECTION" ? `${scope.project}/${scope.collection}` : scope.project;
+}
+
+// "Live": the page reads the API again by itself (and says so, and when it cannot: it keeps
+// trying, and "Try again" asks at once).
 function LiveMark({ load, visible, pending }) {
   if (load.error) {
-    return html`<span class="history-live stalled" title=${load.error.message}>Not updating: ${load.error.message}</span>`;
+    return html`<span class="history-live stalled" title=${load.error.message}>Not updating: ${load.error.message}
+      ${isTransient(load.error) ? html` <${Button} kind="small" busy=${load.loading} onClick=${() => load.reload()}>Try again</${Button}>` : null}</span>`;
   }
   const every = pending ? "every 1.5 s while an execution is PENDING" : `every ${LIVE_MS / 1000} s`;
   return html`<span class="history-live ${visible ? "" : "paused"}"
@@ -225,28 +239,81 @@ function Filters({ scope, state }) {
       options=${[["", "Any state"], ...STATES.map((s) => [s, s])]}
       onValue=${(chosen) => navigate("/history", { ...scope, state: chosen })} />
     <${AutomationSearch} current=${scope.automation} state=${state} />
-    ${collections.error ? html`<${ErrorBox} error=${collections.error} />` : null}
+    ${collections.error ? html`<${ErrorBox} error=${collections.error} retrying=${collections.loading} onRetry=${() => collections.reload()} />` : null}
   </div>`;
 }
 
-// An automation by name (suggested from the entity's automations) or id: its executions wherever
-// they happened. An unknown or ambiguous name is the API's to say, under the table.
+// Finds an automation among the entity's (every page of GET /automations): an exact id or name,
+// else the names holding the text (any case). One found: its executions, wherever they happened,
+// by its id (names repeat across scopes). Several: a list to pick from. None: says so.
 function AutomationSearch({ current, state }) {
-  const [name, setName] = useState(current || "");
-  useEffect(() => setName(current || ""), [current]);
-  const names = useLoad(() => api.listAll("/automations").then((all) => [...new Set(all.map((a) => a.name))].sort()), []);
+  const listing = useRef(null); // the list's last load: a search typed before it is here waits for it
+  const automations = useLoad(() => (listing.current = api.listAll("/automations", {}, 10000)), []);
+  const all = automations.data || [];
+  const shownName = (value) => (all.find((a) => a.id === value) || {}).name || value || "";
+  const [text, setText] = useState(shownName(current));
+  const [found, setFound] = useState(null); // {text, matches} after a search that did not settle on one
+  useEffect(() => {
+    setText(shownName(current));
+    setFound(null);
+  }, [current]);
+  // The address names the automation by id: once the list is here, the box shows its name.
+  useEffect(() => {
+    if (current) setText((typed) => (typed === current ? shownName(current) : typed));
+  }, [automations.data]);
   const listId = useId();
-  const submit = (event) => {
+  const names = [...new Set(all.map((a) => a.name))].sort();
+
+  const show = (automation) => navigate("/history", { automation, state });
+  const submit = async (event) => {
     event.preventDefault();
-    if (name.trim()) navigate("/history", { automation: name.trim(), state });
+    const wanted = text.trim();
+    if (!wanted) return;
+    let listed;
+    try {
+      listed = automations.data || (await listing.current);
+    } catch {
+      return show(wanted); // not loadable: the API resolves an id or a name itself, and says if it cannot
+    }
+    const matches = findAutomations(listed, wanted);
+    if (matches.length === 1) return show(matches[0].id);
+    // An id no automation has now may be a deleted one's: its history stays readable by its id.
+    if (!matches.length && /^au_[0-9a-f]+$/.test(wanted)) return show(wanted);
+    setFound({ text: wanted, matches });
   };
   return html`<form class="history-search" role="search" aria-label="Find an automation" onSubmit=${submit}>
-    <${Input} label="Automation" name="automation" value=${name} onValue=${setName} list=${listId}
-      placeholder="Name or id" autocomplete="off" />
-    <datalist id=${listId}>${(names.data || []).map((n) => html`<option value=${n} />`)}</datalist>
-    <${Button} type="submit" disabled=${!name.trim()}>Show</${Button}>
-    ${current ? html`<a class="btn" href=${historyLink({ state })}>Clear</a>` : null}
-  </form>`;
+      <${Input} label="Automation" name="automation" value=${text} onValue=${(value) => { setText(value); setFound(null); }}
+        list=${listId} placeholder="Name, part of one, or id" autocomplete="off" />
+      <datalist id=${listId}>${names.map((n) => html`<option value=${n} />`)}</datalist>
+      <${Button} type="submit" disabled=${!text.trim()}>Show</${Button}>
+      ${current ? html`<a class="btn" href=${historyLink({ state })}>Clear</a>` : null}
+    </form>
+    ${found ? html`<${SearchResults} found=${found} state=${state} />` : null}`;
+}
+
+// Exact id, else exact name(s), else names holding the text (any case).
+function findAutomations(all, text) {
+  const byId = all.filter((a) => a.id === text);
+  if (byId.length) return byId;
+  const named = all.filter((a) => a.name === text);
+  if (named.length) return named;
+  const lower = text.toLowerCase();
+  return all.filter((a) => a.name.toLowerCase().includes(lower));
+}
+
+function SearchResults({ found, state }) {
+  if (!found.matches.length) {
+    return html`<p class="history-found" role="status">No automation's name holds “${found.text}”.</p>`;
+  }
+  return html`<div class="history-found" role="status">
+    <p>${found.matches.length} automations match “${found.text}”: pick one.</p>
+    <ul aria-label="Matching automations">
+      ${found.matches.map(
+        (a) => html`<li key=${a.id}><a href=${historyLink({ automation: a.id, state })}>${a.name}</a>
+          <span class="muted"> in ${scopeWords(a.scope)}</span></li>`,
+      )}
+    </ul>
+  </div>`;
 }
 
 // A collection's executions by state (W&B's count on a collection); each links to that filter.
@@ -268,7 +335,7 @@ function ExecutionTable({ executions, state }) {
     { label: "When", className: "history-when", render: (e) => html`<${When} at=${e.created_at} />` },
     {
       label: "Automation",
-      render: (e) => html`<a href=${historyLink({ automation: e.automation_name })} title="Executions of this automation">${e.automation_name}</a>
+      render: (e) => html`<a href=${historyLink({ automation: e.automation_id })} title="Executions of this automation">${e.automation_name}</a>
         ${" "}<a class="history-open" href=${href(`/automations/${api.seg(e.automation_id)}`)}
           aria-label=${`Open the automation ${e.automation_name}`}>open</a>`,
     },
@@ -276,13 +343,24 @@ function ExecutionTable({ executions, state }) {
     { label: "Action", render: (e) => html`<code class="history-type">${e.action_type}</code>` },
     { label: "State", render: (e) => html`<${StateBadge} state=${e.state} />` },
     { label: "Attempts", className: "num", render: (e) => e.attempt_count },
-    { label: "Reason", className: "history-reason", render: (e) => (e.reason ? html`<span title=${e.reason}>${e.reason}</span>` : null) },
+    { label: "Reason", className: "history-reason", render: (e) => reasonText(e) },
     { label: html`<span class="history-sr">Details</span>`, render: (e) => html`<a href=${href(`/executions/${api.seg(e.id)}`)}>View</a>` },
   ];
   const empty = state
     ? `No ${state} executions here.`
     : "No executions here yet: they appear by themselves when events match automations.";
   return html`<${Table} columns=${columns} rows=${executions} empty=${empty} label="Executions" />`;
+}
+
+// Why an execution is where it is. A PENDING one with attempts has failed them all so far; the
+// list's summaries do not carry the last attempt's error (the execution's page shows it).
+function reasonText(e) {
+  const reason =
+    e.reason ||
+    (e.state === "PENDING" && e.attempt_count
+      ? `Not delivered yet: ${e.attempt_count} failed ${e.attempt_count === 1 ? "attempt" : "attempts"}, trying again (View shows the last error).`
+      : null);
+  return reason ? html`<span title=${reason}>${reason}</span>` : null;
 }
 
 // ---- one execution ----------------------------------------------------------------------------------
@@ -429,7 +507,7 @@ function Attempts({ execution }) {
     ...(delivery > 1 ? [{ label: "Delivery", className: "num", render: (a) => a.delivery }] : []),
     { label: "Attempt", className: "num", render: (a) => a.number },
     { label: "At", render: (a) => html`<${Clock} at=${a.at} />` },
-    { label: "Status", render: (a) => statusBadge(a.status_code) },
+    { label: "Status", render: (a) => statusBadge(a) },
     { label: "Duration", className: "num", render: (a) => `${a.duration_ms} ms` },
     {
       label: "Error",
@@ -457,8 +535,13 @@ function Clock({ at }) {
   return html`<time datetime=${at} title=${at}>${today ? date.toLocaleTimeString() : date.toLocaleString()}</time>`;
 }
 
-function statusBadge(code) {
-  if (code === null || code === undefined) return html`<span class="muted">no answer</span>`;
+// An attempt's HTTP status; an attempt without one either reached nothing ("no answer") or went
+// where there is no HTTP status to have: a run queue's message was sent.
+function statusBadge(attempt) {
+  const code = attempt.status_code;
+  if (code === null || code === undefined) {
+    return attempt.error || attempt.error_class ? html`<span class="muted">no answer</span>` : html`<${Badge} tone="ok">sent</${Badge}>`;
+  }
   return html`<${Badge} tone=${code >= 200 && code < 300 ? "ok" : "bad"}>${code}</${Badge}>`;
 }
 

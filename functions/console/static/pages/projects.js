@@ -41,7 +41,7 @@ function NewProject({ onCreated }) {
     <h2>New project or registry</h2>
     <div class="columns">
       <${Input} label="Name" name="name" value=${name} onValue=${setName} error=${create.error} required
-        hint=${registry ? "W&B names registries wandb-registry-<name>." : "As the platform names it."} />
+        hint=${`${registry ? "W&B names registries wandb-registry-<name>" : "As the platform names it"}: ${api.NAME_RULES.project}.`} />
       <${Input} label="Description" name="description" value=${description} onValue=${setDescription} error=${create.error} />
     </div>
     <${Checkbox} label="A registry (linked models, W&B's Registry)" checked=${registry} onValue=${setRegistry} />
@@ -95,8 +95,8 @@ function NewCollection({ project, onCreated }) {
     <h2>Add an artifact collection</h2>
     <div class="columns">
       <${Input} label="Collection" name="name" value=${name} onValue=${setName} error=${create.error} required
-        hint="An artifact's name without its version, e.g. resnet50." />
-      <${Input} label="Type" name="type" value=${type} onValue=${setType} error=${create.error} hint="model, dataset, …" />
+        hint=${`An artifact's name without its version, e.g. resnet50: ${api.NAME_RULES.project}.`} />
+      <${Input} label="Type" name="type" value=${type} onValue=${setType} error=${create.error} hint=${`model, dataset, …: ${api.NAME_RULES.artifactType}.`} />
     </div>
     <${FormError} error=${create.error} fields=${["name", "type"]} />
     <div class="form-actions"><${Button} type="submit" kind="primary" busy=${create.busy}>Add collection</${Button}></div>

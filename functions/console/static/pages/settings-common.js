@@ -22,9 +22,20 @@ export const submitting = (action) => (event) => {
 };
 
 // The panel a row's button opens (edit, rotate, test, setup): it comes into view with the focus
-// on its first field, and Escape or Close puts it away.
+// on its first field, and Escape or Close puts it away, the focus then back on the button that
+// opened it (as a dialog does).
 export function ActionPanel({ title, onClose, children, className = "" }) {
   const panel = useRef(null);
+  useEffect(() => {
+    const opener = document.activeElement;
+    // Once the panel is gone: its focused field went with it, so the focus fell to the page
+    // (unless something else took it meanwhile, which keeps it).
+    return () =>
+      setTimeout(() => {
+        const lost = !document.activeElement || document.activeElement === document.body;
+        if (lost && opener && opener !== document.body && opener.isConnected) opener.focus();
+      });
+  }, []);
   useEffect(() => {
     const node = panel.current;
     node.scrollIntoView({ block: "nearest" });
@@ -56,9 +67,17 @@ export function CopyButton({ text, label = "Copy" }) {
   return html`<${Button} kind="small" onClick=${copy}>${copied ? "Copied" : label}</${Button}>`;
 }
 
-// The names a form's selects offer, loaded when the form is shown: `what` is "/secrets" or "/slack".
+// What names each list's items: members are named by `username`, everything else by `name`.
+const NAMED_BY = { "/members": "username" };
+
+// The names a form's selects offer, loaded when the form is shown: `what` is "/secrets", "/slack",
+// "/members"…. An item without that field is left out rather than offered as a blank choice.
 export function useNames(what, wanted = true) {
-  return useLoad(async () => (wanted ? (await api.listAll(what)).map((item) => item.name) : []), [what, wanted]);
+  const field = NAMED_BY[what] || "name";
+  return useLoad(
+    async () => (wanted ? (await api.listAll(what)).map((item) => item[field]).filter((name) => typeof name === "string" && name) : []),
+    [what, wanted],
+  );
 }
 
 // [[value, text]] for a Select of names, led by the choice of none.

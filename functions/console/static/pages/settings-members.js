@@ -75,13 +75,14 @@ export function MembersSection() {
 // A member's role, changed as soon as another is picked; the API's refusal (the last admin) shows
 // under it and the select goes back to the role the member has.
 function RoleSelect({ member, self, onChanged }) {
+  const { refresh } = useSession();
   const [picked, setPicked] = useState(null);
   const change = useAction(async (role) => {
     await api.patch(`/members/${api.seg(member.username)}`, { role });
     notify(`${member.username} is now ${role}.`);
+    await onChanged();
     // The console shows what the signed-in key may do: after changing one's own role, read it anew.
-    if (self) location.reload();
-    else await onChanged();
+    if (self) await refresh();
   });
   const pick = async (role) => {
     setPicked(role);
@@ -113,7 +114,7 @@ function AddMember({ onAdded }) {
     <h3>Add a member</h3>
     <div class="columns">
       <${Input} label="Username" name="username" value=${username} onValue=${setUsername} error=${add.error} required
-        autocomplete="off" hint="Letters, digits and . _ @ + -, as your platform names them (W&B usernames work)." />
+        autocomplete="off" hint=${`As your platform names them (W&B usernames work): ${api.NAME_RULES.username}.`} />
       <${Select} label="Role" name="role" value=${role} onValue=${setRole} options=${ROLE_OPTIONS} error=${add.error} />
     </div>
     <${FormError} error=${add.error} fields=${["username", "role"]} />

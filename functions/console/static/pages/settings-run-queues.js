@@ -74,7 +74,7 @@ function NewRunQueue({ example, onCreated }) {
     <h3>Register a run queue</h3>
     <div class="columns">
       <${Input} label="Name" name="name" value=${form.name} onValue=${set("name")} error=${create.error} required autocomplete="off"
-        hint="What automations call it, e.g. gpu." />
+        hint=${`What automations call it, e.g. gpu: ${api.NAME_RULES.integration}.`} />
       <${Input} label="Description" name="description" value=${form.description} onValue=${set("description")} error=${create.error} />
     </div>
     <${Input} label="SQS queue URL" name="url" value=${form.url} onValue=${set("url")} error=${create.error} required autocomplete="off"

@@ -106,7 +106,7 @@ function NewSecret({ onCreated }) {
     <h3>New secret</h3>
     <div class="columns">
       <${Input} label="Name" name="name" value=${name} onValue=${setName} error=${create.error} required autocomplete="off"
-        hint="Letters, digits and underscores (GITHUB_TOKEN): payloads name it as \${GITHUB_TOKEN}." />
+        hint=${`E.g. GITHUB_TOKEN, which payloads name as \${GITHUB_TOKEN}: ${api.NAME_RULES.secret}.`} />
       <${ValueInput} label="Value" value=${value} onValue=${setValue} error=${create.error} />
     </div>
     <${FormError} error=${create.error} fields=${["name", "value"]} />

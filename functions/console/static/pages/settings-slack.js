@@ -88,7 +88,7 @@ function ConnectSlack({ onClose }) {
       <p class="muted">You go to Slack, pick the channel mlhooks posts to and allow it; Slack then sends you back here and
         the integration is made, its bot token kept as a secret that nobody handles.</p>
       <${Input} label="Integration name" name="name" value=${name} onValue=${setName} error=${start.error} required autocomplete="off"
-        hint="What automations call it, e.g. ml-alerts: letters, digits and . _ -" />
+        hint=${`What automations call it, e.g. ml-alerts: ${api.NAME_RULES.slackConnect}.`} />
       <${FormError} error=${start.error} fields=${["name"]} />
       <div class="form-actions">
         <${Button} type="submit" kind="primary" busy=${start.busy}>Continue to Slack</${Button}>
@@ -119,7 +119,8 @@ function AddSlack({ onCreated }) {
     <h3>Add from a bot token secret</h3>
     <p class="muted">For a Slack app you installed yourself: keep its bot token (xoxb-…) as a <a href=${href("/settings/secrets")}>secret</a> first.</p>
     <div class="columns">
-      <${Input} label="Name" name="name" value=${form.name} onValue=${set("name")} error=${error} required autocomplete="off" />
+      <${Input} label="Name" name="name" value=${form.name} onValue=${set("name")} error=${error} required autocomplete="off"
+        hint=${`What automations call it: ${api.NAME_RULES.integration}.`} />
       <${Select} label="Bot token secret" name="bot_token_secret" value=${form.bot_token_secret} onValue=${set("bot_token_secret")}
         options=${nameOptions(secrets.data, "— choose a secret —")} error=${error} required />
       <${Input} label="Channel ID" name="channel_id" value=${form.channel_id} onValue=${set("channel_id")} error=${error} required
@@ -140,26 +141,39 @@ let completion = null;
 function completeOnce() {
   if (completion) return completion;
   const params = new URLSearchParams(location.search);
-  // The code is in memory now: keep it out of the address bar and the history. A reload then
-  // opens the Slack tab instead of trying a used code again.
-  history.replaceState(null, "", `${new URL("./", document.baseURI).href}#/settings/slack`);
   const [code, state, error] = ["code", "state", "error"].map((name) => params.get(name));
   const started = sessionStorage.getItem(STATE_KEY);
-  sessionStorage.removeItem(STATE_KEY);
+  let answer;
   if (error) {
-    completion = Promise.resolve({ declined: error });
+    answer = Promise.resolve({ declined: error });
   } else if (!code || !state) {
-    completion = Promise.resolve({ declined: "no_code" });
+    answer = Promise.resolve({ declined: "no_code" });
   } else if (state !== started) {
-    completion = Promise.resolve({ declined: "other_state" });
+    answer = Promise.resolve({ declined: "other_state" });
   } else {
-    completion = api.post("/slack/connect/complete", { state, code }).then(
+    answer = api.post("/slack/connect/complete", { state, code }).then(
       (integration) => ({ integration }),
-      (failure) => ({ failure }),
+      (failure) => (usedState(failure) ? { used: failure } : { failure }),
     );
   }
+  completion = answer.then((outcome) => {
+    finished();
+    return outcome;
+  });
   return completion;
 }
+
+// Slack's answer stays in the address (and this tab's state in sessionStorage) until the install
+// has answered: a reload meanwhile asks again, rather than lose the install without a word. Once it
+// has answered, the code leaves the address bar and the history: the address is the Slack tab's.
+function finished() {
+  sessionStorage.removeItem(STATE_KEY);
+  history.replaceState(history.state, "", `${new URL("./", document.baseURI).href}#/settings/slack`);
+}
+
+// The API's refusal of a state it no longer holds: used already (by the call a reload cut short)
+// or expired. Another admin's state is refused too, but for the role (403), and said as it is.
+const usedState = (failure) => failure.field === "state" && failure.status !== 403;
 
 const DECLINED = {
   access_denied: "Slack was not connected: the install was canceled on Slack's page. Nothing was changed.",
@@ -198,6 +212,14 @@ export function SlackCallbackPage() {
         </div>`
       : null}
     ${outcome && outcome.failure ? html`<${ErrorBox} error=${outcome.failure} />` : null}
+    ${outcome && outcome.used
+      ? html`<div class="error-box" role="alert"><span>
+          <strong>Slack may be connected already.</strong>${" "}This Slack answer was used before (the page was probably
+          reloaded while the install was finishing, and Slack's answer is good once), or it expired. If the integration is
+          in the list below, there is nothing more to do; if not, connect Slack again. mlhooks said: ${outcome.used.message}
+        </span></div>
+        <${SlackSection} />`
+      : null}
     ${outcome && outcome.declined
       ? html`<div class="error-box" role="alert">${DECLINED[outcome.declined] || `Slack was not connected: Slack answered “${outcome.declined}”.`}</div>`
       : null}

@@ -156,7 +156,7 @@ function NewSource({ onCreated }) {
     <div class="columns">
       <${Select} label="Platform" name="kind" value=${kind} onValue=${setKind} options=${KINDS} error=${error} />
       <${Input} label="Name" name="name" value=${form.name} onValue=${set("name")} error=${error} required autocomplete="off"
-        hint="Part of its inbound URL: letters, digits and . _ -" />
+        hint=${`Part of its inbound URL: ${api.NAME_RULES.integration}.`} />
       <${Input} label="Description" name="description" value=${form.description} onValue=${set("description")} error=${error} />
       ${takes("signing_secret")
         ? secretSelect("signing_secret", "Signing secret", kind === "mlflow" ? "— choose a secret —" : "— none —",

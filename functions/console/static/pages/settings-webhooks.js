@@ -181,7 +181,7 @@ function WebhookForm({ webhook, onSaved, onCancel }) {
   return html`<form onSubmit=${submitting(save)} aria-label=${editing ? `Edit ${webhook.name}` : "New webhook"}>
     <div class="columns">
       ${editing ? null : html`<${Input} label="Name" name="name" value=${form.name} onValue=${set("name")} error=${error} required autocomplete="off"
-        hint="What automations call it: letters, digits and . _ -" />`}
+        hint=${`What automations call it: ${api.NAME_RULES.integration}.`} />`}
       <${Input} label="URL" name="url" type="url" value=${form.url} onValue=${set("url")} error=${error} required
         hint="The endpoint that receives the POST (https; 127.0.0.1 only where the stack allows it)." />
       <${Input} label="Description" name="description" value=${form.description} onValue=${set("description")} error=${error} />
@@ -205,7 +205,7 @@ function WebhookForm({ webhook, onSaved, onCancel }) {
       <p class="hint">Each becomes \${NAME} in the payloads of automations that use this webhook.</p>
       ${secretsError ? html`<p class="field-error" role="alert">${secretsError}</p>` : null}
     </fieldset>
-    ${secrets.error ? html`<${ErrorBox} error=${secrets.error} />` : null}
+    ${secrets.error ? html`<${ErrorBox} error=${secrets.error} retrying=${secrets.loading} onRetry=${() => secrets.reload()} />` : null}
     ${secretsError ? null : html`<${FormError} error=${error} fields=${["name", "url", "description", "access_token_secret", "signing_secret", "signature_encoding", "alert_slack"]} />`}
     <div class="form-actions">
       <${Button} type="submit" kind="primary" busy=${save.busy}>${editing ? "Save" : "Create webhook"}</${Button}>
