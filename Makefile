@@ -18,7 +18,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: venv sam mlflow console browser screenshots dev test unit integration e2e lint template build deploy bench soak figures clean
+.PHONY: venv sam mlflow console browser screenshots dev test unit integration e2e lint template build deploy bench cost soak figures clean
 
 $(STAMP): pyproject.toml layers/mlhooks/requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -93,9 +93,12 @@ screenshots: venv console browser  ## the console's browser tests; the README's 
 	cp build/screenshots/automations-list.png docs/images/console-automations.png
 	cp build/screenshots/readme-execution.png docs/images/console-execution.png
 
-bench: venv
+bench: venv  ## the benchmarks' tables: matcher and sender costs, each function's cold start
 	cd bench && ../$(BIN)/python matcher_cost.py && ../$(BIN)/python run_metrics_cost.py \
-		&& ../$(BIN)/python sender_cost.py
+		&& ../$(BIN)/python sender_cost.py && ../$(BIN)/python cold_start.py
+
+cost: venv  ## measure a run on moto and write docs/cost.md (and docs/cost-run.json) from it
+	$(BIN)/python bench/cost_model.py
 
 soak: venv  ## the load suite at full size: 1,000 events, 10,000 deliveries
 	MLHOOKS_LOAD_EVENTS=1000 $(BIN)/python -m pytest tests/reliability/test_load.py -s

@@ -3,8 +3,9 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mlhooks import metrics
 from mlhooks.components import get_components
-from mlhooks.senders import QueueJobSender
+from mlhooks.senders.queue_job import QueueJobSender
 from mlhooks.settings import for_function
 
 logger = Logger(service="mlhooks-job-sender")
@@ -13,5 +14,6 @@ sender = QueueJobSender(get_components(), get_components().settings.job_queue_ur
 
 
 @logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics  # written once, at the end of each invocation
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     return sender.handle_batch(event)

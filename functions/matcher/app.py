@@ -3,6 +3,7 @@
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from mlhooks import metrics
 from mlhooks.components import get_components
 from mlhooks.matcher import EventMatcher
 from mlhooks.settings import for_function
@@ -13,6 +14,7 @@ matcher = EventMatcher(get_components())  # keeps its automation cache across in
 
 
 @logger.inject_lambda_context(log_event=False)
+@metrics.log_metrics  # written once, at the end of each invocation
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
     report = matcher.handle(event)
     return {

@@ -227,7 +227,10 @@ def test_fast_fails_a_dead_endpoint_in_seconds_one_readable_line_per_attempt(tmp
     assert rejected == [line for line in terminal if "Nonsense Happened" in line]
     assert "unknown detail-type" in rejected[0]
     assert not [line for line in terminal if line.startswith("{")]  # the functions' logs are in a file
-    assert '"message"' in (tmp_path / "functions.log").read_text()
+    log = (tmp_path / "functions.log").read_text()
+    assert '"message"' in log
+    # So are their metrics: EMF lines, as CloudWatch Logs would receive them, never on the terminal.
+    assert '"CloudWatchMetrics"' in log and '"Deliveries"' in log
 
 
 def test_log_format_json_puts_the_lines_on_the_terminal_as_json_records(tmp_path):

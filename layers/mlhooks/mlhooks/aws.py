@@ -13,6 +13,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from mlhooks.metrics import count_calls
 from mlhooks.settings import Settings, get_settings
 
 # AWS SDK and HTTP wire logs at DEBUG carry request bodies, Secrets Manager values included. Lambda
@@ -32,12 +33,14 @@ def _kwargs(settings: Settings) -> dict[str, Any]:
 
 @cache
 def dynamodb_resource(settings: Settings | None = None) -> Any:
-    return boto3.resource("dynamodb", **_kwargs(settings or get_settings()))
+    resource = boto3.resource("dynamodb", **_kwargs(settings or get_settings()))
+    count_calls(resource.meta.client)  # DynamoDBCallsPerDelivery, DynamoDBCallsPerEvent
+    return resource
 
 
 @cache
 def secretsmanager_client(settings: Settings | None = None) -> Any:
-    return boto3.client("secretsmanager", **_kwargs(settings or get_settings()))
+    return count_calls(boto3.client("secretsmanager", **_kwargs(settings or get_settings())))
 
 
 @cache

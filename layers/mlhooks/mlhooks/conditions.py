@@ -22,7 +22,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mlhooks.models.automation import (
     MetricChange,
@@ -31,6 +31,7 @@ from mlhooks.models.automation import (
     MetricThresholdAny,
     MetricZScore,
 )
+from mlhooks.models.base import Model
 from mlhooks.models.vocabulary import Aggregation, ChangeDirection, ChangeType, Comparison
 
 Condition = MetricThreshold | MetricThresholdAll | MetricThresholdAny | MetricChange | MetricZScore
@@ -201,7 +202,7 @@ def describe(condition: Condition) -> str:
     return joiner.join(parts)
 
 
-class RunConditionState(BaseModel):
+class RunConditionState(Model):
     """What one automation remembers about one run: bounded windows and the firing marker."""
 
     points: dict[str, list[tuple[int, float]]] = Field(default_factory=dict)  # metric -> [(step, value)]

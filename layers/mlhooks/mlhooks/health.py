@@ -19,11 +19,13 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from mlhooks import metrics
 from mlhooks.clock import iso_from_epoch
 from mlhooks.components import Components
 from mlhooks.models.automation import WebhookAction
+from mlhooks.models.base import Model
 from mlhooks.models.records import AutomationRecord, WebhookAlert, WebhookRecord
 from mlhooks.store import Store
 
@@ -32,7 +34,7 @@ logger = Logger(service="mlhooks-health")
 ALERT_KIND = "webhook_disabled"
 
 
-class DisabledAlert(BaseModel):
+class DisabledAlert(Model):
     """The Slack queue's message telling a team that one of its webhooks was disabled."""
 
     kind: Literal["webhook_disabled"] = ALERT_KIND
@@ -108,9 +110,12 @@ def health_out(webhook: WebhookRecord) -> dict[str, Any]:
 class WebhookHealthMonitor:
     def __init__(self, components: Components, clock: Callable[[], float] = time.time):
         self.components = components
-        self.store = components.store
         self.settings = components.settings
         self.clock = clock
+
+    @property
+    def store(self) -> Store:
+        return self.components.store
 
     def delivered(self, webhook: WebhookRecord) -> None:
         # Only a webhook read as failing is written to: healthy deliveries cost no write.
@@ -145,6 +150,7 @@ class WebhookHealthMonitor:
         logger.warning(
             "webhook disabled", extra={"entity": webhook.entity, "webhook": webhook.name, "reason": reason}
         )
+        metrics.add(metrics.WEBHOOKS_DISABLED, 1, webhook.entity)
         if alert is not None:
             message = DisabledAlert(
                 entity=webhook.entity, webhook=webhook.name, slack=alert.slack, reason=reason, disabled_at=at

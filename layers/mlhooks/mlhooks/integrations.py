@@ -9,7 +9,6 @@ from typing import Any
 
 from mlhooks.clock import now_iso
 from mlhooks.components import Components
-from mlhooks.delivery import prepare_webhook_request, send
 from mlhooks.errors import Conflict, InvalidInput, NotFound, listing
 from mlhooks.models.records import SlackRecord, WebhookRecord
 from mlhooks.models.secret_values import header_token_problem, signing_secret_problem
@@ -141,6 +140,9 @@ class WebhookService:
 
     def test(self, entity: str, name: str, payload: object, author: str) -> Outcome:
         """The W&B "Test webhook" button: send a payload, signed as a real delivery, and report."""
+        # The HTTP stack (requests) loads with the first call out: most API requests never make one.
+        from mlhooks.delivery import prepare_webhook_request, send
+
         webhook = self.get(entity, name)
         template = SAMPLE_TEMPLATE if payload is None else parse_template(payload, field="payload")
         check_variables(

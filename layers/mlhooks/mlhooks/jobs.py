@@ -13,14 +13,15 @@ is dropped unsent. The execution is the arbiter, never the queue.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from mlhooks.models.base import Model
 from mlhooks.models.records import ExecutionRecord
 from mlhooks.models.vocabulary import ActionType
 from mlhooks.settings import Settings
 
 
-class Job(BaseModel):
+class Job(Model):
     """Which execution to deliver; everything else is read from the execution, as it is now."""
 
     entity: str

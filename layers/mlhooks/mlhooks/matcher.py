@@ -14,10 +14,12 @@ event twice creates each execution once.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +27,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from mlhooks import bounded_json
+from mlhooks import bounded_json, metrics, tracing
 from mlhooks.clock import now_iso
 from mlhooks.components import Components
 from mlhooks.conditions import metric_variables
@@ -47,7 +49,7 @@ from mlhooks.models.events import (
 from mlhooks.models.records import AutomationRecord, ExecutionRecord
 from mlhooks.models.vocabulary import ActionType, EventType, ExecutionState, RunState
 from mlhooks.runs import RunConditions
-from mlhooks.store import AutomationsRevision, keys
+from mlhooks.store import AutomationsRevision, Store, keys
 
 logger = Logger(service="mlhooks-matcher")
 SQS_BATCH = 10  # SendMessageBatch's limit
@@ -99,6 +101,18 @@ class MatchReport:
 
 
 Compiled = list[tuple[AutomationRecord, FilterMatcher | None]]
+
+
+def measure_event(detail: EventDetail, matched: bool, report: MatchReport, calls: Counter[str]) -> None:
+    """A valid event's metrics: whether it matched, the executions it made and how long after the
+    event's `time` they were made, and the DynamoDB calls it took."""
+    entity = detail.entity
+    if matched:
+        metrics.add(metrics.EVENTS_MATCHED, 1, entity)
+    if report.created:
+        metrics.add(metrics.EXECUTIONS_CREATED, len(report.created), entity)
+        metrics.add(metrics.EXECUTION_LAG, metrics.lag_seconds(detail.time), entity)
+    metrics.add(metrics.DYNAMODB_CALLS_PER_EVENT, calls[metrics.DYNAMODB], entity)
 
 
 class AutomationCache:
@@ -156,16 +170,23 @@ class EventMatcher:
         cache: AutomationCache | None = None,
         wall_clock: Callable[[], float] = time.time,
     ):
+        # Made at cold start and kept: the store (its DynamoDB client) is made on the first event.
         self.components = components
-        self.store = components.store
         self.settings = components.settings
         self.cache = cache or AutomationCache(
             components.settings.match_cache_seconds,
             components.settings.index_settle_seconds,
             wall_clock=wall_clock,
         )
-        self.runs = RunConditions(components.store, components.settings.run_refire_seconds)
         self.wall_clock = wall_clock
+
+    @property
+    def store(self) -> Store:
+        return self.components.store
+
+    @functools.cached_property
+    def runs(self) -> RunConditions:
+        return RunConditions(self.store, self.settings.run_refire_seconds)
 
     # ---- parsing -------------------------------------------------------------------------------
 
@@ -212,6 +233,11 @@ class EventMatcher:
         ]
 
     def handle(self, event: dict[str, Any]) -> MatchReport:
+        metrics.add(metrics.EVENTS_RECEIVED, 1)
+        with metrics.counting_calls() as calls:
+            return self._handle(event, calls)
+
+    def _handle(self, event: dict[str, Any], calls: Counter[str]) -> MatchReport:
         try:
             detail_type, detail = self.parse(event)
         except (ValueError, ValidationError) as exc:
@@ -221,24 +247,32 @@ class EventMatcher:
                 else []
             )
             reason = "invalid detail" if isinstance(exc, ValidationError) else str(exc)
+            metrics.add(metrics.EVENTS_REJECTED, 1)
             self.dead_letter(event, reason, errors)
+            metrics.add(metrics.EVENTS_DEAD_LETTERED, 1)
             logger.warning("event rejected to the dead-letter queue", extra={"reason": reason})
             return MatchReport(rejected=reason, problems=errors)
         report = MatchReport(event_id=detail.event_id)
-        revision = self.store.automations_revision(detail.entity)
-        if isinstance(detail, RunMetricsLogged):
-            matches = self._run_metric_matches(detail, revision)
-        else:
-            event_type = type(detail).event_type
-            assert event_type is not None
-            matches = [(a, event_type, {}) for a in self.candidates(detail, event_type, revision)]
+        with tracing.subsegment("lookup automations") as span:
+            span.annotate(entity=detail.entity, detail_type=detail_type, event_id=detail.event_id)
+            revision = self.store.automations_revision(detail.entity)
+            if isinstance(detail, RunMetricsLogged):
+                matches = self._run_metric_matches(detail, revision)
+            else:
+                event_type = type(detail).event_type
+                assert event_type is not None
+                matches = [(a, event_type, {}) for a in self.candidates(detail, event_type, revision)]
+            span.annotate(matched=len(matches))
         jobs: list[ExecutionRecord] = []
-        for automation, event_type, variables in matches:
-            execution = self._execution(automation, detail, detail_type, event_type, variables)
-            job = self._record(execution, automation, report)
-            if job is not None:
-                jobs.append(job)
-        report.enqueued = self.enqueue(jobs)
+        with tracing.subsegment("record executions"):
+            for automation, event_type, variables in matches:
+                execution = self._execution(automation, detail, detail_type, event_type, variables)
+                job = self._record(execution, automation, report)
+                if job is not None:
+                    jobs.append(job)
+        with tracing.subsegment("enqueue jobs"):
+            report.enqueued = self.enqueue(jobs)
+        measure_event(detail, bool(matches), report, calls)
         logger.info(
             "event matched",
             extra={

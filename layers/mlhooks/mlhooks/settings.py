@@ -7,15 +7,15 @@ ones, so the code path is identical everywhere and only the values differ.
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # Lists arrive comma-separated ("127.0.0.0/8,10.1.0.0/16"), not as JSON.
-_Ranges = Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode]
-_Urls = Annotated[tuple[str, ...], NoDecode]
+_Ranges = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+_Urls = tuple[str, ...]
 Count = Annotated[int, Field(ge=1)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -25,14 +25,19 @@ class SettingsError(RuntimeError):
     """The configuration is missing something a function needs, or has a value it cannot use."""
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every field `x` is read from `MLHOOKS_X` (the AWS ones from AWS's own names); an empty
-    variable counts as unset."""
+    variable counts as unset, and a value given to the constructor wins over the environment.
+
+    A plain pydantic model that reads the environment itself: pydantic-settings did the same, and
+    its import (dotenv, its CLI and cloud sources, asyncio) cost every function some 60 ms of cold
+    start on a 2-core machine, for the dozen lines below."""
 
     # Frozen so that one Settings can key the per-container client caches.
-    model_config = SettingsConfigDict(
-        env_prefix="MLHOOKS_", env_ignore_empty=True, frozen=True, populate_by_name=True, extra="ignore"
-    )
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_environment(), **values})
 
     # The stack's resources have no defaults: a function names those it needs (FUNCTION_NEEDS) and
     # fails its cold start without them, rather than at its first delivery.
@@ -115,6 +120,23 @@ class Settings(BaseSettings):
     # events are an account's, so the operator who deploys the stack decides whose they are. Empty:
     # none; "*": any.
     sagemaker_entities: _Urls = ()
+    # Operations (metrics.py, tracing.py), under Powertools' own variable names. Metrics go to this
+    # CloudWatch namespace with the stack's name as their `service` dimension, so two stacks in one
+    # account stay apart.
+    metrics_namespace: str = Field(
+        "mlhooks", min_length=1, validation_alias=AliasChoices("POWERTOOLS_METRICS_NAMESPACE")
+    )
+    metrics_service: str = Field(
+        "mlhooks", min_length=1, validation_alias=AliasChoices("POWERTOOLS_SERVICE_NAME")
+    )
+    # Whether metrics also carry the entity as a dimension (the MetricsByEntity parameter): one more
+    # CloudWatch metric per entity for each, so off unless a stack's teams are few.
+    metrics_by_entity: Literal["ENABLED", "DISABLED"] = "DISABLED"
+    # X-Ray tracing (the Tracing parameter). Off unless the variable says "false": the tracer's
+    # import alone costs some 200 ms of every cold start.
+    trace_disabled: bool = Field(True, validation_alias=AliasChoices("POWERTOOLS_TRACE_DISABLED"))
+    # The level below which Lambda drops the function's log lines (its advanced logging controls).
+    lambda_log_level: str = Field("", validation_alias=AliasChoices("AWS_LAMBDA_LOG_LEVEL"))
 
     @field_validator("outbound_allow", "own_queue_urls", "sagemaker_entities", mode="before")
     @classmethod
@@ -133,6 +155,15 @@ class Settings(BaseSettings):
                 "function; locally, `mlhooks dev` does."
             )
         return self
+
+
+def _environment() -> dict[str, str]:
+    """The settings the environment gives, by field name. Names match whatever their case, as they
+    did with pydantic-settings."""
+    given = {name.lower(): value for name, value in os.environ.items() if value != ""}
+    return {
+        field: given[name] for field in Settings.model_fields if (name := variable(field).lower()) in given
+    }
 
 
 def variable(field: str) -> str:

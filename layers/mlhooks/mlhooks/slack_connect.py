@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from mlhooks.clock import iso_from_epoch
 from mlhooks.components import Components
@@ -41,6 +41,7 @@ from mlhooks.errors import (
     SlackUnavailable,
 )
 from mlhooks.integrations import SlackService
+from mlhooks.models.base import Model
 from mlhooks.models.names import SLACK_CHANNEL_ID_PATTERN, SLACK_CHANNEL_NAME_PATTERN, is_valid
 from mlhooks.models.records import SlackOAuthRecord, SlackRecord
 from mlhooks.models.secret_values import (
@@ -51,7 +52,6 @@ from mlhooks.models.secret_values import (
 )
 from mlhooks.secrets import SecretsService
 from mlhooks.settings import variable
-from mlhooks.slack import SlackClient
 
 logger = logging.getLogger("mlhooks.slack_connect")
 
@@ -86,17 +86,17 @@ def bot_token_secret(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", name) + BOT_TOKEN_SUFFIX
 
 
-class _Team(BaseModel):
+class _Team(Model):
     id: str = ""
     name: str = ""
 
 
-class _IncomingWebhook(BaseModel):
+class _IncomingWebhook(Model):
     channel: str = ""
     channel_id: str
 
 
-class OAuthAccess(BaseModel):
+class OAuthAccess(Model):
     """oauth.v2.access's answer (`ok: true`), as far as an install needs it; Slack adds fields freely.
     Its `incoming_webhook.url` is a credential too, and is not kept."""
 
@@ -207,6 +207,8 @@ class SlackConnectService:
             raise self._refusal(pending, member, now)
         assert pending is not None
         secret = self._free_secret_name(entity, pending.name)  # made meanwhile, by hand or another install
+        from mlhooks.slack import SlackClient  # the HTTP stack, for this call alone in the API
+
         answer = SlackClient(self.settings).oauth_access(client_id, client_secret, code, pending.redirect_uri)
         access = self._accepted(answer)
         token = access.access_token

@@ -13,12 +13,12 @@ import base64
 import binascii
 import json
 import re
+from collections.abc import Callable
 from contextvars import ContextVar
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, Server
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from mlhooks import __version__, bounded_json
@@ -39,6 +39,11 @@ from mlhooks.api.context import REQUEST, caller_of
 from mlhooks.components import get_components
 from mlhooks.errors import BadRequest, MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from mlhooks.gateway import served_prefix
+
+if TYPE_CHECKING:
+    # Powertools' OpenAPI document models: some 80 ms to import, so only the two routes that
+    # serve the document load them (see MlhooksResolver.docs_on_first_request).
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 TITLE = "mlhooks"
 DESCRIPTION = (
@@ -294,6 +299,8 @@ _CURRENT_EVENT: ContextVar[APIGatewayProxyEvent] = ContextVar("mlhooks_current_e
 
 
 class MlhooksResolver(APIGatewayRestResolver):
+    _docs: tuple[str, Callable[[], dict[str, Any]]] | None = None
+
     # Powertools keeps the event being resolved in a class attribute (`BaseRouter.current_event`),
     # one for the whole process. In Lambda a process resolves one request at a time; locally two
     # containers of the API can resolve at once in one process (the race tests do), and one would
@@ -313,7 +320,22 @@ class MlhooksResolver(APIGatewayRestResolver):
         finally:
             REQUEST.reset(token)
 
+    def docs_on_first_request(self, path: str, options: Callable[[], dict[str, Any]]) -> None:
+        """Powertools' docs page (`enable_swagger`), registered when it is first asked for: registering
+        it imports Powertools' OpenAPI document models, some 80 ms of every cold start of the API
+        for a page few of its requests are for. It is not in the OpenAPI document either way."""
+        self._docs = (path, options)
+
+    def _register_docs_for(self, event: dict[str, Any]) -> None:
+        if self._docs is None:
+            return
+        path, options = self._docs
+        if self._compile_regex(path).match(self._remove_prefix(event.get("path") or "")):
+            self._docs = None
+            self.enable_swagger(path=path, **options())
+
     def _resolve_screened(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self._register_docs_for(event)
         rejection = screen_request(event)
         if rejection is not None:
             return {
@@ -364,6 +386,8 @@ class MlhooksResolver(APIGatewayRestResolver):
 
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
         # Both /v1/openapi.json and the docs page come through here, so both tell the same truth.
+        from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
         generated = super().get_openapi_schema(**options)
         document = generated.model_dump(by_alias=True, exclude_none=True, mode="json")
         return OpenAPI.model_validate(describe_answers(document))
@@ -385,19 +409,25 @@ def build_app() -> MlhooksResolver:
         app.include_router(module.router)
     errors.register(app)
 
-    openapi_options = {
+    @app.get("/v1/openapi.json", include_in_schema=False)
+    def openapi_document():  # no return annotation: the document is served as it is, not validated
+        from aws_lambda_powertools.event_handler.openapi.models import Server
+
+        server = Server(url=served_prefix(app.current_event.raw_event) or "/")
+        document = app.get_openapi_json_schema(**openapi_options(), servers=[server])
+        return Response(200, "application/json", document)
+
+    app.docs_on_first_request("/v1/docs", openapi_options)
+    return app
+
+
+def openapi_options() -> dict[str, Any]:
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return {
         "title": TITLE,
         "version": __version__,
         "description": DESCRIPTION,
         "security_schemes": {"apiKey": HTTPBearer()},
         "security": [{"apiKey": []}],
     }
-
-    @app.get("/v1/openapi.json", include_in_schema=False)
-    def openapi_document():  # no return annotation: the document is served as it is, not validated
-        server = Server(url=served_prefix(app.current_event.raw_event) or "/")
-        document = app.get_openapi_json_schema(**openapi_options, servers=[server])
-        return Response(200, "application/json", document)
-
-    app.enable_swagger(path="/v1/docs", **openapi_options)
-    return app

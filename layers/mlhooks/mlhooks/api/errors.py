@@ -14,15 +14,16 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from mlhooks.errors import MlhooksError, NotFound, UnsupportedMediaType, ValidationFailed
+from mlhooks.models.base import Model
 from mlhooks.models.names import PATTERN_WORDS
 
 logger = Logger(service="mlhooks")
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(Model):
     model_config = ConfigDict(extra="allow")
 
     field: str | None = Field(None, description="The field at fault, e.g. `event.filter.alias`.")
@@ -30,14 +31,14 @@ class ErrorDetail(BaseModel):
     type: str | None = Field(None, description="What kind of mistake, for validation errors.")
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(Model):
     code: str = Field(description="Stable: `validation_error`, `not_found`, `conflict`, ...")
     message: str = Field(description="What went wrong and what to do, for people.")
     field: str | None = Field(description="The field at fault, when there is one.")
     details: list[ErrorDetail] = Field(description="Every mistake found, for validation errors.")
 
 
-class ErrorResponse(BaseModel):
+class ErrorResponse(Model):
     """The shape of every rejection, from the API and from API Gateway itself (the
     GatewayResponses in template.yaml)."""
 

@@ -23,6 +23,7 @@ from mlhooks.local.template import (
     parameter_defaults,
     queues,
     secrets,
+    unknown_resource_types,
 )
 
 
@@ -30,7 +31,15 @@ def provision(
     template: dict[str, Any], endpoint_url: str | None, parameters: dict[str, str] | None = None
 ) -> Stack:
     """Create what the template declares: tables (indexes, TTL), buses, queues (redrive policies),
-    and the event rules, each delivering to a queue the runtime polls into its function."""
+    and the event rules, each delivering to a queue the runtime polls into its function. What needs
+    nothing locally (policies, alarms, the dashboard, SNS) is skipped: template.NOT_LOCAL_TYPES."""
+    unknown = unknown_resource_types(template)
+    if unknown:
+        raise ValueError(
+            "template.yaml declares resources the local runtime does not know: "
+            f"{', '.join(sorted(unknown))}. Provision them (mlhooks/local/provision.py), or list them "
+            "in NOT_LOCAL_TYPES (mlhooks/local/template.py) if nothing local needs them."
+        )
     stack = Stack(
         parameters={**parameter_defaults(template), **(parameters or {})},
         environment=environment(template),

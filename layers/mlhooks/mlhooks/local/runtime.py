@@ -49,14 +49,14 @@ def local_environment(endpoint_url: str, stack: Stack | None = None) -> dict[str
         "AWS_DEFAULT_REGION": REGION,
         "MLHOOKS_TABLE_NAME": f"{STACK}-Table",
         "MLHOOKS_SECRETS_PREFIX": f"mlhooks/{STACK}",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "mlhooks",
     }
     if stack is not None:
         env.update({name: str(stack.resolve(value)) for name, value in stack.environment.items()})
         # The local stand-ins for EventBridge's rule targets are the stack's own queues too.
         own = [env.get("MLHOOKS_OWN_QUEUE_URLS", ""), *stack.rule_taps.values()]
         env["MLHOOKS_OWN_QUEUE_URLS"] = ",".join(url for url in own if url)
+    # No X-Ray daemon listens here, whatever the template's Tracing parameter says.
+    env["POWERTOOLS_TRACE_DISABLED"] = "true"
     # Local development calls receivers on this machine; the caller may say otherwise.
     env["MLHOOKS_OUTBOUND_ALLOW"] = os.environ.get("MLHOOKS_OUTBOUND_ALLOW") or LOCAL_ALLOW
     for name in LOCAL_OVERRIDABLE:

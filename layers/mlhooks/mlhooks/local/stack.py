@@ -17,6 +17,14 @@ from mlhooks.local import apigw
 
 REGION = "us-east-1"
 STACK = "mlhooks-local"
+# CloudFormation's pseudo parameters, as they are locally.
+PSEUDO = {
+    "AWS::StackName": STACK,
+    "AWS::Region": REGION,
+    "AWS::AccountId": apigw.ACCOUNT_ID,
+    "AWS::Partition": "aws",
+    "AWS::URLSuffix": "amazonaws.com",
+}
 
 
 @dataclass
@@ -67,20 +75,13 @@ class Stack:
             name = value["Ref"]
             if name == "AWS::NoValue":
                 return None
+            if name in PSEUDO:
+                return PSEUDO[name]
             return self.refs.get(name) if name in self.refs else self.parameters.get(name, "")
         if isinstance(value, dict) and "Fn::GetAtt" in value:
             return self.arns[value["Fn::GetAtt"][0]]
         if isinstance(value, dict) and "Fn::Sub" in value:
-            pseudo = {
-                "AWS::StackName": STACK,
-                "AWS::Region": REGION,
-                "AWS::AccountId": apigw.ACCOUNT_ID,
-                "AWS::Partition": "aws",
-                "AWS::URLSuffix": "amazonaws.com",
-            }
             return re.sub(
-                r"\$\{([^}]+)\}",
-                lambda m: str(pseudo.get(m.group(1)) or self.resolve({"Ref": m.group(1)})),
-                value["Fn::Sub"],
+                r"\$\{([^}]+)\}", lambda m: str(self.resolve({"Ref": m.group(1)})), value["Fn::Sub"]
             )
         return value

@@ -35,6 +35,39 @@ def load_template(path: Path) -> dict[str, Any]:
     return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
 
 
+# What the local runtime makes of each resource type the template declares. A type in neither set
+# stops provisioning with its name, so a new kind of resource is a decision, never silently ignored.
+LOCAL_TYPES = {
+    # Created in moto (provision.py).
+    "AWS::DynamoDB::Table",
+    "AWS::Events::EventBus",
+    "AWS::SQS::Queue",
+    "AWS::SecretsManager::Secret",
+    # Run in this process: the functions and their layer's package, the API (apigw.py).
+    "AWS::Serverless::Function",
+    "AWS::Serverless::LayerVersion",
+    "AWS::Serverless::Api",
+}
+NOT_LOCAL_TYPES = {
+    # Access control that moto does not enforce (the tests of the template check what it says).
+    "AWS::Events::EventBusPolicy",
+    "AWS::SQS::QueuePolicy",
+    # Operations: nothing reads CloudWatch or SNS locally; the functions' EMF metrics go to their
+    # log (`mlhooks dev`: .mlhooks/functions.log), and no alarm or dashboard reads them.
+    "AWS::Logs::LogGroup",
+    "AWS::CloudWatch::Alarm",
+    "AWS::CloudWatch::Dashboard",
+    "AWS::SNS::Topic",
+    "AWS::SNS::Subscription",
+}
+
+
+def unknown_resource_types(template: dict[str, Any]) -> set[str]:
+    """Resource types the local runtime neither provisions nor knows it may skip."""
+    declared = {resource["Type"] for resource in template["Resources"].values()}
+    return declared - LOCAL_TYPES - NOT_LOCAL_TYPES
+
+
 @dataclass(frozen=True)
 class Route:
     method: str  # "ANY" or an HTTP method

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from mlhooks.models.automation import Action, Event, Scope
+from mlhooks.models.base import Model
 from mlhooks.models.vocabulary import (
     ActionType,
     EventType,
@@ -16,7 +17,7 @@ from mlhooks.models.vocabulary import (
 )
 
 
-class Record(BaseModel):
+class Record(Model):
     entity: str
 
 
@@ -43,7 +44,7 @@ class SecretRecord(Record):
     updated_at: str
 
 
-class WebhookAlert(BaseModel):
+class WebhookAlert(Model):
     """Whether the team was told, through Slack, that the webhook was disabled."""
 
     slack: str
@@ -52,7 +53,7 @@ class WebhookAlert(BaseModel):
     error: str | None = None
 
 
-class WebhookHealth(BaseModel):
+class WebhookHealth(Model):
     """The current run of failed deliveries. Kept beside the webhook's document, not in it, so
     that counting a failure is one atomic update that never races an admin's edit."""
 
@@ -169,7 +170,7 @@ class AutomationRecord(Record):
         return None
 
 
-class Attempt(BaseModel):
+class Attempt(Model):
     number: int
     at: str
     status_code: int | None = None

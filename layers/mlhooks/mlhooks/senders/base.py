@@ -13,18 +13,20 @@ write, so a retry made between reading the execution and claiming it is not deli
 
 from __future__ import annotations
 
+import contextvars
 import random
 import time
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
-from requests import RequestException
 
+from mlhooks import metrics, tracing
 from mlhooks.clock import now_iso
 from mlhooks.components import Components
 from mlhooks.errors import MlhooksError
@@ -35,6 +37,7 @@ from mlhooks.models.records import Attempt, AutomationRecord, ExecutionRecord
 from mlhooks.models.vocabulary import ExecutionState
 from mlhooks.outcome import DeliveryError, Outcome
 from mlhooks.redaction import Redactor
+from mlhooks.store import Store
 
 logger = Logger(service="mlhooks-sender")
 # SQS's ceiling for a message's visibility: 12 hours in all since it was first received (moto counts
@@ -95,7 +98,44 @@ def internal_failure(exc: Exception, redactor: Redactor) -> Outcome:
     return Outcome.failure(DeliveryError.INTERNAL, redactor.excerpt(f"{code}: {exc}", 500), retryable=True)
 
 
+def measure_delivery(
+    execution: ExecutionRecord, outcome: Outcome, state: ExecutionState, calls: Counter[str]
+) -> None:
+    """A settled delivery's metrics: its outcome, the attempt's latency, the lag a user felt, and the
+    AWS calls it took (every call of this job: reading, claiming, secrets, saving). Never raises."""
+    try:
+        action = execution.action_type.value
+        entity = execution.entity
+        metrics.add(metrics.DELIVERIES, 1, entity, action=action, outcome=_OUTCOMES[state])
+        if outcome.request is not None:  # something was sent, or tried: not so for a misconfiguration
+            metrics.add(metrics.ATTEMPT_LATENCY, outcome.duration_ms, entity, action=action)
+        # The pipeline's lag, from the event to its first round's delivery: a redelivery or a "retry
+        # now" days later is a person's choice.
+        if state is ExecutionState.FINISHED and execution.deliveries == 1:
+            lag = metrics.lag_seconds(execution.event["time"])
+            metrics.add(metrics.DELIVERY_LAG, lag, entity, action=action)
+        metrics.add(metrics.DYNAMODB_CALLS_PER_DELIVERY, calls[metrics.DYNAMODB], entity, action=action)
+        metrics.add(
+            metrics.SECRETS_MANAGER_CALLS_PER_DELIVERY, calls[metrics.SECRETS_MANAGER], entity, action=action
+        )
+    except Exception:
+        logger.exception("delivery metrics dropped", extra={"execution_id": execution.id})
+
+
+# The `outcome` dimension of Deliveries: the execution's state after the attempt (PENDING: retried).
+_OUTCOMES = {
+    ExecutionState.FINISHED: "finished",
+    ExecutionState.PENDING: "retried",
+    ExecutionState.FAILED: "failed",
+    ExecutionState.SKIPPED: "skipped",
+}
+
+
 class Sender:
+    # Failures a delivery can meet that are not bugs: no traceback is logged for them. A sender that
+    # calls out over HTTP adds its client's errors (the job sender does not load `requests`).
+    expected_failures: tuple[type[Exception], ...] = (MlhooksError, ClientError, BotoCoreError)
+
     def __init__(
         self,
         components: Components,
@@ -104,12 +144,16 @@ class Sender:
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ):
+        # Made at cold start and kept: the store (its DynamoDB client) is made on the first job.
         self.components = components
-        self.store = components.store
         self.settings = components.settings
         self.queue_url = queue_url
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+
+    @property
+    def store(self) -> Store:
+        return self.components.store
 
     # ---- the batch -----------------------------------------------------------------------------
 
@@ -118,8 +162,13 @@ class Sender:
         records = event.get("Records") or []
         if not records:
             return {"batchItemFailures": []}
+        # Worker threads start from an empty context: each record runs in a copy of this one, so what
+        # it records lands in this invocation's metrics.
+        contexts = [contextvars.copy_context() for _ in records]
         with ThreadPoolExecutor(max_workers=min(10, len(records))) as pool:
-            done = list(pool.map(self.process, records))
+            done = list(
+                pool.map(lambda context, record: context.run(self.process, record), contexts, records)
+            )
         return {
             "batchItemFailures": [
                 {"itemIdentifier": r["messageId"]} for r, ok in zip(records, done, strict=True) if not ok
@@ -128,6 +177,10 @@ class Sender:
 
     def process(self, record: dict[str, Any]) -> bool:
         """True when the message may be deleted."""
+        with metrics.counting_calls() as calls:
+            return self._process(record, calls)
+
+    def _process(self, record: dict[str, Any], calls: Counter[str]) -> bool:
         job = Job.parse(record.get("body") or "")
         if job is None:
             logger.error("poison message: not a job; it goes on to the dead-letter queue")
@@ -156,19 +209,27 @@ class Sender:
         # quoting a header, a log line) can be kept without passing through it.
         redactor = Redactor()
         try:
-            outcome = self.deliver(execution, redactor)
+            with tracing.subsegment("deliver") as span:
+                span.annotate(action=execution.action_type.value, execution_id=execution.id, attempt=attempt)
+                outcome = self.deliver(execution, redactor)
         except Exception as exc:
             # One bad job never takes its batch down with it.
-            if not isinstance(exc, MlhooksError | ClientError | BotoCoreError | RequestException):
+            if not isinstance(exc, self.expected_failures):
                 logger.error(
                     "delivery crashed",
                     extra={"execution_id": execution.id, "error": redactor.redact(traceback.format_exc())},
                 )
             outcome = internal_failure(exc, redactor)
-        return self._settle(execution, outcome, attempt, owner, record)
+        return self._settle(execution, outcome, attempt, owner, record, calls)
 
     def _settle(
-        self, execution: ExecutionRecord, outcome: Outcome, attempt: int, owner: str, record: dict[str, Any]
+        self,
+        execution: ExecutionRecord,
+        outcome: Outcome,
+        attempt: int,
+        owner: str,
+        record: dict[str, Any],
+        calls: Counter[str],
     ) -> bool:
         update: dict[str, Any] = {"updated_at": now_iso()}
         if outcome.skipped is not None:
@@ -193,6 +254,7 @@ class Sender:
             # it die, this message brings the job back, and it is deleted unsent if it finished.
             return self._postpone(record, LEASE_SECONDS)
         state = update.get("state", ExecutionState.PENDING)
+        measure_delivery(execution, outcome, state, calls)
         if state is ExecutionState.PENDING:
             return self._postpone(record, self._retry_delay(attempt, outcome.retry_after))
         if state is ExecutionState.FAILED and outcome.retryable:

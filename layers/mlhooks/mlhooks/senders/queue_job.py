@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Mapping
@@ -37,7 +38,10 @@ FINAL_SQS_ERRORS = frozenset(
 class QueueJobSender(Sender):
     def __init__(self, components: Components, queue_url: str, **kwargs: Any):
         super().__init__(components, queue_url, **kwargs)
-        self.run_queues = RunQueueService(components.store, components.sqs, components.settings)
+
+    @functools.cached_property
+    def run_queues(self) -> RunQueueService:
+        return RunQueueService(self.store, self.components.sqs, self.settings)
 
     def deliver(self, execution: ExecutionRecord, redactor: Redactor) -> Outcome:
         automation = self.deliverable(execution)

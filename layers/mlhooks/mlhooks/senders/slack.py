@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from requests import RequestException
 
+from mlhooks import tracing
 from mlhooks.clock import now_iso
 from mlhooks.components import Components
 from mlhooks.errors import MlhooksError
@@ -20,6 +22,8 @@ from mlhooks.slack import SlackClient, alert_message, build_message
 
 
 class SlackSender(Sender):
+    expected_failures = (*Sender.expected_failures, RequestException)
+
     def __init__(self, components: Components, queue_url: str, **kwargs: Any):
         super().__init__(components, queue_url, **kwargs)
         self.slack = SlackClient(components.settings)
@@ -33,7 +37,10 @@ class SlackSender(Sender):
     ) -> Outcome:
         name = integration.bot_token_secret
         token = self.secret_values(entity, {name}, redactor)[name]
-        return self.slack.post_message(token, message, redactor, self.clock())
+        with tracing.subsegment("outbound request") as span:
+            outcome = self.slack.post_message(token, message, redactor, self.clock())
+            span.annotate(status_code=outcome.status_code, error_class=outcome.error_class)
+        return outcome
 
     def deliver(self, execution: ExecutionRecord, redactor: Redactor) -> Outcome:
         automation = self.deliverable(execution)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from requests import RequestException
+
+from mlhooks import tracing
 from mlhooks.clock import iso_from_epoch
 from mlhooks.components import Components
 from mlhooks.delivery import prepare_webhook_request, send
@@ -20,6 +23,8 @@ GONE_STATUS = 410
 
 
 class WebhookSender(Sender):
+    expected_failures = (*Sender.expected_failures, RequestException)
+
     def __init__(self, components: Components, queue_url: str, **kwargs: Any):
         super().__init__(components, queue_url, **kwargs)
         self.health = WebhookHealthMonitor(components, self.clock)
@@ -50,7 +55,10 @@ class WebhookSender(Sender):
             # this webhook that cannot deliver: its health (and every automation's status) says so.
             self.health.failed(webhook, exc.message)
             return self.misconfigured(exc.message)
-        outcome = send(self.components.outbound, request, self.clock())
+        # Not `requests` patched by X-Ray, which would record the URL: a webhook's can be a credential.
+        with tracing.subsegment("outbound request") as span:
+            outcome = send(self.components.outbound, request, self.clock())
+            span.annotate(status_code=outcome.status_code, error_class=outcome.error_class)
         if outcome.status_code == GONE_STATUS:
             # The receiver says it is gone for good: stop calling it, and say why in its health.
             self.health.failed(webhook, "HTTP 410 Gone")
