@@ -26,7 +26,6 @@ EVERYWHERE = (
     "rich",
     "moto",
     "yaml",
-    "pydantic_settings",
     "aws_xray_sdk",
 )
 # The API's edge (the resolver, its routes and response models, W&B's GraphQL schema).

@@ -7,15 +7,15 @@ ones, so the code path is identical everywhere and only the values differ.
 from __future__ import annotations
 
 import ipaddress
-import os
 from functools import cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Lists arrive comma-separated ("127.0.0.0/8,10.1.0.0/16"), not as JSON.
-_Ranges = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
-_Urls = tuple[str, ...]
+_Ranges = Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode]
+_Urls = Annotated[tuple[str, ...], NoDecode]
 Count = Annotated[int, Field(ge=1)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -25,19 +25,14 @@ class SettingsError(RuntimeError):
     """The configuration is missing something a function needs, or has a value it cannot use."""
 
 
-class Settings(BaseModel):
+class Settings(BaseSettings):
     """Every field `x` is read from `MLHOOKS_X` (the AWS ones from AWS's own names); an empty
-    variable counts as unset, and a value given to the constructor wins over the environment.
-
-    A plain pydantic model that reads the environment itself: pydantic-settings did the same, and
-    its import (dotenv, its CLI and cloud sources, asyncio) cost every function some 60 ms of cold
-    start on a 2-core machine, for the dozen lines below."""
+    variable counts as unset."""
 
     # Frozen so that one Settings can key the per-container client caches.
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
-
-    def __init__(self, **values: Any) -> None:
-        super().__init__(**{**_environment(), **values})
+    model_config = SettingsConfigDict(
+        env_prefix="MLHOOKS_", env_ignore_empty=True, frozen=True, populate_by_name=True, extra="ignore"
+    )
 
     # The stack's resources have no defaults: a function names those it needs (FUNCTION_NEEDS) and
     # fails its cold start without them, rather than at its first delivery.
@@ -120,6 +115,7 @@ class Settings(BaseModel):
     # events are an account's, so the operator who deploys the stack decides whose they are. Empty:
     # none; "*": any.
     sagemaker_entities: _Urls = ()
+
     # Operations (metrics.py, tracing.py), under Powertools' own variable names. Metrics go to this
     # CloudWatch namespace with the stack's name as their `service` dimension, so two stacks in one
     # account stay apart.
@@ -155,15 +151,6 @@ class Settings(BaseModel):
                 "function; locally, `mlhooks dev` does."
             )
         return self
-
-
-def _environment() -> dict[str, str]:
-    """The settings the environment gives, by field name. Names match whatever their case, as they
-    did with pydantic-settings."""
-    given = {name.lower(): value for name, value in os.environ.items() if value != ""}
-    return {
-        field: given[name] for field in Settings.model_fields if (name := variable(field).lower()) in given
-    }
 
 
 def variable(field: str) -> str:
