@@ -93,6 +93,9 @@ def test_files_are_served_with_their_type_and_a_validator(path: str, content_typ
         "/console/nope.js",
         "/console/pages",
         "/console/pages\\..\\app.js",
+        "/console//etc/hostname.txt",
+        f"/console/{STATIC}/app.js",
+        "/console//" + str(STATIC / "app.js").lstrip("/"),
     ],
 )
 def test_nothing_outside_the_static_files_is_served(path: str) -> None:

@@ -71,10 +71,16 @@ def _error(status: int, code: str, message: str) -> dict[str, Any]:
 def _file(static: Path, relative: str) -> Path | None:
     """The file under `static` that `relative` names, or None: no dot segments, no hidden files,
     only the types the console uses."""
-    parts = PurePosixPath(relative).parts
-    if not parts or any(p in ("..", ".") or p.startswith(".") for p in parts) or "\\" in relative:
+    wanted = PurePosixPath(relative)
+    parts = wanted.parts
+    if wanted.is_absolute() or not parts or any(p in ("..", ".") or p.startswith(".") for p in parts):
+        return None  # "/console//etc/x.js" would otherwise join to /etc/x.js
+    if "\\" in relative:
         return None
     path = static.joinpath(*parts)
+    # Whatever the path says, nothing outside the static folder (a symbolic link included).
+    if not path.resolve().is_relative_to(static.resolve()):
+        return None
     if path.suffix not in TYPES or not path.is_file():
         return None
     return path
