@@ -73,6 +73,16 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def _client_left(self) -> bool:
+                """Whether the client hung up while this answer slept (it timed out): an answer
+                now would reach nobody, and must not count as one the sender saw."""
+                try:
+                    return self.connection.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+                except BlockingIOError:
+                    return False  # still connected, nothing more sent
+                except OSError:
+                    return True
+
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 receiver.requests.append(Received(self.path, dict(self.headers.items()), body))
@@ -93,6 +103,9 @@ class Receiver:
                     return
                 if isinstance(status, tuple):
                     time.sleep(status[1])
+                    if self._client_left():
+                        self.close_connection = True
+                        return
                     status = 200
                 receiver.answered.append(status)
                 reply, headers = (

@@ -478,7 +478,9 @@ def test_leaving_a_half_edited_automation_asks_first(
     expect(page).to_have_url(re.compile(rf"#/automations\?project={project}$"))
     saved = automation(api, name)
     page.get_by_role("row").filter(has_text=name).get_by_role("link", name=name).click()
+    expect(page.get_by_label("Name", exact=True)).to_have_value(name)  # the saved one, loaded
     page.get_by_label("Description").fill("changed, then left on purpose")
+    expect(page.get_by_text("Unsaved changes")).to_be_visible()
     answer["leave"] = True
     history_link.click()
     expect(page).to_have_url(re.compile(r"#/history$"))
