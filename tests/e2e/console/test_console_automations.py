@@ -455,17 +455,21 @@ def test_leaving_a_half_edited_automation_asks_first(
     assert asked == []
 
     name_field.fill(name)
-    history_link.click()  # declined: the editor stays, with what was typed
+    # The page's URL changes before it asks, so each step waits for the question itself.
+    with page.expect_event("dialog"):
+        history_link.click()  # declined: the editor stays, with what was typed
     expect(page).to_have_url(re.compile(r"#/automations/new$"))
     expect(name_field).to_have_value(name)
     assert len(asked) == 1 and "without saving" in asked[0]
-    page.go_back()  # Back, declined too
+    with page.expect_event("dialog"):
+        page.go_back()  # Back, declined too
     expect(page).to_have_url(re.compile(r"#/automations/new$"))
     expect(name_field).to_have_value(name)
     assert len(asked) == 2
 
     # A reload or closing the tab gets the browser's own prompt.
-    page.close(run_before_unload=True)
+    with page.expect_event("dialog"):
+        page.close(run_before_unload=True)
     expect(page.get_by_label("Name", exact=True)).to_have_value(name)
     assert len(asked) == 3
 
@@ -482,7 +486,8 @@ def test_leaving_a_half_edited_automation_asks_first(
     page.get_by_label("Description").fill("changed, then left on purpose")
     expect(page.get_by_text("Unsaved changes")).to_be_visible()
     answer["leave"] = True
-    history_link.click()
+    with page.expect_event("dialog"):
+        history_link.click()
     expect(page).to_have_url(re.compile(r"#/history$"))
     assert len(asked) == 4
     assert automation(api, name)["version"] == saved["version"]  # nothing saved by leaving
