@@ -5,8 +5,9 @@ asserts nothing (speed goals never go in tests).
     .venv/bin/python bench/cold_start.py --profile MatcherFunction   # what its import spends, by module
     .venv/bin/python bench/cold_start.py 9 --markdown                # the README's table
 
-A sample is a fresh `python -I` process that does what Lambda's runtime does at a cold start: the
-function's folder (its CodeUri) and the layer on `sys.path`, the environment the template gives the
+A sample is a fresh `python -I -S` process that does what Lambda's runtime does at a cold start: the
+function's folder (its CodeUri), the layer's code and the layer's dependencies (support.lambda_site,
+not .venv) on `sys.path`, the environment the template gives the
 functions (resolved against a local stack, as `mlhooks dev` resolves it) plus the variables Lambda
 sets itself, then `import app` (the init phase), then one invocation of its handler with a real
 event (the first request). The AWS calls of that invocation go to moto's server in this process, and
@@ -17,6 +18,10 @@ Times are the sample process's CPU time (`time.process_time`): on a shared machi
 counts other processes' turns too, and moto's own work happens in this process, not the sample's.
 The baseline is the same kind of process doing `import boto3` and creating one DynamoDB client.
 Rounds go through every row in turn, so a busy moment falls on all rows alike; tables show medians.
+
+"import, no .pyc" is the same import from copies of the layer's code and dependencies that hold no
+bytecode, under -B: Lambda's /opt is read-only, so that is what each cold start paid while the layer
+was built by SAM's Python builder, which ships none (layers/mlhooks/Makefile now compiles it).
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from support import LAYER, ROOT, Stand, table
+from support import LAYER, ROOT, Stand, lambda_site, table, without_bytecode
 
 GOAL = 1.2
 BASELINE = "boto3 + 1 client"
+COMPILING = " (layer without .pyc)"
 MARK = "COLD-START "
 
 PROGRAM = """
@@ -74,6 +80,8 @@ class Row:
     env: dict[str, str]
     load: str = FUNCTION_LOAD
     invocation: str = NO_INVOCATION
+    # -B for a row whose folders must stay without bytecode (see `compiling`).
+    flags: tuple[str, ...] = ()
     samples: list[dict[str, Any]] = field(default_factory=list)
 
     def program(self) -> str:
@@ -88,8 +96,9 @@ class Row:
         return text
 
     def run(self, event: Any, *flags: str) -> subprocess.CompletedProcess:
+        flags = (*self.flags, *flags)
         return subprocess.run(  # noqa: S603 - this interpreter, running a program written above
-            [sys.executable, "-I", *flags, "-c", self.program()],
+            [sys.executable, "-I", "-S", *flags, "-c", self.program()],
             input=json.dumps(event),
             env=self.env,
             capture_output=True,
@@ -108,14 +117,16 @@ class Row:
 def rows_of(stand: Stand) -> dict[str, Row]:
     # The baseline's client is made as in AWS: with no endpoint of moto's to skip resolving one.
     baseline = {k: v for k, v in stand.environment(None).items() if k != "AWS_ENDPOINT_URL"}
-    rows = {BASELINE: Row([], baseline, load=BASELINE_LOAD)}
+    site = lambda_site()
+    rows = {BASELINE: Row([str(site)], baseline, load=BASELINE_LOAD)}
+    bare = [str(without_bytecode(LAYER)), str(without_bytecode(site))]
     for logical_id, props in stand.functions_of_template().items():
         invocation = INVOCATION.replace("FUNCTION", repr(logical_id)).replace(
             "MEMORY", str(stand.memory(logical_id))
         )
-        rows[logical_id] = Row(
-            [str(ROOT / props["CodeUri"]), str(LAYER)], stand.environment(logical_id), invocation=invocation
-        )
+        code, env = str(ROOT / props["CodeUri"]), stand.environment(logical_id)
+        rows[logical_id] = Row([code, str(LAYER), str(site)], env, invocation=invocation)
+        rows[logical_id + COMPILING] = Row([code, *bare], env, flags=("-B",))
     return rows
 
 
@@ -154,8 +165,9 @@ def render(rows: dict[str, Row]) -> list[list[str]]:
     base = [s["load"] for s in rows[BASELINE].samples]
     lines = []
     for name, row in rows.items():
-        if name == BASELINE:
+        if name == BASELINE or name.endswith(COMPILING):
             continue
+        compiling = statistics.median(s["load"] for s in rows[name + COMPILING].samples)
         loaded = [s["load"] for s in row.samples]
         whole = [s["load"] + s["invoke"] for s in row.samples]
         ratio = statistics.median(t / b for t, b in zip(loaded, base, strict=True))
@@ -169,6 +181,7 @@ def render(rows: dict[str, Row]) -> list[list[str]]:
                 f"{statistics.median(s['invoke'] for s in row.samples) * 1000:.0f}",
                 f"{statistics.median(whole) * 1000:.0f}",
                 f"{statistics.median(t / b for t, b in zip(whole, base, strict=True)):.2f}x",
+                f"{compiling * 1000:.0f}",
                 what_it_did(name, row.samples[0]["result"]),
             ]
         )
@@ -184,6 +197,7 @@ HEADERS = [
     "1st invocation ms",
     "import + 1st ms",
     "ratio",
+    "import, no .pyc ms",
     "the 1st invocation",
 ]
 

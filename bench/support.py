@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
+import subprocess
 import sys
 import time
 from contextlib import contextmanager
@@ -13,7 +16,47 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYER = ROOT / "layers" / "mlhooks"
+LAMBDA_SITE = ROOT / "build" / "lambda-site"
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")  # the tables, not the functions' logs
+
+
+def lambda_site() -> Path:
+    """The packages a deployed function finds beside its own code: the layer's dependencies (boto3
+    pinned among them, as the runtime's would be), installed for this machine. Not .venv, whose test
+    and build tools (moto's cryptography, pyOpenSSL, awscrt) botocore would pick up and import: a
+    function on Lambda has none of them. Installed once per version of the layer's requirements."""
+    requirements = (LAYER / "requirements.txt").read_bytes()
+    stamp = LAMBDA_SITE / ".requirements-sha256"
+    digest = hashlib.sha256(requirements).hexdigest()
+    if not stamp.exists() or stamp.read_text() != digest:
+        shutil.rmtree(LAMBDA_SITE, ignore_errors=True)
+        subprocess.run(  # noqa: S603 - this interpreter's pip, with the project's own requirements file
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--target",
+                str(LAMBDA_SITE),
+                "-r",
+                str(LAYER / "requirements.txt"),
+            ],
+            check=True,
+        )
+        stamp.write_text(digest)
+    return LAMBDA_SITE
+
+
+def without_bytecode(folder: Path) -> Path:
+    """A copy of `folder` with no .pyc in it: what a layer built by SAM's own Python builder holds,
+    and so what a function's cold start on Lambda compiled before the layer shipped its bytecode
+    (run it with -B, so that Python writes none into it either)."""
+    copy = ROOT / "build" / "no-bytecode" / folder.name
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(folder, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return copy
 
 
 @contextmanager

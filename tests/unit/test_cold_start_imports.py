@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mlhooks.api import ROUTERS
 from mlhooks.settings import FUNCTION_NEEDS, variable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,8 +47,16 @@ NOT_LOADED = {
     "job_sender": (*API, *HTTP, "mlhooks.matcher", "mlhooks.senders.webhook", "mlhooks.senders.slack"),
     "inbound": (*API, *HTTP, "mlhooks.matcher", "mlhooks.senders"),
     # The docs page's OpenAPI models and the HTTP stack (a webhook's test call, Connect Slack) load
-    # with the first request that needs them; W&B's GraphQL engine with the first GraphQL request.
-    "api": (*HTTP, "aws_lambda_powertools.event_handler.openapi.models", "graphql", "mlhooks.dry_run"),
+    # with the first request that needs them; W&B's GraphQL engine with the first GraphQL request;
+    # each router, with its models, with the first request for its paths (mlhooks.api.ROUTERS).
+    "api": (
+        *HTTP,
+        "aws_lambda_powertools.event_handler.openapi.models",
+        "graphql",
+        "mlhooks.dry_run",
+        "mlhooks.models.api",
+        *sorted({f"mlhooks.api.{name}" for names in ROUTERS.values() for name in names}),
+    ),
     "console": ("boto3", "pydantic", "aws_lambda_powertools", "mlhooks.settings"),
 }
 # Made on first use, never at import: a function's AWS clients.

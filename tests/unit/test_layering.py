@@ -25,7 +25,7 @@ def test_the_core_imports_nothing_from_the_http_edge() -> None:
     # The HTTP edge, and its clients (the Python client and the command line), speak the API's models.
     edges = ("api", "client", "cli")
     core = [p for p in PACKAGE.rglob("*.py") if p.relative_to(PACKAGE).parts[0] not in edges]
-    core = [p for p in core if p.relative_to(PACKAGE) != Path("models/api.py")]
+    core = [p for p in core if p.relative_to(PACKAGE).parts[:2] != ("models", "api")]
     assert len(core) > 40  # the whole core is looked at, not a moved folder's remains
     offenders = {
         str(p.relative_to(PACKAGE)): sorted(n for n in imported(p) if n == e or n.startswith(e + "."))

@@ -4,9 +4,15 @@ them that, and a missing or unusable value fails the cold start with the variabl
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
+from typing import Annotated, Any, get_origin
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError, create_model, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mlhooks.local.template import functions
 from mlhooks.settings import FUNCTION_NEEDS, Settings, SettingsError, get_settings, variable
@@ -89,3 +95,75 @@ def test_a_blank_value_is_missing(monkeypatch):
     monkeypatch.setenv("MLHOOKS_TABLE_NAME", "   ")
     with pytest.raises(SettingsError, match="MLHOOKS_TABLE_NAME"):
         get_settings().require("table_name")
+
+
+# ---- the reading of the environment, held to pydantic-settings' ------------------------------------
+
+
+def pydantic_settings_model() -> type[BaseSettings]:
+    """Settings' fields as a pydantic-settings model, configured as mlhooks once was with it: the
+    reading mlhooks.settings keeps without importing the library at cold start."""
+
+    class Base(BaseSettings):
+        model_config = SettingsConfigDict(
+            env_prefix="MLHOOKS_", env_ignore_empty=True, frozen=True, populate_by_name=True, extra="ignore"
+        )
+
+    lists = {name for name, info in Settings.model_fields.items() if get_origin(info.annotation) is tuple}
+    fields: dict[str, Any] = {
+        name: (Annotated[info.annotation, NoDecode] if name in lists else info.annotation, info)
+        for name, info in Settings.model_fields.items()
+    }
+    split = field_validator(*lists, mode="before")(Settings._split_list.__func__)
+    return create_model("Oracle", __base__=Base, __validators__={"split": split}, **fields)
+
+
+ORACLE = pydantic_settings_model()
+SAMPLES = {
+    "table_name": ["mlhooks", " "],
+    "aws_endpoint_url": ["http://127.0.0.1:5000"],
+    "aws_region": ["eu-west-1"],
+    "outbound_allow": ["127.0.0.0/8, ::1/128", "10.0.0.0/8,", "127.0.0.1/8", "[]"],
+    "own_queue_urls": ["https://sqs/a,https://sqs/b", " , "],
+    "max_attempts": ["3", "0", "eight", " 4 "],
+    "retry_base_seconds": ["2.5", "-1", "nan", "1e3"],
+    "metrics_by_entity": ["ENABLED", "enabled"],
+    "trace_disabled": ["false", "0", "yes", "maybe"],
+    "metrics_namespace": ["ops"],
+    "sagemaker_entities": ["*", "team-a,team-b"],
+}
+
+
+def outcome(model: type[BaseModel]) -> Any:
+    try:
+        return model().model_dump()
+    except ValidationError as exc:  # the variables at fault, which each names one way or the other
+        places = (str(e["loc"][0]) for e in exc.errors())
+        return sorted(variable(p) if p in Settings.model_fields else p for p in places)
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(SAMPLES)),
+        st.tuples(st.sampled_from(["upper", "lower", "title"]), st.integers(0, 3), st.booleans()),
+    )
+)
+@settings(max_examples=150, deadline=None)
+def test_the_environment_reads_as_pydantic_settings_reads_it(chosen):
+    environment = {}
+    for field, (case, pick, empty) in chosen.items():
+        name = getattr(variable(field), case)()
+        environment[name] = "" if empty else SAMPLES[field][pick % len(SAMPLES[field])]
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name.upper().startswith(("MLHOOKS_", "AWS_", "POWERTOOLS_")):
+                patch.delenv(name)
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        assert outcome(Settings) == outcome(ORACLE), environment
+
+
+def test_a_value_given_wins_over_the_environment(monkeypatch):
+    monkeypatch.setenv("MLHOOKS_MAX_ATTEMPTS", "3")
+    assert Settings().max_attempts == ORACLE().max_attempts == 3
+    assert Settings(max_attempts=5).max_attempts == ORACLE(max_attempts=5).max_attempts == 5

@@ -8,7 +8,7 @@ from samples import EVENTS, load_event
 
 from mlhooks.conditions import Verdict, metric_variables
 from mlhooks.errors import InvalidInput
-from mlhooks.models.api import AutomationCreate, AutomationOut
+from mlhooks.models.api.automations import AutomationCreate, AutomationOut
 from mlhooks.models.automation import MetricThreshold
 from mlhooks.models.events import DETAIL_TYPES, template_variables
 from mlhooks.models.vocabulary import EventType

@@ -9,7 +9,8 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from mlhooks.api.errors import accepted_values, describe, validation_failed
-from mlhooks.models.api import ProjectCreate, SecretCreate
+from mlhooks.models.api.projects import ProjectCreate
+from mlhooks.models.api.secrets import SecretCreate
 from mlhooks.models.names import PATTERN_WORDS
 from mlhooks.models.vocabulary import EventType, Severity
 

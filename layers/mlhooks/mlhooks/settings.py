@@ -7,15 +7,15 @@ ones, so the code path is identical everywhere and only the values differ.
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 # Lists arrive comma-separated ("127.0.0.0/8,10.1.0.0/16"), not as JSON.
-_Ranges = Annotated[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...], NoDecode]
-_Urls = Annotated[tuple[str, ...], NoDecode]
+_Ranges = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+_Urls = tuple[str, ...]
 Count = Annotated[int, Field(ge=1)]
 Positive = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -25,14 +25,21 @@ class SettingsError(RuntimeError):
     """The configuration is missing something a function needs, or has a value it cannot use."""
 
 
-class Settings(BaseSettings):
-    """Every field `x` is read from `MLHOOKS_X` (the AWS ones from AWS's own names); an empty
-    variable counts as unset."""
+class Settings(BaseModel):
+    """Every field `x` is read from `MLHOOKS_X` (the AWS ones from AWS's own names), whatever the
+    name's case; an empty variable counts as unset, and a value given to the constructor wins.
+
+    A pydantic model that takes its values from the environment, not pydantic-settings: that
+    library's import (its dotenv, CLI and cloud sources) cost every function some 55 ms of its cold
+    start, a fifth of `import boto3` with one client, for the one mapping in `_environment`. Every
+    value is still parsed and checked by pydantic, and the tests hold this reading to
+    pydantic-settings' own (tests/unit/test_settings.py)."""
 
     # Frozen so that one Settings can key the per-container client caches.
-    model_config = SettingsConfigDict(
-        env_prefix="MLHOOKS_", env_ignore_empty=True, frozen=True, populate_by_name=True, extra="ignore"
-    )
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_environment(), **values})
 
     # The stack's resources have no defaults: a function names those it needs (FUNCTION_NEEDS) and
     # fails its cold start without them, rather than at its first delivery.
@@ -151,6 +158,14 @@ class Settings(BaseSettings):
                 "function; locally, `mlhooks dev` does."
             )
         return self
+
+
+def _environment() -> dict[str, str]:
+    """The values the environment gives, by field name."""
+    given = {name.lower(): value for name, value in os.environ.items() if value != ""}
+    return {
+        field: given[name] for field in Settings.model_fields if (name := variable(field).lower()) in given
+    }
 
 
 def variable(field: str) -> str:

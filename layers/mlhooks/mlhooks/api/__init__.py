@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
 import re
+import threading
 from collections.abc import Callable
 from contextvars import ContextVar
 from http import HTTPStatus
@@ -23,18 +25,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from mlhooks import __version__, bounded_json
 from mlhooks.access import require
-from mlhooks.api import (
-    automations,
-    errors,
-    executions,
-    integrations,
-    members,
-    projects,
-    run_queues,
-    secrets,
-    sources,
-    wandb,
-)
+from mlhooks.api import errors
 from mlhooks.api.context import REQUEST, caller_of
 from mlhooks.components import get_components
 from mlhooks.errors import BadRequest, MlhooksError, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
@@ -53,6 +44,44 @@ DESCRIPTION = (
     f"nested at most {bounded_json.MAX_DEPTH} levels deep. "
     'Every error answers `{"error": {"code", "message", "field", "details"}}` (the `Error` schema).'
 )
+
+# ---- routers, each loaded with the first request that may be for it ---------------------------------
+
+# The router modules (mlhooks.api.<name>) by the first segment of the path under the entity
+# (/v1/entities/{entity}/<segment>...) or under /v1 (/v1/<segment>...); /graphql is W&B's. A
+# container imports a router, with the models and services behind it, when a request first may be
+# for it: one that answers /members never loads the automation language or W&B's GraphQL schema,
+# and the API's cold start pays for the routes its first request needs. Including a router that a
+# request turns out not to need costs only its import; leaving out one it needs would answer 404,
+# so tests/unit/test_api_routers.py holds every route of every router to this table.
+ROUTERS: dict[str, tuple[str, ...]] = {
+    "me": ("members",),
+    "members": ("members",),
+    "api-keys": ("members",),
+    "secrets": ("secrets",),
+    "webhooks": ("integrations",),
+    "slack": ("integrations",),
+    "run-queues": ("run_queues",),
+    "projects": ("projects", "executions"),
+    "automations": ("automations", "executions"),
+    "executions": ("executions",),
+    "events": ("executions",),
+    "sources": ("sources",),
+    "graphql": ("wandb",),
+}
+# The OpenAPI document and the docs page describe every route, so they load every router.
+EVERY_ROUTER_FOR = frozenset({"openapi.json", "docs"})
+_SEGMENT = re.compile(r"^/(?:v1/entities/[^/]+/|v1/|(?=graphql(?:/|$)))(?P<segment>[^/]+)")
+
+
+def routers_for(path: str) -> tuple[str, ...]:
+    """The router modules a request for `path` may need (none: no route serves it, a 404)."""
+    match = _SEGMENT.match(path)
+    segment = match["segment"] if match else ""
+    if segment in EVERY_ROUTER_FOR and path.count("/") == 2:
+        return tuple(dict.fromkeys(name for names in ROUTERS.values() for name in names))
+    return ROUTERS.get(segment, ())
+
 
 # ---- screening a request before routing ------------------------------------------------------------
 
@@ -301,6 +330,12 @@ _CURRENT_EVENT: ContextVar[APIGatewayProxyEvent] = ContextVar("mlhooks_current_e
 class MlhooksResolver(APIGatewayRestResolver):
     _docs: tuple[str, Callable[[], dict[str, Any]]] | None = None
 
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._routers: set[str] = set()
+        # Locally, two containers' requests can arrive at one resolver at once (see current_event).
+        self._including = threading.Lock()
+
     # Powertools keeps the event being resolved in a class attribute (`BaseRouter.current_event`),
     # one for the whole process. In Lambda a process resolves one request at a time; locally two
     # containers of the API can resolve at once in one process (the race tests do), and one would
@@ -334,7 +369,18 @@ class MlhooksResolver(APIGatewayRestResolver):
             self._docs = None
             self.enable_swagger(path=path, **options())
 
+    def include_routers(self, names: tuple[str, ...]) -> None:
+        """Import and include these router modules, each once (see ROUTERS)."""
+        if set(names) <= self._routers:
+            return
+        with self._including:
+            for name in names:
+                if name not in self._routers:
+                    self.include_router(importlib.import_module(f"mlhooks.api.{name}").router)
+                    self._routers.add(name)
+
     def _resolve_screened(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.include_routers(routers_for(self._remove_prefix(event.get("path") or "")))
         self._register_docs_for(event)
         rejection = screen_request(event)
         if rejection is not None:
@@ -394,19 +440,7 @@ class MlhooksResolver(APIGatewayRestResolver):
 
 
 def build_app() -> MlhooksResolver:
-    app = MlhooksResolver(enable_validation=True)
-    for module in (
-        members,
-        secrets,
-        integrations,
-        run_queues,
-        projects,
-        automations,
-        executions,
-        sources,
-        wandb,
-    ):
-        app.include_router(module.router)
+    app = MlhooksResolver(enable_validation=True)  # its routers are included as requests come (ROUTERS)
     errors.register(app)
 
     @app.get("/v1/openapi.json", include_in_schema=False)

@@ -15,16 +15,16 @@ from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.automations import AutomationService, etag, parse_etag
 from mlhooks.components import get_components
 from mlhooks.health import action_statuses
-from mlhooks.models.api import (
+from mlhooks.models.api import Page
+from mlhooks.models.api.automations import (
     AutomationCreate,
     AutomationDryRun,
     AutomationOut,
     AutomationUpdate,
     DraftDryRun,
     DryRunOut,
-    Page,
-    PublishedEvent,
 )
+from mlhooks.models.api.executions import PublishedEvent
 from mlhooks.models.base import STORED
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import EventType, Role, ScopeType

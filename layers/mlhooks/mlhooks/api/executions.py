@@ -16,12 +16,12 @@ from mlhooks.automations import AutomationService
 from mlhooks.components import get_components
 from mlhooks.errors import NotFound
 from mlhooks.executions import ExecutionService
-from mlhooks.models.api import (
+from mlhooks.models.api import Page
+from mlhooks.models.api.executions import (
     ExecutionCancel,
     ExecutionCount,
     ExecutionOut,
     ExecutionSummary,
-    Page,
     PublishRequest,
     PublishResponse,
     PublishResult,

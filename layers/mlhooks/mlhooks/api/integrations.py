@@ -13,9 +13,9 @@ from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.health import health_out
 from mlhooks.integrations import SlackService, WebhookService
-from mlhooks.models.api import (
+from mlhooks.models.api import Page
+from mlhooks.models.api.integrations import (
     DeliveryResult,
-    Page,
     SlackConnectComplete,
     SlackConnected,
     SlackConnectStart,

@@ -13,7 +13,8 @@ from mlhooks.api.context import caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.errors import Forbidden
-from mlhooks.models.api import (
+from mlhooks.models.api import Page
+from mlhooks.models.api.members import (
     ApiKeyCreate,
     ApiKeyCreated,
     ApiKeyOut,
@@ -21,7 +22,6 @@ from mlhooks.models.api import (
     MemberCreate,
     MemberOut,
     MemberUpdate,
-    Page,
 )
 from mlhooks.models.vocabulary import Role
 

@@ -11,7 +11,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from mlhooks.api.context import caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
-from mlhooks.models.api import Page, RunQueueCreate, RunQueueOut
+from mlhooks.models.api import Page
+from mlhooks.models.api.run_queues import RunQueueCreate, RunQueueOut
 from mlhooks.models.vocabulary import Role
 from mlhooks.run_queues import RunQueueService
 

@@ -28,7 +28,7 @@ from mlhooks.cli.output import (
 from mlhooks.client import Client
 from mlhooks.client.config import DEFAULT_PROFILE, NotConfigured, api_root, remove_profile, save_profile
 from mlhooks.local.terminal import outcome_text
-from mlhooks.models.api import DryRunOut
+from mlhooks.models.api.automations import DryRunOut
 from mlhooks.models.vocabulary import ExecutionState, Role, SignatureEncoding
 
 as_json = click.option("--json", "as_json", is_flag=True, help="Print JSON (for scripts) instead of a table.")

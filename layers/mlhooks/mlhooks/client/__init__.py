@@ -22,7 +22,8 @@ from mlhooks.client import resources
 from mlhooks.client.config import Credentials, NotConfigured, resolve
 from mlhooks.client.runs import Run
 from mlhooks.client.transport import ApiError, Transport
-from mlhooks.models.api import Identity, PublishResponse
+from mlhooks.models.api.executions import PublishResponse
+from mlhooks.models.api.members import Identity
 
 __all__ = ["ApiError", "Client", "NotConfigured", "Run"]
 

@@ -10,24 +10,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from mlhooks.client.transport import ApiError, Transport, body, quote
-from mlhooks.models.api import (
-    ApiKeyCreated,
-    ApiKeyOut,
-    AutomationOut,
-    CollectionOut,
-    DeliveryResult,
-    DryRunOut,
-    ExecutionCount,
-    ExecutionOut,
-    ExecutionSummary,
-    MemberOut,
-    ProjectOut,
-    PublishResponse,
-    RunQueueOut,
-    SecretOut,
-    SlackOut,
-    WebhookOut,
-)
+from mlhooks.models.api.automations import AutomationOut, DryRunOut
+from mlhooks.models.api.executions import ExecutionCount, ExecutionOut, ExecutionSummary, PublishResponse
+from mlhooks.models.api.integrations import DeliveryResult, SlackOut, WebhookOut
+from mlhooks.models.api.members import ApiKeyCreated, ApiKeyOut, MemberOut
+from mlhooks.models.api.projects import CollectionOut, ProjectOut
+from mlhooks.models.api.run_queues import RunQueueOut
+from mlhooks.models.api.secrets import SecretOut
 from mlhooks.models.sources import SourceDeliveryRecord, SourceOut
 
 Body = BaseModel | dict[str, Any]

@@ -1,6 +1,6 @@
 """The automation language: scopes, events, run metric conditions and actions, in W&B Automations'
 terms. It is what the matcher, the conditions and the senders work with, what automations are
-stored as, and what every wire format maps onto: mlhooks' REST API (models/api.py) is one, W&B's own
+stored as, and what every wire format maps onto: mlhooks' REST API (models/api/) is one, W&B's own
 is another.
 
 Models here forbid unknown fields when read from a request and drop them when read from storage

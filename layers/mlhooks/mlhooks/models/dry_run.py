@@ -1,7 +1,7 @@
 """What a dry run answers (dry_run.py works it out): whether an automation would fire on an event,
 which of the matcher's checks decided, and the request its action would send.
 
-Kept apart from the logic so that the API's models (models/api.py), and the clients that read them,
+Kept apart from the logic so that the API's models (models/api/), and the clients that read them,
 need nothing of what a dry run reads with.
 """
 

@@ -8,25 +8,34 @@ Deliveries and seen event ids carry `expires_at`, so DynamoDB's TTL bounds what 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr
 
 from mlhooks.errors import Conflict, NotFound
-from mlhooks.models.sources import Outcome, SourceDeliveryRecord, SourceKind, SourceRecord
 from mlhooks.store import keys
 from mlhooks.store.table import TableStore
+
+if TYPE_CHECKING:
+    from mlhooks.models.sources import Outcome, SourceDeliveryRecord, SourceRecord
+
+# The sources' models load with the first call that reads one (below): only the inbound function and
+# the API's sources routes do, and every function's Store holds this part.
 
 
 class SourceStore(TableStore):
     """Sources, their deliveries, and the dedupe markers of what they published."""
 
     def get_source(self, entity: str, name: str) -> SourceRecord | None:
+        from mlhooks.models.sources import SourceRecord
+
         return self._get(entity, keys.source(name), SourceRecord)
 
     def list_sources(
         self, entity: str, limit: int | None = None, token: str | None = None
     ) -> tuple[list[SourceRecord], str | None]:
+        from mlhooks.models.sources import SourceRecord
+
         return self._page(entity, keys.SOURCES, SourceRecord, limit, token)
 
     def create_source(self, record: SourceRecord) -> None:
@@ -39,7 +48,7 @@ class SourceStore(TableStore):
             ),
             *self._secret_refs(record, added=True),
         ]
-        if record.kind is SourceKind.SAGEMAKER:
+        if record.kind == "SAGEMAKER":
             assert record.account and record.region
             ops.append(
                 (
@@ -79,7 +88,7 @@ class SourceStore(TableStore):
             ),
             *self._secret_refs(record, added=False),
         ]
-        if record.kind is SourceKind.SAGEMAKER:
+        if record.kind == "SAGEMAKER":
             assert record.account and record.region
             ops.append(
                 (
@@ -117,6 +126,8 @@ class SourceStore(TableStore):
         outcome: Outcome | None = None,
     ) -> tuple[list[SourceDeliveryRecord], str | None]:
         """Newest first. DynamoDB removes expired items within days, not at once: they are not shown."""
+        from mlhooks.models.sources import SourceDeliveryRecord
+
         shown = Attr("expires_at").gt(now)
         if outcome is not None:
             shown = shown & Attr("outcome").eq(outcome.value)

@@ -20,7 +20,7 @@ from mlhooks.api.wandb.ids import Kind
 from mlhooks.api.wandb.nodes import Nodes
 from mlhooks.api.wandb.triggers import spec_fields, wandb_event, wire_field
 from mlhooks.errors import Conflict, InvalidInput, MlhooksError, NotFound
-from mlhooks.models.api import WebhookCreate
+from mlhooks.models.api.integrations import WebhookCreate
 from mlhooks.models.automation import AutomationSpec, WebhookAction
 from mlhooks.models.vocabulary import Role
 
