@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -71,8 +72,19 @@ def running_runtime(
         yield state
     finally:
         process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Where it is stuck, from the runtime itself (faulthandler on SIGUSR1), then gone.
+            process.send_signal(signal.SIGUSR1)
+            dumped = "most recent call first"
+            eventually(lambda: dumped in log_file.read_text(), timeout=10, what="the stacks")
+            process.kill()
+            process.wait()
+            terminal = log_file.read_text()[-8000:]
+            raise AssertionError(f"mlhooks dev did not stop within 30 s:\n{terminal}") from None
+        finally:
+            log.close()
 
 
 @pytest.fixture(scope="session")

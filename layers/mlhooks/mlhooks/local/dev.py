@@ -14,6 +14,7 @@ The terminal shows one line per delivery attempt and per rejected event (`termin
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
 import logging
 import os
@@ -220,6 +221,9 @@ Each delivery attempt and each rejected event is a line below. Press Ctrl-C to s
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # `kill -USR1 <pid>` writes where every thread is to the terminal: a runtime that does not stop
+    # can be asked why (the tests do, before they kill one).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         stop.wait()
     except KeyboardInterrupt:

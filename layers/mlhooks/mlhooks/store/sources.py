@@ -39,6 +39,8 @@ class SourceStore(TableStore):
         return self._page(entity, keys.SOURCES, SourceRecord, limit, token)
 
     def create_source(self, record: SourceRecord) -> None:
+        from mlhooks.models.sources import SourceKind  # loaded already: `record` is one of its models
+
         ops = [
             (
                 self._put(
@@ -48,7 +50,7 @@ class SourceStore(TableStore):
             ),
             *self._secret_refs(record, added=True),
         ]
-        if record.kind == "SAGEMAKER":
+        if record.kind is SourceKind.SAGEMAKER:
             assert record.account and record.region
             ops.append(
                 (
@@ -81,6 +83,8 @@ class SourceStore(TableStore):
         return ops
 
     def delete_source(self, record: SourceRecord) -> None:
+        from mlhooks.models.sources import SourceKind
+
         ops = [
             (
                 self._delete(keys.item(record.entity, keys.source(record.name)), "attribute_exists(PK)"),
@@ -88,7 +92,7 @@ class SourceStore(TableStore):
             ),
             *self._secret_refs(record, added=False),
         ]
-        if record.kind == "SAGEMAKER":
+        if record.kind is SourceKind.SAGEMAKER:
             assert record.account and record.region
             ops.append(
                 (
