@@ -117,7 +117,8 @@ export const session = {
 };
 
 let signedOut = () => {};
-// Called when the API answers 401: the key was revoked or its member removed.
+// Called when the API answers 401: the key was revoked or its member removed. With the error and
+// the key the request was made with, which may no longer be the session's.
 export function onSignedOut(callback) {
   signedOut = callback;
 }
@@ -146,7 +147,8 @@ export async function request(method, path, { body, query, key } = {}) {
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
   }
-  const headers = { Authorization: `Bearer ${key || session.key()}` };
+  const used = key || session.key();
+  const headers = { Authorization: `Bearer ${used}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -163,7 +165,7 @@ export async function request(method, path, { body, query, key } = {}) {
   }
   if (!response.ok) {
     const error = new ApiError(response.status, data);
-    if (response.status === 401 && !key) signedOut(error);
+    if (response.status === 401 && !key) signedOut(error, used);
     if (response.status === 403 && !key) forbidden(error);
     throw error;
   }

@@ -136,7 +136,11 @@ function App() {
   }, []);
 
   useEffect(() => {
-    api.onSignedOut(() => {
+    // Once, and only for the key in use: the other requests the key had in flight answer 401 too,
+    // and may arrive after the tab is signed in again, with another key; theirs is old news.
+    api.onSignedOut((error, used) => {
+      if (!shown.current || used !== api.session.key()) return;
+      shown.current = null;
       api.session.end();
       setIdentity(null);
       setReason(keyGone());

@@ -33,6 +33,39 @@ def test_the_key_lasts_for_the_tab_session_and_sign_out_forgets_it(
     expect(page.get_by_label("API key")).to_be_visible()
 
 
+def test_a_late_refusal_of_a_revoked_key_leaves_the_next_session_alone(
+    page: Page, console_runtime: dict[str, Any], api: Any
+) -> None:
+    username, key = member_key(console_runtime, "VIEWER")
+    sign_in(page, console_runtime, key=key, path="#/projects")
+    expect(page.get_by_role("banner")).to_contain_text(username)
+    [made] = [k for k in api.get(f"{api.base_url}/api-keys").json()["items"] if k["member"] == username]
+    assert api.delete(f"{api.base_url}/api-keys/{made['id']}").status_code == 204
+    # History asks for executions and for projects; the projects' answer is held back.
+    held: list[Any] = []
+    page.route("**/v1/entities/*/projects*", lambda route: held.append(route))
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="History").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "Your API key was revoked or is no longer valid. Sign in again."
+    )
+    # The admin signs in on the page that says so, which still waits for that answer.
+    page.get_by_label("API key").fill(console_runtime["admin_key"])
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("banner")).to_contain_text("ADMIN")
+    [late] = [r for r in held if r.request.headers["authorization"] == f"Bearer {key}"]
+    with page.expect_response(lambda response: response.request == late.request) as answered:
+        late.continue_()
+    assert answered.value.status == 401  # the revoked key's request, answered after the new sign-in
+    for route in held:
+        if route is not late:
+            route.continue_()
+    page.unroute("**/v1/entities/*/projects*")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Projects").click()
+    expect(page.get_by_role("heading", name="Projects")).to_be_visible()
+    expect(page.get_by_role("banner")).to_contain_text("ADMIN")
+    assert page.evaluate("sessionStorage.getItem('mlhooks.apiKey')") == console_runtime["admin_key"]
+
+
 def test_console_paths_without_the_trailing_slash_and_unknown_files(console_runtime: dict[str, Any]) -> None:
     import requests
 
