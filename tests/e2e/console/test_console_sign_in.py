@@ -33,14 +33,20 @@ def test_the_key_lasts_for_the_tab_session_and_sign_out_forgets_it(
     expect(page.get_by_label("API key")).to_be_visible()
 
 
-def test_a_late_refusal_of_a_revoked_key_leaves_the_next_session_alone(
-    page: Page, console_runtime: dict[str, Any], api: Any
-) -> None:
+def signed_in_then_revoked(page: Page, console_runtime: dict[str, Any], api: Any) -> str:
+    """A VIEWER signed in on the Projects page, whose key an admin then revokes: the key."""
     username, key = member_key(console_runtime, "VIEWER")
     sign_in(page, console_runtime, key=key, path="#/projects")
     expect(page.get_by_role("banner")).to_contain_text(username)
     [made] = [k for k in api.get(f"{api.base_url}/api-keys").json()["items"] if k["member"] == username]
     assert api.delete(f"{api.base_url}/api-keys/{made['id']}").status_code == 204
+    return key
+
+
+def test_a_late_refusal_of_a_revoked_key_leaves_the_next_session_alone(
+    page: Page, console_runtime: dict[str, Any], api: Any
+) -> None:
+    key = signed_in_then_revoked(page, console_runtime, api)
     # History asks for executions and for projects; the projects' answer is held back.
     held: list[Any] = []
     page.route("**/v1/entities/*/projects*", lambda route: held.append(route))
@@ -122,11 +128,7 @@ def test_a_role_changed_meanwhile_is_noticed_at_the_first_refusal(
 def test_a_key_revoked_while_signed_in_says_so_on_the_sign_in_page(
     page: Page, console_runtime: dict[str, Any], api: Any
 ) -> None:
-    username, key = member_key(console_runtime, "VIEWER")
-    sign_in(page, console_runtime, key=key, path="#/projects")
-    expect(page.get_by_role("banner")).to_contain_text(username)
-    [made] = [k for k in api.get(f"{api.base_url}/api-keys").json()["items"] if k["member"] == username]
-    assert api.delete(f"{api.base_url}/api-keys/{made['id']}").status_code == 204
+    key = signed_in_then_revoked(page, console_runtime, api)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="History").click()
     expect(page.get_by_role("alert")).to_have_text(
