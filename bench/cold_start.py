@@ -18,6 +18,8 @@ Times are the sample process's CPU time (`time.process_time`): on a shared machi
 counts other processes' turns too, and moto's own work happens in this process, not the sample's.
 The baseline is the same kind of process doing `import boto3` and creating one DynamoDB client.
 Rounds go through every row in turn, so a busy moment falls on all rows alike; tables show medians.
+Two rows are no function: the fixed stack alone (boto3, pydantic, Powertools), the floor that no
+function's import can go under, against the same baseline.
 
 "import, no .pyc" is the same import from copies of the layer's code and dependencies that hold no
 bytecode, under -B: Lambda's /opt is read-only, so that is what each cold start paid while the layer
@@ -54,6 +56,22 @@ times = {"load": loaded - cpu, "wall": loaded_wall - wall, "invoke": done - load
 print(MARK + json.dumps({**times, "result": result}))
 """
 BASELINE_LOAD = "import boto3\nboto3.client('dynamodb')"
+# What the project's fixed stack costs before any mlhooks code: `import boto3` (no client: the
+# functions make theirs on first use), pydantic with one model defined, Powertools' Logger and
+# Metrics; and, for the API, Powertools' REST resolver. A function's import cannot go below its row.
+STACK = "stack: boto3, pydantic, Logger + Metrics"
+API_STACK = "stack + REST resolver (the API's)"
+STACK_LOAD = """import boto3
+from pydantic import BaseModel
+class Defined(BaseModel):
+    x: int
+from aws_lambda_powertools import Logger, Metrics
+Logger(service="stack"), Metrics(namespace="stack")"""
+REFERENCES = {
+    STACK: STACK_LOAD,
+    API_STACK: STACK_LOAD
+    + "\nfrom aws_lambda_powertools.event_handler import APIGatewayRestResolver\nAPIGatewayRestResolver()",
+}
 FUNCTION_LOAD = "import app"
 NO_INVOCATION = "result = None"
 INVOCATION = """
@@ -119,6 +137,7 @@ def rows_of(stand: Stand) -> dict[str, Row]:
     baseline = {k: v for k, v in stand.environment(None).items() if k != "AWS_ENDPOINT_URL"}
     site = lambda_site()
     rows = {BASELINE: Row([str(site)], baseline, load=BASELINE_LOAD)}
+    rows |= {name: Row([str(site)], baseline, load=load) for name, load in REFERENCES.items()}
     bare = [str(without_bytecode(LAYER)), str(without_bytecode(site))]
     for logical_id, props in stand.functions_of_template().items():
         invocation = INVOCATION.replace("FUNCTION", repr(logical_id)).replace(
@@ -134,6 +153,8 @@ def what_it_did(logical_id: str, result: Any) -> str:
     """One line on the first sample's invocation, so the table shows the work was real."""
     if logical_id == BASELINE:
         return ""
+    if logical_id in REFERENCES:
+        return "(no function: the floor under them)"
     if isinstance(result, dict) and "raised" in result:
         return f"raised {result['raised']}"[:60]
     if logical_id == "AuthorizerFunction":
@@ -167,8 +188,23 @@ def render(rows: dict[str, Row]) -> list[list[str]]:
     for name, row in rows.items():
         if name == BASELINE or name.endswith(COMPILING):
             continue
-        compiling = statistics.median(s["load"] for s in rows[name + COMPILING].samples)
         loaded = [s["load"] for s in row.samples]
+        if name in REFERENCES:
+            ratio = statistics.median(t / b for t, b in zip(loaded, base, strict=True))
+            median, baseline = statistics.median(loaded) * 1000, statistics.median(base) * 1000
+            no_goal_no_invocation = ["", "", "", "", ""]
+            lines.append(
+                [
+                    name,
+                    f"{median:.0f}",
+                    f"{baseline:.0f}",
+                    f"{ratio:.2f}x",
+                    *no_goal_no_invocation,
+                    what_it_did(name, None),
+                ]
+            )
+            continue
+        compiling = statistics.median(s["load"] for s in rows[name + COMPILING].samples)
         whole = [s["load"] + s["invoke"] for s in row.samples]
         ratio = statistics.median(t / b for t, b in zip(loaded, base, strict=True))
         lines.append(

@@ -28,7 +28,12 @@ def pipeline_idle(runtime: dict[str, Any]) -> Callable[[], bool]:
     jobs are sent to for someone else to take) is empty, with nothing in flight. The matcher
     enqueues its jobs before its event is deleted, and a sender records an attempt before its job is,
     so once this holds every event published before it has been matched and every job delivered (or
-    dead-lettered)."""
+    dead-lettered).
+
+    One look at the queues is not one moment: it reads them one after another, so a job the matcher
+    enqueued after its queue was read, and before it deleted the event whose queue was read next,
+    was in neither. Two clean looks in a row close that gap: the second reads every queue after the
+    first found the events' queues empty, so after every job they led to was enqueued."""
     sqs = boto3.client(
         "sqs",
         endpoint_url=runtime["aws_endpoint_url"],
@@ -38,18 +43,16 @@ def pipeline_idle(runtime: dict[str, Any]) -> Callable[[], bool]:
     )
     counts = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 
-    def idle() -> bool:
+    def clean_look() -> bool:
         urls = sqs.list_queues().get("QueueUrls", [])
-        busy = [
-            url
+        return not any(
+            int(v)
             for url in urls
-            if not url.endswith("DLQ")
-            and "/mlhooks-runs-" not in url
-            and any(
-                int(v)
-                for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"].values()
-            )
-        ]
-        return not busy
+            if not url.endswith("DLQ") and "/mlhooks-runs-" not in url
+            for v in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=counts)["Attributes"].values()
+        )
+
+    def idle() -> bool:
+        return clean_look() and clean_look()
 
     return idle

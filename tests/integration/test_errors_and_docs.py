@@ -338,7 +338,16 @@ def test_authorizer_allows_known_key_with_caller_context(gateway, team):
     event = load_event("authorizer-unknown-key.json")
     event["headers"]["Authorization"] = f"Bearer {team.keys['MEMBER']}"
     policy = gateway.fns.handler("AuthorizerFunction")(event, LambdaContext("AuthorizerFunction"))
-    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    api, _, route = event["methodArn"].partition("/")
+    stage = route.split("/")[0]
+    assert policy["principalId"] == "acme/bob"
+    # Every route of the stage: the answer is cached per key, and the API function checks the route.
+    assert policy["policyDocument"] == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": [f"{api}/{stage}/*/*"]}
+        ],
+    }
     assert policy["context"] == {
         "entity": "acme",
         "member": "bob",
@@ -346,6 +355,19 @@ def test_authorizer_allows_known_key_with_caller_context(gateway, team):
         "key_id": policy["context"]["key_id"],
         "service": False,
     }
+
+
+@pytest.mark.parametrize("name", ["authorization", "AUTHORIZATION"])
+def test_authorizer_reads_the_header_in_any_case_and_keeps_the_arns_partition(gateway, team, name):
+    event = load_event("authorizer-unknown-key.json")
+    del event["headers"]["Authorization"]
+    event["headers"][name] = f"Bearer {team.keys['VIEWER']}"
+    event["methodArn"] = "arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/Prod/GET/v1/entities/acme"
+    policy = gateway.fns.handler("AuthorizerFunction")(event, LambdaContext("AuthorizerFunction"))
+    assert policy["policyDocument"]["Statement"][0]["Resource"] == [
+        "arn:aws-cn:execute-api:cn-north-1:123456789012:abc123/Prod/*/*"
+    ]
+    assert policy["context"]["role"] == "VIEWER"
 
 
 # ---- validation messages: the one mistake, and what is accepted instead -----------------------------

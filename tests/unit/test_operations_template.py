@@ -43,6 +43,17 @@ def dimensions(alarm: dict[str, Any]) -> dict[str, Any]:
     return {d["Name"]: d["Value"] for d in alarm.get("Dimensions", [])}
 
 
+def test_an_event_a_function_still_fails_on_after_lambdas_retries_is_dead_lettered(template):
+    """EventBridge invokes its rules' functions asynchronously: the rule's own dead-letter queue holds
+    what the bus could not hand over, and only an OnFailure destination holds what the function
+    failed on, which Lambda otherwise drops after its retries."""
+    for name, props in functions(template).items():
+        if not any(e["Type"] == "EventBridgeRule" for e in props.get("Events", {}).values()):
+            continue
+        on_failure = props.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure")
+        assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["EventsDLQ", "Arn"]}}, name
+
+
 # ---- alarms ------------------------------------------------------------------------------------------
 
 

@@ -13,8 +13,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import re2
-
 from mlhooks.errors import InvalidInput
 from mlhooks.models.vocabulary import RUN_EVENT_TYPES, EventType
 
@@ -204,6 +202,10 @@ class _Parser:
             raise self.fail(path, f"Regexes are limited to {MAX_REGEX_CHARS} characters.")
         if options not in (None, "", "i"):
             raise self.fail(path.rsplit(".", 1)[0] + ".$options", '`$options` supports only "i".')
+        # re2 is imported with the first regex (some 6 ms at a cold start): run events' filters and
+        # many automations' have none.
+        import re2
+
         re2_options = re2.Options()
         re2_options.case_sensitive = options != "i"
         # Bounded memory keeps a pathological (but linear-time) pattern from being expensive to hold.
