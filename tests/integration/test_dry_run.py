@@ -130,7 +130,7 @@ def queue_url(setup):
 
 def test_webhook_dry_run_shows_the_signed_request_with_every_secret_redacted(setup, receiver):
     automation = webhook_automation(setup)
-    reply = dry_run(setup, automation, alias_event())
+    reply = dry_run(setup, automation, alias_event(), api=setup.team.admin)  # who sees webhook URLs
     assert reply.status == 200, reply.raw
     answer = reply.json
     assert answer["would_fire"] is True and answer["would_deliver"] is True and answer["reason"] is None

@@ -101,6 +101,14 @@ def authenticate(store: Store, authorization: str | None) -> Caller | None:
     )
 
 
+def sees_webhook_urls(caller: Caller) -> bool:
+    """Admins, who manage webhooks, see their URLs whole; members and viewers see the origin only
+    (redaction.url_shown): a URL can be the credential that posts to a channel, and a member's use
+    of a webhook goes through automations, which name it. As GitHub shows a repository's webhooks to
+    its admins only."""
+    return caller.at_least(Role.ADMIN)
+
+
 def require(caller: Caller, entity: str, role: Role = Role.VIEWER) -> None:
     """Another entity's resources do not exist for the caller (404, never 403)."""
     if caller.entity != entity:

@@ -25,7 +25,8 @@ import html
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from urllib.parse import quote, quote_plus
+from typing import Any
+from urllib.parse import quote, quote_plus, urlsplit
 
 REDACTED = "[REDACTED]"
 # A base64 fragment shorter than this would match unrelated text too often to be worth removing.
@@ -224,3 +225,49 @@ class Redactor:
 
     def redact_mapping(self, values: Mapping[str, str]) -> dict[str, str]:
         return {self.redact(k): self.redact(v) for k, v in values.items()}
+
+
+# ---- webhook URLs -------------------------------------------------------------------------------
+# A webhook's URL can be a credential itself: Slack's, Teams' and Discord's incoming webhooks carry
+# their token in the path or the query, and whoever holds the URL can post to the channel, from
+# anywhere and for as long as it lives. Those who do not manage webhooks see a URL's origin only
+# (access.sees_webhook_urls says who does).
+
+# A URL whose path and query are shorter than this is shown whole in text: a few characters are no
+# credential, and redacting them would cut every word that holds them.
+URL_SECRET_MIN_CHARS = 8
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    # Without any user:password@, which is a credential too.
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def url_shown(url: str) -> str:
+    """The URL as shown to those who may not see it whole: `https://host/[REDACTED]`."""
+    origin = _origin(url)
+    return url if url in (origin, origin + "/") else f"{origin}/{REDACTED}"
+
+
+def without_url(value: Any, url: str) -> Any:
+    """A copy of a JSON value with `url` hidden everywhere in it: where a string is the URL, or
+    quotes it, as `url_shown` shows it; in any other text (an error quoting the request line, a
+    receiver echoing its own URL), its path and query, from their leading `/`, redacted in every
+    form, as a secret's value is. From the `/`: text that quotes a URL has it, and a name that
+    happens to equal the path (a webhook named as its endpoint) is no URL."""
+    parts = urlsplit(url)
+    hidden = url[len(f"{parts.scheme}://{parts.netloc}") :]
+    redactor = Redactor([hidden] if len(hidden.lstrip("/")) >= URL_SECRET_MIN_CHARS else [])
+    shown = url_shown(url)
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return shown if item == url else redactor.redact(item.replace(url, shown))
+        if isinstance(item, dict):
+            return {walk(key): walk(inner) for key, inner in item.items()}
+        if isinstance(item, list):
+            return [walk(inner) for inner in item]
+        return item
+
+    return walk(value)

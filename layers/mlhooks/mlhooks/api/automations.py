@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
-from mlhooks.api.context import caller_for
+from mlhooks.api.context import as_seen_by, caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.automations import AutomationService, etag, parse_etag
 from mlhooks.components import get_components
@@ -155,7 +155,8 @@ def delete_automation(entity: str, automation_id: str) -> Response[None]:
 )
 def dry_run_draft(entity: str, body: Annotated[DraftDryRun, Body()]) -> DryRunOut:
     caller = caller_for(entity, Role.MEMBER)  # whoever may create it
-    return DryRunOut.of(_dry_runs().draft(entity, body.automation, _event(body.event), caller))
+    run = _dry_runs().draft(entity, body.automation, _event(body.event), caller)
+    return as_seen_by(caller, DryRunOut.of(run), run.action.url)
 
 
 @router.post(
@@ -169,4 +170,5 @@ def dry_run_automation(
 ) -> DryRunOut:
     caller = caller_for(entity)  # whoever may read it: no secret is read, nothing is written
     event = _event(body.event) if body else None
-    return DryRunOut.of(_dry_runs().saved(entity, unquote(automation_id), event, caller))
+    run = _dry_runs().saved(entity, unquote(automation_id), event, caller)
+    return as_seen_by(caller, DryRunOut.of(run), run.action.url)

@@ -11,9 +11,12 @@ import json
 from contextvars import ContextVar
 from typing import Any
 
-from mlhooks.access import Caller, require
+from pydantic import BaseModel
+
+from mlhooks.access import Caller, require, sees_webhook_urls
 from mlhooks.errors import Unauthorized
 from mlhooks.models.vocabulary import Role
+from mlhooks.redaction import without_url
 
 REQUEST: ContextVar[dict[str, Any]] = ContextVar("mlhooks_request")
 
@@ -50,3 +53,11 @@ def request_json() -> Any:
     bounded); None without one."""
     body = REQUEST.get({}).get("body")
     return json.loads(body) if body else None
+
+
+def as_seen_by[M: BaseModel](caller: Caller, answer: M, url: str | None) -> M:
+    """`answer` as `caller` may see it: with the webhook URL it holds hidden unless the caller
+    manages webhooks (access.sees_webhook_urls)."""
+    if url is None or sees_webhook_urls(caller):
+        return answer
+    return type(answer).model_validate(without_url(answer.model_dump(mode="json"), url))

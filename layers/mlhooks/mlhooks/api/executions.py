@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
-from mlhooks.api.context import caller_for
+from mlhooks.access import Caller
+from mlhooks.api.context import as_seen_by, caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.automations import AutomationService
 from mlhooks.components import get_components
@@ -27,19 +28,29 @@ from mlhooks.models.api.executions import (
     PublishResult,
 )
 from mlhooks.models.records import ExecutionRecord
-from mlhooks.models.vocabulary import ExecutionState, Role
+from mlhooks.models.vocabulary import ActionType, ExecutionState, Role
 
 router = Router()
 BASE = "/v1/entities/<entity>"
 State = Annotated[ExecutionState | None, Query()]
 
 
-def summary(record: ExecutionRecord) -> ExecutionSummary:
-    return ExecutionSummary(**record.model_dump(), attempt_count=len(record.attempts))
+def webhook_url(record: ExecutionRecord) -> str | None:
+    """The URL a webhook execution's request went to: what callers who do not manage webhooks see
+    only the origin of, in the request and in any text that quotes it."""
+    if record.action_type is ActionType.GENERIC_WEBHOOK and record.request:
+        return record.request.get("url")
+    return None
 
 
-def detail(record: ExecutionRecord) -> ExecutionOut:
-    return ExecutionOut(**record.model_dump(), attempt_count=len(record.attempts))
+def summary(record: ExecutionRecord, caller: Caller) -> ExecutionSummary:
+    answer = ExecutionSummary(**record.model_dump(), attempt_count=len(record.attempts))
+    return as_seen_by(caller, answer, webhook_url(record))
+
+
+def detail(record: ExecutionRecord, caller: Caller) -> ExecutionOut:
+    answer = ExecutionOut(**record.model_dump(), attempt_count=len(record.attempts))
+    return as_seen_by(caller, answer, webhook_url(record))
 
 
 def _executions() -> ExecutionService:
@@ -52,28 +63,26 @@ def _automations() -> AutomationService:
 
 
 def _page(
-    entity: str, state: ExecutionState | None, limit: int, token: str | None, **scope: str
+    caller: Caller, state: ExecutionState | None, limit: int, token: str | None, **scope: str
 ) -> Page[ExecutionSummary]:
     records, next_token = get_components().store.list_executions(
-        entity, state=state.value if state else None, limit=limit, token=token, **scope
+        caller.entity, state=state.value if state else None, limit=limit, token=token, **scope
     )
-    return Page[ExecutionSummary](items=[summary(r) for r in records], next_token=next_token)
+    return Page[ExecutionSummary](items=[summary(r, caller) for r in records], next_token=next_token)
 
 
 @router.get(f"{BASE}/executions", tags=["executions"], summary="Executions of the entity, newest first")
 def list_executions(
     entity: str, state: State = None, limit: Limit = DEFAULT_LIMIT, next_token: Token = None
 ) -> Page[ExecutionSummary]:
-    caller_for(entity)
-    return _page(entity, state, limit, next_token)
+    return _page(caller_for(entity), state, limit, next_token)
 
 
 @router.get(f"{BASE}/projects/<project>/executions", tags=["executions"], summary="Executions in a project")
 def list_project_executions(
     entity: str, project: str, state: State = None, limit: Limit = DEFAULT_LIMIT, next_token: Token = None
 ) -> Page[ExecutionSummary]:
-    caller_for(entity)
-    return _page(entity, state, limit, next_token, project=project)
+    return _page(caller_for(entity), state, limit, next_token, project=project)
 
 
 def _collection(entity: str, project: str, collection: str) -> None:
@@ -94,9 +103,9 @@ def list_collection_executions(
     limit: Limit = DEFAULT_LIMIT,
     next_token: Token = None,
 ) -> Page[ExecutionSummary]:
-    caller_for(entity)
+    caller = caller_for(entity)
     _collection(entity, project, collection)
-    return _page(entity, state, limit, next_token, project=project, collection=collection)
+    return _page(caller, state, limit, next_token, project=project, collection=collection)
 
 
 @router.get(
@@ -126,9 +135,9 @@ def list_automation_executions(
     limit: Limit = DEFAULT_LIMIT,
     next_token: Token = None,
 ) -> Page[ExecutionSummary]:
-    caller_for(entity)
+    caller = caller_for(entity)
     return _page(
-        entity, state, limit, next_token, automation_id=_automations().id_of(entity, unquote(automation_id))
+        caller, state, limit, next_token, automation_id=_automations().id_of(entity, unquote(automation_id))
     )
 
 
@@ -138,8 +147,8 @@ def list_automation_executions(
     summary="One execution: the event, the request sent (secrets redacted) and every attempt",
 )
 def get_execution(entity: str, execution_id: str) -> ExecutionOut:
-    caller_for(entity)
-    return detail(_executions().get(entity, execution_id))
+    caller = caller_for(entity)
+    return detail(_executions().get(entity, execution_id), caller)
 
 
 @router.post(
@@ -149,8 +158,8 @@ def get_execution(entity: str, execution_id: str) -> ExecutionOut:
     "CANCELED one again (members)",
 )
 def retry(entity: str, execution_id: str) -> Response[ExecutionOut]:
-    caller_for(entity, Role.MEMBER)
-    return Response(202, "application/json", detail(_executions().retry(entity, execution_id)))
+    caller = caller_for(entity, Role.MEMBER)
+    return Response(202, "application/json", detail(_executions().retry(entity, execution_id), caller))
 
 
 @router.post(
@@ -159,8 +168,8 @@ def retry(entity: str, execution_id: str) -> Response[ExecutionOut]:
     summary="The same as `…/retry`, under its earlier name (members)",
 )
 def redeliver(entity: str, execution_id: str) -> Response[ExecutionOut]:
-    caller_for(entity, Role.MEMBER)
-    return Response(202, "application/json", detail(_executions().retry(entity, execution_id)))
+    caller = caller_for(entity, Role.MEMBER)
+    return Response(202, "application/json", detail(_executions().retry(entity, execution_id), caller))
 
 
 @router.post(
@@ -173,7 +182,7 @@ def cancel(
 ) -> ExecutionOut:
     caller = caller_for(entity, Role.MEMBER)
     reason = body.reason if body is not None else None
-    return detail(_executions().cancel(caller, entity, execution_id, reason))
+    return detail(_executions().cancel(caller, entity, execution_id, reason), caller)
 
 
 @router.post(

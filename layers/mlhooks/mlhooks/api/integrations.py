@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from mlhooks.api.context import caller_for
+from mlhooks.access import Caller
+from mlhooks.api.context import as_seen_by, caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.components import get_components
 from mlhooks.health import health_out
@@ -40,27 +41,27 @@ def _webhooks() -> WebhookService:
     return WebhookService(get_components())
 
 
-def _out(record: WebhookRecord) -> WebhookOut:
-    return WebhookOut(**record.model_dump(), health=health_out(record))
+def _out(record: WebhookRecord, caller: Caller) -> WebhookOut:
+    return as_seen_by(caller, WebhookOut(**record.model_dump(), health=health_out(record)), record.url)
 
 
 @router.get(WEBHOOKS, tags=["webhooks"], summary="List webhook integrations")
 def list_webhooks(entity: str, limit: Limit = DEFAULT_LIMIT, next_token: Token = None) -> Page[WebhookOut]:
-    caller_for(entity)
+    caller = caller_for(entity)
     records, token = _webhooks().list(entity, limit, next_token)
-    return Page[WebhookOut](items=[_out(w) for w in records], next_token=token)
+    return Page[WebhookOut](items=[_out(w, caller) for w in records], next_token=token)
 
 
 @router.post(WEBHOOKS, tags=["webhooks"], summary="Create a webhook integration (admins)")
 def create_webhook(entity: str, body: Annotated[WebhookCreate, Body()]) -> Response[WebhookOut]:
-    caller_for(entity, Role.ADMIN)
-    return Response(201, "application/json", _out(_webhooks().create(entity, body.model_dump())))
+    caller = caller_for(entity, Role.ADMIN)
+    return Response(201, "application/json", _out(_webhooks().create(entity, body.model_dump()), caller))
 
 
 @router.get(f"{WEBHOOKS}/<name>", tags=["webhooks"], summary="Get a webhook integration")
 def get_webhook(entity: str, name: str) -> WebhookOut:
-    caller_for(entity)
-    return _out(_webhooks().get(entity, name))
+    caller = caller_for(entity)
+    return _out(_webhooks().get(entity, name), caller)
 
 
 @router.patch(
@@ -69,8 +70,8 @@ def get_webhook(entity: str, name: str) -> WebhookOut:
     summary="Update, disable or re-enable a webhook integration (admins)",
 )
 def update_webhook(entity: str, name: str, body: Annotated[WebhookUpdate, Body()]) -> WebhookOut:
-    caller_for(entity, Role.ADMIN)
-    return _out(_webhooks().update(entity, name, body.model_dump(exclude_unset=True)))
+    caller = caller_for(entity, Role.ADMIN)
+    return _out(_webhooks().update(entity, name, body.model_dump(exclude_unset=True)), caller)
 
 
 @router.delete(

@@ -61,6 +61,14 @@ class ActionPreview:
     reason: str | None
     request: dict[str, Any] | None  # None for NO_OP
 
+    @property
+    def url(self) -> str | None:
+        """The webhook URL the request would go to (not a Slack or queue URL: none of those is a
+        credential)."""
+        if self.type is ActionType.GENERIC_WEBHOOK and self.request:
+            return self.request.get("url")
+        return None
+
 
 @dataclass(frozen=True)
 class DryRun:

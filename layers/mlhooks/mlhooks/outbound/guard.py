@@ -71,9 +71,11 @@ class OutboundGuard:
         and resolved in the connection is the very host urllib3 connects to."""
         destination = canonical_destination(url)
         if destination.url != url:
+            # The message names no URL: it is kept as the attempt's error and the webhook's last
+            # error, which members and viewers read, and a URL can be a credential (see redaction).
             raise refused(
-                f"This URL is not in canonical form, so it is not sent: it would go out as "
-                f"{destination.url}. Save the webhook again to store that form."
+                "This URL is not in canonical form, so it is not sent. Save the webhook again "
+                "(its URL unchanged) to store the canonical form."
             )
         return self._allowed(destination)
 

@@ -14,7 +14,7 @@ from functools import cache
 from typing import Any
 
 from mlhooks import bounded_json
-from mlhooks.access import Caller
+from mlhooks.access import Caller, sees_webhook_urls
 from mlhooks.api.wandb import ids
 from mlhooks.api.wandb.ids import Kind
 from mlhooks.api.wandb.triggers import wandb_action, wandb_event
@@ -25,6 +25,7 @@ from mlhooks.integrations import SlackService, WebhookService
 from mlhooks.models.automation import NotificationAction, WebhookAction
 from mlhooks.models.records import AutomationRecord, CollectionRecord, ProjectRecord
 from mlhooks.models.vocabulary import Role, ScopeType
+from mlhooks.redaction import url_shown
 
 PAGE_DEFAULT, PAGE_MAX = 50, 100  # items per page, whatever `first` asks for (REST's own bounds)
 
@@ -196,7 +197,7 @@ class Nodes:
             "__typename": "GenericWebhookIntegration",
             "id": ids.encode(Kind.WEBHOOK, self.entity_name, record.name),
             "name": record.name,
-            "urlEndpoint": record.url,
+            "urlEndpoint": record.url if sees_webhook_urls(self.caller) else url_shown(record.url),
             "createdAt": record.created_at,
         }
 
