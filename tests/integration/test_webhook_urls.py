@@ -57,11 +57,19 @@ def test_admins_see_a_webhooks_url_and_others_its_origin(pipeline, secret_url):
         assert_hidden(one.raw + listed.raw)
 
 
+def echo(request) -> tuple[bytes, dict[str, str]]:
+    """What receivers say back about the URL they were called on: the whole of it JSON-escaped (as
+    many proxies do), its query's values (httpbin's `args`), its path alone ("Cannot POST /path")."""
+    path, _, query = request.path.partition("?")
+    args = dict(pair.split("=", 1) for pair in query.split("&"))
+    text = json.dumps({"url": request.path, "args": args, "error": f"Cannot POST {path}"})
+    return text.replace("/", "\\/").encode(), {}
+
+
 def test_an_execution_hides_the_url_in_its_request_and_in_what_the_receiver_echoed(
     pipeline, receiver, secret_url
 ):
-    # The receiver quotes the URL it was called on, JSON-escaped, as httpbin and many proxies do.
-    receiver.echo = lambda request: (json.dumps({"url": request.path}).replace("/", "\\/").encode(), {})
+    receiver.echo = echo
     pipeline.automation()
     assert pipeline.deliver(alias_event())["created"] == 1
     [execution_id] = [e["id"] for e in pipeline.executions()]
@@ -122,3 +130,26 @@ def test_wandbs_integrations_show_the_url_to_admins_only(pipeline, template, sec
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_texts_that_quote_any_url_show_its_origin_to_members_and_viewers(pipeline, secret_url):
+    """A webhook disabled with a reason that quotes a URL (its earlier one, say, as the refusal of a
+    URL not in canonical form did before it named none): the reason reaches members and viewers on
+    the webhook, in its automations' action_status and in executions skipped while it is disabled."""
+    from mlhooks.components import get_components
+
+    earlier = "https://hooks.example.com/services/EARLIER0TOKEN0VALUE"
+    store = get_components().store
+    webhook = store.get_webhook("dev", "github")
+    assert store.disable_webhook(webhook, f"not sent: it would go out as {earlier}.", "2026-11-26T00:00:00Z")
+    automation = pipeline.automation()
+    assert pipeline.deliver(alias_event())["created"] == 1
+    [execution_id] = [e["id"] for e in pipeline.executions()]
+
+    team, base = pipeline.team, pipeline.base
+    paths = ("/webhooks/github", f"/automations/{automation['id']}", f"/executions/{execution_id}")
+    assert all(earlier in team.admin.get(base + path).raw.decode() for path in paths)
+    for role in (team.member, team.viewer):
+        for path in paths:
+            raw = role.get(base + path).raw.decode()
+            assert "EARLIER0TOKEN0VALUE" not in raw and "https://hooks.example.com/[REDACTED]" in raw, path

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import pytest
 
-from mlhooks.redaction import url_shown, without_url
+from mlhooks.redaction import url_shown, urls_shown_under, without_url
 
 
 @pytest.mark.parametrize(
@@ -60,4 +60,58 @@ def test_a_name_equal_to_the_path_is_no_url_and_stays():
         "name": "viewer-sees-6fa2fbf1",
         "url": "https://example.com/[REDACTED]",
         "error": "POST https://example.com/[REDACTED] failed; POST [REDACTED]",
+    }
+
+
+TEAMS = (
+    "https://prod.westus.logic.azure.com/workflows/abc123def456/triggers/manual/paths/invoke"
+    "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SIGsecret0123456789"
+)
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        {"args": {"sig": "SIGsecret0123456789"}},  # httpbin's echo of the query
+        "Cannot POST /workflows/abc123def456/triggers/manual/paths/invoke",  # the path alone
+        "sp=/triggers/manual/run&sv=1.0&sig=SIGsecret0123456789",  # the query, decoded
+        json.dumps({"q": "sig=SIGsecret0123456789"}).replace("/", "\\/"),
+    ],
+)
+def test_a_receiver_echoing_part_of_the_url_shows_none_of_it(echoed):
+    text = json.dumps(without_url({"excerpt": echoed}, TEAMS))
+    for part in ("SIGsecret0123456789", "abc123def456", "triggers%2Fmanual"):
+        assert part not in text
+
+
+def test_a_decoded_path_and_a_fragment_are_hidden_too():
+    assert (
+        without_url("got /hook/a+b tok3nvalue", "https://h.example/hook/a%2Bb%20tok3nvalue")
+        == "got [REDACTED]"
+    )
+    # The fragment is never sent, so a receiver echoes the URL without it.
+    url = "https://h.example/p/secretpath#frag"
+    assert without_url(["POST /p/secretpath", "https://h.example/p/secretpath"], url) == [
+        "POST [REDACTED]",
+        "https://h.example/[REDACTED]",
+    ]
+
+
+def test_urls_in_explanations_show_their_origin_and_other_texts_stay():
+    value = {
+        "reason": 'disabled: it would go out as "https://hooks.example.com/services/T/B/tok". Save again.',
+        "attempts": [
+            {"error": "HTTPS://Hooks.Example.com:8443/x?y=z refused", "response_excerpt": "https://docs.x/y"}
+        ],
+        "event": {"run_url": "https://wandb.ai/team/project/runs/abc"},
+    }
+    assert urls_shown_under(value, frozenset({"reason", "error"})) == {
+        "reason": 'disabled: it would go out as "https://hooks.example.com/[REDACTED]". Save again.',
+        "attempts": [
+            {
+                "error": "https://Hooks.Example.com:8443/[REDACTED] refused",
+                "response_excerpt": "https://docs.x/y",
+            }
+        ],
+        "event": {"run_url": "https://wandb.ai/team/project/runs/abc"},
     }

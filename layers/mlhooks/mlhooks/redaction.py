@@ -26,7 +26,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, unquote, unquote_plus, urlsplit
 
 REDACTED = "[REDACTED]"
 # A base64 fragment shorter than this would match unrelated text too often to be worth removing.
@@ -233,9 +233,12 @@ class Redactor:
 # anywhere and for as long as it lives. Those who do not manage webhooks see a URL's origin only
 # (access.sees_webhook_urls says who does).
 
-# A URL whose path and query are shorter than this is shown whole in text: a few characters are no
-# credential, and redacting them would cut every word that holds them.
+# A part of a URL shorter than this is shown in text: a few characters are no credential, and
+# redacting them would cut every word that holds them.
 URL_SECRET_MIN_CHARS = 8
+# Any http(s) URL in a text: up to a space, a quote, an angle bracket or a backslash (of a JSON
+# escape), which no URL in a text carries unencoded. One character class, so linear in the text.
+_ANY_URL = re.compile(r"https?://[^\s\"'<>\\]+", re.IGNORECASE)
 
 
 def _origin(url: str) -> str:
@@ -250,20 +253,37 @@ def url_shown(url: str) -> str:
     return url if url in (origin, origin + "/") else f"{origin}/{REDACTED}"
 
 
+def urls_shown(text: str) -> str:
+    """Every http(s) URL in a text as `url_shown` shows it."""
+    return _ANY_URL.sub(lambda found: url_shown(found[0]), text)
+
+
+def _url_parts(url: str) -> set[str]:
+    """What of a URL a text may carry without the rest: the path with its query, the path alone (a
+    server's "Cannot POST /path"), each query value (httpbin's `args`), each as sent and decoded;
+    from the path's leading `/`, so that a name equal to the path (a webhook named as its
+    endpoint) is no URL. Never the fragment, which is not sent."""
+    parts = urlsplit(url)
+    found = {parts.path + (f"?{parts.query}" if parts.query else ""), parts.path}
+    found |= {pair.partition("=")[2] for pair in parts.query.split("&")}
+    found |= {unquote(part) for part in found} | {unquote_plus(part) for part in found}
+    return {part for part in found if len(part.lstrip("/")) >= URL_SECRET_MIN_CHARS}
+
+
 def without_url(value: Any, url: str) -> Any:
     """A copy of a JSON value with `url` hidden everywhere in it: where a string is the URL, or
     quotes it, as `url_shown` shows it; in any other text (an error quoting the request line, a
-    receiver echoing its own URL), its path and query, from their leading `/`, redacted in every
-    form, as a secret's value is. From the `/`: text that quotes a URL has it, and a name that
-    happens to equal the path (a webhook named as its endpoint) is no URL."""
-    parts = urlsplit(url)
-    hidden = url[len(f"{parts.scheme}://{parts.netloc}") :]
-    redactor = Redactor([hidden] if len(hidden.lstrip("/")) >= URL_SECRET_MIN_CHARS else [])
+    receiver echoing its URL or its query), the URL's parts (`_url_parts`) redacted in every form,
+    as a secret's value is."""
+    redactor = Redactor(_url_parts(url))
     shown = url_shown(url)
+    sent = url.partition("#")[0]
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            return shown if item == url else redactor.redact(item.replace(url, shown))
+            if item in (url, sent):
+                return shown
+            return redactor.redact(item.replace(url, shown).replace(sent, shown))
         if isinstance(item, dict):
             return {walk(key): walk(inner) for key, inner in item.items()}
         if isinstance(item, list):
@@ -271,3 +291,17 @@ def without_url(value: Any, url: str) -> Any:
         return item
 
     return walk(value)
+
+
+def urls_shown_under(value: Any, keys: frozenset[str]) -> Any:
+    """A copy of a JSON value with every URL in the texts under these keys shown by its origin."""
+    if isinstance(value, dict):
+        return {
+            key: urls_shown(inner)
+            if key in keys and isinstance(inner, str)
+            else urls_shown_under(inner, keys)
+            for key, inner in value.items()
+        }
+    if isinstance(value, list):
+        return [urls_shown_under(inner, keys) for inner in value]
+    return value

@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
-from mlhooks.api.context import as_seen_by, caller_for
+from mlhooks.access import Caller, sees_webhook_urls
+from mlhooks.api.context import EXPLANATIONS, as_seen_by, caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.automations import AutomationService, etag, parse_etag
 from mlhooks.components import get_components
@@ -28,6 +29,7 @@ from mlhooks.models.api.executions import PublishedEvent
 from mlhooks.models.base import STORED
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import EventType, Role, ScopeType
+from mlhooks.redaction import urls_shown_under
 
 if TYPE_CHECKING:
     from mlhooks.dry_run import DryRunService
@@ -53,8 +55,11 @@ def _event(event: PublishedEvent | None) -> tuple[str, dict] | None:
     return None if event is None else (event.detail_type, event.detail)
 
 
-def _view(records: list[AutomationRecord]) -> list[AutomationOut]:
+def _view(records: list[AutomationRecord], caller: Caller) -> list[AutomationOut]:
     statuses = action_statuses(get_components().store, records[0].entity, records) if records else []
+    if not sees_webhook_urls(caller):
+        # A status's reason quotes its webhook's last error, which may quote a URL (as_seen_by).
+        statuses = [urls_shown_under(status, EXPLANATIONS) for status in statuses]
     return [
         # Read as stored: an automation saved under rules since tightened is shown as it was saved.
         AutomationOut.model_validate(
@@ -64,8 +69,8 @@ def _view(records: list[AutomationRecord]) -> list[AutomationOut]:
     ]
 
 
-def _out(record: AutomationRecord, status: int = 200) -> Response[AutomationOut]:
-    return Response(status, "application/json", _view([record])[0], headers={"ETag": etag(record)})
+def _out(record: AutomationRecord, caller: Caller, status: int = 200) -> Response[AutomationOut]:
+    return Response(status, "application/json", _view([record], caller)[0], headers={"ETag": etag(record)})
 
 
 @router.get(AUTOMATIONS, tags=["automations"], summary="List automations (filtered, paginated)")
@@ -79,7 +84,7 @@ def list_automations(
     limit: Limit = DEFAULT_LIMIT,
     next_token: Token = None,
 ) -> Page[AutomationOut]:
-    caller_for(entity)
+    caller = caller_for(entity)
     records, token = _automations().list(
         entity,
         name=name,
@@ -90,13 +95,13 @@ def list_automations(
         limit=limit,
         token=next_token,
     )
-    return Page[AutomationOut](items=_view(records), next_token=token)
+    return Page[AutomationOut](items=_view(records, caller), next_token=token)
 
 
 @router.post(AUTOMATIONS, tags=["automations"], summary="Create an automation (members)")
 def create_automation(entity: str, body: Annotated[AutomationCreate, Body()]) -> Response[AutomationOut]:
     caller = caller_for(entity, Role.MEMBER)
-    return _out(_automations().create(entity, body, caller.member), 201)
+    return _out(_automations().create(entity, body, caller.member), caller, 201)
 
 
 @router.get(
@@ -107,8 +112,8 @@ def create_automation(entity: str, body: Annotated[AutomationCreate, Body()]) ->
 def get_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
     """By id or by name (here and in every route under it): a name's spaces and other characters
     arrive percent-encoded in the path."""
-    caller_for(entity)
-    return _out(_automations().get(entity, unquote(automation_id)))
+    caller = caller_for(entity)
+    return _out(_automations().get(entity, unquote(automation_id)), caller)
 
 
 @router.patch(
@@ -122,22 +127,22 @@ def update_automation(
     body: Annotated[AutomationUpdate, Body()],
     if_match: Annotated[str | None, Header(alias="If-Match")] = None,
 ) -> Response[AutomationOut]:
-    caller_for(entity, Role.MEMBER)
+    caller = caller_for(entity, Role.MEMBER)
     expected = parse_etag(if_match) if if_match is not None else body.version
     changes = body.model_dump(exclude_unset=True, exclude={"version"}, by_alias=True)
-    return _out(_automations().update(entity, unquote(automation_id), changes, expected))
+    return _out(_automations().update(entity, unquote(automation_id), changes, expected), caller)
 
 
 @router.post(f"{AUTOMATIONS}/<automation_id>/enable", tags=["automations"], summary="Enable an automation")
 def enable_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
-    caller_for(entity, Role.MEMBER)
-    return _out(_automations().set_enabled(entity, unquote(automation_id), True))
+    caller = caller_for(entity, Role.MEMBER)
+    return _out(_automations().set_enabled(entity, unquote(automation_id), True), caller)
 
 
 @router.post(f"{AUTOMATIONS}/<automation_id>/disable", tags=["automations"], summary="Disable an automation")
 def disable_automation(entity: str, automation_id: str) -> Response[AutomationOut]:
-    caller_for(entity, Role.MEMBER)
-    return _out(_automations().set_enabled(entity, unquote(automation_id), False))
+    caller = caller_for(entity, Role.MEMBER)
+    return _out(_automations().set_enabled(entity, unquote(automation_id), False), caller)
 
 
 @router.delete(f"{AUTOMATIONS}/<automation_id>", tags=["automations"], summary="Delete an automation")
