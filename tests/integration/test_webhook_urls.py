@@ -77,9 +77,12 @@ def test_an_execution_hides_the_url_in_its_request_and_in_what_the_receiver_echo
     assert receiver.requests[-1].path == path
 
     team, url = pipeline.team, f"{pipeline.base}/executions/{execution_id}"
-    whole = team.admin.get(url).json
-    assert whole["state"] == "FINISHED" and whole["request"]["url"] == secret_url
-    assert TOKEN.replace("/", "\\/") in whole["attempts"][0]["response_excerpt"]
+    whole = team.admin.get(url)
+    assert whole.json["state"] == "FINISHED" and whole.json["request"]["url"] == secret_url
+    # The answer is kept with the URL's parts redacted, as secrets are: the cut of a long answer
+    # cannot leave part of it, and a later URL of the webhook does not decide what an old answer shows.
+    assert "[REDACTED]" in whole.json["attempts"][0]["response_excerpt"]
+    assert_hidden(json.dumps(whole.json["attempts"]).encode())
     for role in (team.member, team.viewer):
         seen = role.get(url)
         assert seen.json["request"]["url"] == origin_of(secret_url)
@@ -148,8 +151,32 @@ def test_texts_that_quote_any_url_show_its_origin_to_members_and_viewers(pipelin
 
     team, base = pipeline.team, pipeline.base
     paths = ("/webhooks/github", f"/automations/{automation['id']}", f"/executions/{execution_id}")
+    dry_run = f"/automations/{automation['id']}/dry-run"
     assert all(earlier in team.admin.get(base + path).raw.decode() for path in paths)
+    assert earlier in team.admin.post(base + dry_run, {}).raw.decode()
     for role in (team.member, team.viewer):
-        for path in paths:
-            raw = role.get(base + path).raw.decode()
-            assert "EARLIER0TOKEN0VALUE" not in raw and "https://hooks.example.com/[REDACTED]" in raw, path
+        for reply in [role.get(base + path) for path in paths] + [role.post(base + dry_run, {})]:
+            assert reply.status == 200, reply.raw
+            raw = reply.raw.decode()
+            assert "EARLIER0TOKEN0VALUE" not in raw and "https://hooks.example.com/[REDACTED]" in raw, raw
+
+
+def test_texts_that_only_look_like_urls_and_query_values_equal_to_names_break_nothing(pipeline, receiver):
+    """A cancel reason with text like a broken URL, and a webhook URL whose query holds a value that
+    is also an event type: members' and viewers' answers are still whole, and still valid."""
+    team, base = pipeline.team, pipeline.base
+    url = receiver.url + "?event=ADD_ARTIFACT_ALIAS&since=2026-11-26"
+    assert team.admin.patch(f"{base}/webhooks/github", {"url": url}).status == 200
+    pipeline.automation()
+    pipeline.match(alias_event())  # PENDING: its job waits on the queue
+    [execution] = pipeline.executions()
+    canceled = team.member.post(f"{base}/executions/{execution['id']}/cancel", {"reason": "see http://[x"})
+    assert canceled.status == 200, canceled.raw
+    assert canceled.json["reason"].endswith(": see [REDACTED]")
+    for role in (team.member, team.viewer):
+        listed = role.get(f"{base}/executions")
+        assert listed.status == 200, listed.raw
+        assert [e["event_type"] for e in listed.json["items"]] == ["ADD_ARTIFACT_ALIAS"]
+        one = role.get(f"{base}/executions/{execution['id']}")
+        assert one.status == 200 and one.json["event_type"] == "ADD_ARTIFACT_ALIAS", one.raw
+        assert one.json["created_at"].startswith("20") and "[REDACTED]" not in one.json["created_at"]

@@ -1,13 +1,18 @@
-"""A webhook URL as those who may not see it whole see it (redaction.url_shown, without_url)."""
+"""A webhook URL as those who may not see it whole see it (redaction.url_shown, urls_shown,
+url_parts, shown_to_others)."""
 
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 import pytest
 
-from mlhooks.redaction import url_shown, urls_shown_under, without_url
+from mlhooks.redaction import Redactor, shown_to_others, url_parts, url_shown, urls_shown
+
+TEAMS = (
+    "https://prod.westus.logic.azure.com/workflows/abc123def456/triggers/manual/paths/invoke"
+    "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SIGsecret0123456789"
+)
 
 
 @pytest.mark.parametrize(
@@ -19,99 +24,104 @@ from mlhooks.redaction import url_shown, urls_shown_under, without_url
         ("http://[2001:db8::1]:8080/t", "http://[2001:db8::1]:8080/[REDACTED]"),
         ("https://example.com/", "https://example.com/"),
         ("https://example.com", "https://example.com"),
+        ("http://[x", "[REDACTED]"),  # only looks like a URL: nothing of it is shown, nothing raised
     ],
 )
 def test_a_url_is_shown_by_its_origin(url, shown):
     assert url_shown(url) == shown
 
 
-def test_a_url_is_hidden_wherever_it_shows_in_a_json_value():
-    url = "https://hooks.example.com/services/T0/B0/tok3n-value?sig=s1g"
+def test_every_url_in_a_text_shows_its_origin_and_the_sentence_keeps_its_punctuation():
+    text = 'failed (last: https://hooks.example.com/services/T/B/tok); see "https://x.y/a?b=c", http://[x.'
+    assert urls_shown(text) == (
+        'failed (last: https://hooks.example.com/[REDACTED]); see "https://x.y/[REDACTED]", [REDACTED].'
+    )
+
+
+HOLDERS = ("request.url",)
+DETAIL = ("reason", "attempts.*.error", "attempts.*.response_excerpt")
+
+
+def test_the_url_is_hidden_in_the_named_texts_and_nothing_else_is_touched():
+    url = "https://hooks.example.com/services/T0/B0/tok3n-value?sig=s1g0123456789&event=LINK_ARTIFACT"
     value = {
-        "request": {"url": url, "headers": {"X": "y"}},
-        "error": f"Max retries exceeded with url: {url.removeprefix('https://hooks.example.com')}",
-        "echo": json.dumps({"u": url}).replace("/", "\\/"),
-        "encoded": f"next={quote(url, safe='')}",
-        "numbers": [1, 2.5, None, True],
+        "event_type": "LINK_ARTIFACT",  # equal to a query value, and no text: left as it is
+        "reason": None,
+        "request": {"url": url, "body": '{"see": "https://docs.example.com/x"}'},
+        "attempts": [
+            {"error": "Max retries exceeded with url: /services/T0/B0/tok3n-value", "response_excerpt": "ok"},
+            {"error": None, "response_excerpt": json.dumps({"url": url}).replace("/", "\\/")},
+        ],
+        "event": {"run_url": "https://wandb.ai/team/project/runs/abc", "reason": "https://a.b/c/d/e"},
     }
-    hidden = without_url(value, url)
-    assert hidden["request"] == {"url": "https://hooks.example.com/[REDACTED]", "headers": {"X": "y"}}
-    assert hidden["numbers"] == [1, 2.5, None, True]
-    text = json.dumps(hidden)
-    for part in ("tok3n-value", "s1g"):
-        assert part not in text
+    seen = shown_to_others(value, url, HOLDERS, DETAIL)
+    assert seen["request"] == {
+        "url": "https://hooks.example.com/[REDACTED]",
+        "body": value["request"]["body"],
+    }
+    assert seen["event"] == value["event"] and seen["event_type"] == "LINK_ARTIFACT"
+    assert seen["attempts"][0] == {
+        "error": "Max retries exceeded with url: [REDACTED]",
+        "response_excerpt": "ok",
+    }
+    for part in ("tok3n-value", "s1g0123456789"):
+        assert part not in json.dumps(seen["attempts"])
     assert value["request"]["url"] == url  # a copy: the record itself is left whole
-
-
-def test_a_short_path_is_no_credential_and_text_keeps_it():
-    url = "https://example.com/hook"
-    hidden = without_url({"url": url, "text": "a webhook hook"}, url)
-    assert hidden == {"url": "https://example.com/[REDACTED]", "text": "a webhook hook"}
-
-
-def test_a_name_equal_to_the_path_is_no_url_and_stays():
-    url = "https://example.com/viewer-sees-6fa2fbf1"
-    value = {
-        "name": "viewer-sees-6fa2fbf1",
-        "url": url,
-        "error": f"POST {url} failed; POST /viewer-sees-6fa2fbf1",
-    }
-    assert without_url(value, url) == {
-        "name": "viewer-sees-6fa2fbf1",
-        "url": "https://example.com/[REDACTED]",
-        "error": "POST https://example.com/[REDACTED] failed; POST [REDACTED]",
-    }
-
-
-TEAMS = (
-    "https://prod.westus.logic.azure.com/workflows/abc123def456/triggers/manual/paths/invoke"
-    "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=SIGsecret0123456789"
-)
 
 
 @pytest.mark.parametrize(
     "echoed",
     [
-        {"args": {"sig": "SIGsecret0123456789"}},  # httpbin's echo of the query
+        json.dumps({"args": {"sig": "SIGsecret0123456789"}}),  # httpbin's echo of the query
         "Cannot POST /workflows/abc123def456/triggers/manual/paths/invoke",  # the path alone
         "sp=/triggers/manual/run&sv=1.0&sig=SIGsecret0123456789",  # the query, decoded
         json.dumps({"q": "sig=SIGsecret0123456789"}).replace("/", "\\/"),
     ],
 )
 def test_a_receiver_echoing_part_of_the_url_shows_none_of_it(echoed):
-    text = json.dumps(without_url({"excerpt": echoed}, TEAMS))
+    seen = shown_to_others({"excerpt": echoed}, TEAMS, (), ("excerpt",))["excerpt"]
     for part in ("SIGsecret0123456789", "abc123def456", "triggers%2Fmanual"):
-        assert part not in text
+        assert part not in seen
+    # The sender's own redactor knows the same parts, so what it stores keeps none of them either.
+    stored = Redactor(url_parts(TEAMS)).redact(echoed)
+    assert "SIGsecret0123456789" not in stored and "abc123def456" not in stored
 
 
 def test_a_decoded_path_and_a_fragment_are_hidden_too():
-    assert (
-        without_url("got /hook/a+b tok3nvalue", "https://h.example/hook/a%2Bb%20tok3nvalue")
-        == "got [REDACTED]"
-    )
+    url = "https://h.example/hook/a%2Bb%20tok3nvalue"
+    assert shown_to_others({"t": "got /hook/a+b tok3nvalue"}, url, (), ("t",)) == {"t": "got [REDACTED]"}
     # The fragment is never sent, so a receiver echoes the URL without it.
     url = "https://h.example/p/secretpath#frag"
-    assert without_url(["POST /p/secretpath", "https://h.example/p/secretpath"], url) == [
-        "POST [REDACTED]",
-        "https://h.example/[REDACTED]",
-    ]
+    seen = shown_to_others(
+        {"a": "POST /p/secretpath", "b": "https://h.example/p/secretpath"}, url, ("b",), ("a",)
+    )
+    assert seen == {"a": "POST [REDACTED]", "b": "https://h.example/[REDACTED]"}
 
 
-def test_urls_in_explanations_show_their_origin_and_other_texts_stay():
-    value = {
-        "reason": 'disabled: it would go out as "https://hooks.example.com/services/T/B/tok". Save again.',
-        "attempts": [
-            {"error": "HTTPS://Hooks.Example.com:8443/x?y=z refused", "response_excerpt": "https://docs.x/y"}
-        ],
-        "event": {"run_url": "https://wandb.ai/team/project/runs/abc"},
+def test_a_name_equal_to_the_path_or_a_short_path_is_no_url_and_stays():
+    url = "https://example.com/viewer-sees-6fa2fbf1"
+    value = {"url": url, "error": "webhook viewer-sees-6fa2fbf1: POST /viewer-sees-6fa2fbf1"}
+    assert shown_to_others(value, url, ("url",), ("error",)) == {
+        "url": "https://example.com/[REDACTED]",
+        "error": "webhook viewer-sees-6fa2fbf1: POST [REDACTED]",
     }
-    assert urls_shown_under(value, frozenset({"reason", "error"})) == {
-        "reason": 'disabled: it would go out as "https://hooks.example.com/[REDACTED]". Save again.',
-        "attempts": [
-            {
-                "error": "https://Hooks.Example.com:8443/[REDACTED] refused",
-                "response_excerpt": "https://docs.x/y",
-            }
-        ],
-        "event": {"run_url": "https://wandb.ai/team/project/runs/abc"},
+    short = "https://example.com/hook"
+    assert shown_to_others({"t": "a webhook hook /hook"}, short, (), ("t",)) == {"t": "a webhook hook /hook"}
+
+
+def test_without_a_url_only_quoted_urls_change():
+    status = {
+        "state": "FAILING",
+        "reason": "3 failures in a row; last: POST https://old.example/t0k3n/x failed",
     }
+    assert shown_to_others(status, None, (), ("reason",)) == {
+        "state": "FAILING",
+        "reason": "3 failures in a row; last: POST https://old.example/[REDACTED] failed",
+    }
+
+
+def test_another_url_where_a_request_holds_one_is_no_credential_and_stays():
+    """A Slack action's request holds Slack's API URL: not the webhook's, and shown as it is."""
+    slack = {"request": {"url": "https://slack.com/api/chat.postMessage"}}
+    assert shown_to_others(slack, None, HOLDERS, DETAIL) == slack
+    assert shown_to_others(slack, "https://hooks.example.com/x/y/zzzzzzzz", HOLDERS, DETAIL) == slack

@@ -17,7 +17,7 @@ from mlhooks.models.records import WebhookRecord
 from mlhooks.models.secret_values import header_token_problem
 from mlhooks.outbound import OutboundClient
 from mlhooks.outcome import Outcome, judged
-from mlhooks.redaction import REDACTED, Redactor
+from mlhooks.redaction import REDACTED, Redactor, url_parts
 from mlhooks.signing import (
     WANDB_SIGNATURE_HEADER,
     WEBHOOK_ID_HEADER,
@@ -125,7 +125,9 @@ def prepare_webhook_request(
         url=webhook.url,
         body=body,
         headers=headers,
-        redactor=Redactor([*secret_values.values(), *signatures]),
+        # A receiver's answer that echoes our URL keeps no part of it either: the URL can be a
+        # credential, and members and viewers read the answer (redaction.url_parts).
+        redactor=Redactor([*secret_values.values(), *signatures, *url_parts(webhook.url)]),
         recorded_body=recorded_body.decode("utf-8"),
     )
 

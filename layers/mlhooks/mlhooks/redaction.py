@@ -239,26 +239,32 @@ URL_SECRET_MIN_CHARS = 8
 # Any http(s) URL in a text: up to a space, a quote, an angle bracket or a backslash (of a JSON
 # escape), which no URL in a text carries unencoded. One character class, so linear in the text.
 _ANY_URL = re.compile(r"https?://[^\s\"'<>\\]+", re.IGNORECASE)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    # Without any user:password@, which is a credential too.
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+# What ends a sentence, not a URL: left after the URL shown.
+_AFTER_URL = ".,;:!?)]}"
 
 
 def url_shown(url: str) -> str:
     """The URL as shown to those who may not see it whole: `https://host/[REDACTED]`."""
-    origin = _origin(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # text that only looks like a URL ("http://[x"): nothing of it is shown
+        return REDACTED
+    # Without any user:password@, which is a credential too.
+    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
     return url if url in (origin, origin + "/") else f"{origin}/{REDACTED}"
 
 
 def urls_shown(text: str) -> str:
     """Every http(s) URL in a text as `url_shown` shows it."""
-    return _ANY_URL.sub(lambda found: url_shown(found[0]), text)
+
+    def shown(found: re.Match[str]) -> str:
+        url = found[0].rstrip(_AFTER_URL)
+        return url_shown(url) + found[0][len(url) :]
+
+    return _ANY_URL.sub(shown, text)
 
 
-def _url_parts(url: str) -> set[str]:
+def url_parts(url: str) -> set[str]:
     """What of a URL a text may carry without the rest: the path with its query, the path alone (a
     server's "Cannot POST /path"), each query value (httpbin's `args`), each as sent and decoded;
     from the path's leading `/`, so that a name equal to the path (a webhook named as its
@@ -270,38 +276,33 @@ def _url_parts(url: str) -> set[str]:
     return {part for part in found if len(part.lstrip("/")) >= URL_SECRET_MIN_CHARS}
 
 
-def without_url(value: Any, url: str) -> Any:
-    """A copy of a JSON value with `url` hidden everywhere in it: where a string is the URL, or
-    quotes it, as `url_shown` shows it; in any other text (an error quoting the request line, a
-    receiver echoing its URL or its query), the URL's parts (`_url_parts`) redacted in every form,
-    as a secret's value is."""
-    redactor = Redactor(_url_parts(url))
-    shown = url_shown(url)
-    sent = url.partition("#")[0]
-
-    def walk(item: Any) -> Any:
-        if isinstance(item, str):
-            if item in (url, sent):
-                return shown
-            return redactor.redact(item.replace(url, shown).replace(sent, shown))
-        if isinstance(item, dict):
-            return {walk(key): walk(inner) for key, inner in item.items()}
-        if isinstance(item, list):
-            return [walk(inner) for inner in item]
-        return item
-
-    return walk(value)
+def _at(value: Any, path: list[str], change: Callable[[str], str]) -> Any:
+    if not path:
+        return change(value) if isinstance(value, str) else value
+    head, rest = path[0], path[1:]
+    if head == "*" and isinstance(value, list):
+        return [_at(item, rest, change) for item in value]
+    if isinstance(value, dict) and head in value:
+        return {**value, head: _at(value[head], rest, change)}
+    return value
 
 
-def urls_shown_under(value: Any, keys: frozenset[str]) -> Any:
-    """A copy of a JSON value with every URL in the texts under these keys shown by its origin."""
-    if isinstance(value, dict):
-        return {
-            key: urls_shown(inner)
-            if key in keys and isinstance(inner, str)
-            else urls_shown_under(inner, keys)
-            for key, inner in value.items()
-        }
-    if isinstance(value, list):
-        return [urls_shown_under(inner, keys) for inner in value]
+def shown_to_others(value: Any, url: str | None, holders: Iterable[str], texts: Iterable[str]) -> Any:
+    """A JSON value as those who may not see webhook URLs see it. Paths are dotted, `*` for every
+    item of a list. At each of `holders` (fields that hold a URL: a request's), the value shows as
+    `url_shown` shows it when it is `url`; another URL there (Slack's API) is no credential. At
+    each of `texts` (the texts that may quote or echo a URL), every URL shows by its origin, and
+    `url`'s parts (`url_parts`) are redacted in every form, as a secret's value is. Nothing else is
+    touched: event data and enumerations stay as they are."""
+    redactor = Redactor(url_parts(url) if url else ())
+
+    def held(found: str) -> str:
+        return url_shown(found) if url and found in (url, url.partition("#")[0]) else found
+
+    def text(found: str) -> str:
+        return redactor.redact(urls_shown(found))
+
+    for paths, change in ((holders, held), (texts, text)):
+        for path in paths:
+            value = _at(value, path.split("."), change)
     return value

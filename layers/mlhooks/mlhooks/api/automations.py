@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Query
 
 from mlhooks.access import Caller, sees_webhook_urls
-from mlhooks.api.context import EXPLANATIONS, as_seen_by, caller_for
+from mlhooks.api.context import as_seen_by, caller_for
 from mlhooks.api.params import DEFAULT_LIMIT, Limit, Token
 from mlhooks.automations import AutomationService, etag, parse_etag
 from mlhooks.components import get_components
@@ -29,7 +29,7 @@ from mlhooks.models.api.executions import PublishedEvent
 from mlhooks.models.base import STORED
 from mlhooks.models.records import AutomationRecord
 from mlhooks.models.vocabulary import EventType, Role, ScopeType
-from mlhooks.redaction import urls_shown_under
+from mlhooks.redaction import shown_to_others
 
 if TYPE_CHECKING:
     from mlhooks.dry_run import DryRunService
@@ -51,6 +51,11 @@ def _dry_runs() -> DryRunService:
     return DryRunService(get_components())
 
 
+# Where a dry run holds the webhook's URL, and its texts that may quote one (api.context.as_seen_by).
+DRY_RUN_URL = ("action.request.url",)
+DRY_RUN_TEXTS = ("summary", "reason.message", "checks.*.message", "action.status.reason")
+
+
 def _event(event: PublishedEvent | None) -> tuple[str, dict] | None:
     return None if event is None else (event.detail_type, event.detail)
 
@@ -59,7 +64,7 @@ def _view(records: list[AutomationRecord], caller: Caller) -> list[AutomationOut
     statuses = action_statuses(get_components().store, records[0].entity, records) if records else []
     if not sees_webhook_urls(caller):
         # A status's reason quotes its webhook's last error, which may quote a URL (as_seen_by).
-        statuses = [urls_shown_under(status, EXPLANATIONS) for status in statuses]
+        statuses = [shown_to_others(status, None, (), ("reason",)) for status in statuses]
     return [
         # Read as stored: an automation saved under rules since tightened is shown as it was saved.
         AutomationOut.model_validate(
@@ -161,7 +166,7 @@ def delete_automation(entity: str, automation_id: str) -> Response[None]:
 def dry_run_draft(entity: str, body: Annotated[DraftDryRun, Body()]) -> DryRunOut:
     caller = caller_for(entity, Role.MEMBER)  # whoever may create it
     run = _dry_runs().draft(entity, body.automation, _event(body.event), caller)
-    return as_seen_by(caller, DryRunOut.of(run), run.action.url)
+    return as_seen_by(caller, DryRunOut.of(run), run.action.url, DRY_RUN_URL, DRY_RUN_TEXTS)
 
 
 @router.post(
@@ -176,4 +181,4 @@ def dry_run_automation(
     caller = caller_for(entity)  # whoever may read it: no secret is read, nothing is written
     event = _event(body.event) if body else None
     run = _dry_runs().saved(entity, unquote(automation_id), event, caller)
-    return as_seen_by(caller, DryRunOut.of(run), run.action.url)
+    return as_seen_by(caller, DryRunOut.of(run), run.action.url, DRY_RUN_URL, DRY_RUN_TEXTS)

@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from mlhooks.access import Caller, require, sees_webhook_urls
 from mlhooks.errors import Unauthorized
 from mlhooks.models.vocabulary import Role
-from mlhooks.redaction import urls_shown_under, without_url
+from mlhooks.redaction import shown_to_others
 
 REQUEST: ContextVar[dict[str, Any]] = ContextVar("mlhooks_request")
 
@@ -55,20 +55,13 @@ def request_json() -> Any:
     return json.loads(body) if body else None
 
 
-# The texts that explain a failure (a webhook's last error or why it was disabled, an execution's
-# reason, an attempt's error): they may quote a URL, an earlier one of the webhook's or in a text
-# an earlier version stored, so for those who may not see webhook URLs every URL in them is shown
-# by its origin.
-EXPLANATIONS = frozenset({"reason", "error", "last_error", "disabled_reason"})
-
-
-def as_seen_by[M: BaseModel](caller: Caller, answer: M, url: str | None) -> M:
+def as_seen_by[M: BaseModel](
+    caller: Caller, answer: M, url: str | None, holders: tuple[str, ...], texts: tuple[str, ...]
+) -> M:
     """`answer` as `caller` may see it: unless the caller manages webhooks
-    (access.sees_webhook_urls), with the webhook URL it holds hidden, and every URL in its
-    explanations shown by its origin."""
+    (access.sees_webhook_urls), with the webhook URL it holds (at `holders`), and any URL quoted in
+    its `texts`, shown by their origin (redaction.shown_to_others). Only fields of free text are
+    named, so the answer stays valid."""
     if sees_webhook_urls(caller):
         return answer
-    value = answer.model_dump(mode="json")
-    if url is not None:
-        value = without_url(value, url)
-    return type(answer).model_validate(urls_shown_under(value, EXPLANATIONS))
+    return type(answer).model_validate(shown_to_others(answer.model_dump(mode="json"), url, holders, texts))

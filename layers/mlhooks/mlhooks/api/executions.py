@@ -43,14 +43,21 @@ def webhook_url(record: ExecutionRecord) -> str | None:
     return None
 
 
+# Where an execution holds its webhook's URL, and its texts that may quote or echo a URL
+# (api.context.as_seen_by).
+REQUEST_URL = ("request.url",)
+SUMMARY_TEXTS = ("reason",)
+DETAIL_TEXTS = ("reason", "attempts.*.error", "attempts.*.response_excerpt")
+
+
 def summary(record: ExecutionRecord, caller: Caller) -> ExecutionSummary:
     answer = ExecutionSummary(**record.model_dump(), attempt_count=len(record.attempts))
-    return as_seen_by(caller, answer, webhook_url(record))
+    return as_seen_by(caller, answer, webhook_url(record), (), SUMMARY_TEXTS)
 
 
 def detail(record: ExecutionRecord, caller: Caller) -> ExecutionOut:
     answer = ExecutionOut(**record.model_dump(), attempt_count=len(record.attempts))
-    return as_seen_by(caller, answer, webhook_url(record))
+    return as_seen_by(caller, answer, webhook_url(record), REQUEST_URL, DETAIL_TEXTS)
 
 
 def _executions() -> ExecutionService:

@@ -41,8 +41,13 @@ def _webhooks() -> WebhookService:
     return WebhookService(get_components())
 
 
+# The texts of a webhook that may quote a URL (api.context.as_seen_by).
+WEBHOOK_TEXTS = ("disabled_reason", "health.last_error", "health.alert.error")
+
+
 def _out(record: WebhookRecord, caller: Caller) -> WebhookOut:
-    return as_seen_by(caller, WebhookOut(**record.model_dump(), health=health_out(record)), record.url)
+    answer = WebhookOut(**record.model_dump(), health=health_out(record))
+    return as_seen_by(caller, answer, record.url, ("url",), WEBHOOK_TEXTS)
 
 
 @router.get(WEBHOOKS, tags=["webhooks"], summary="List webhook integrations")
