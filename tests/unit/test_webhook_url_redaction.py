@@ -125,3 +125,8 @@ def test_another_url_where_a_request_holds_one_is_no_credential_and_stays():
     slack = {"request": {"url": "https://slack.com/api/chat.postMessage"}}
     assert shown_to_others(slack, None, HOLDERS, DETAIL) == slack
     assert shown_to_others(slack, "https://hooks.example.com/x/y/zzzzzzzz", HOLDERS, DETAIL) == slack
+
+
+def test_a_string_that_is_no_url_has_no_parts_and_hides_nothing():
+    assert url_parts("http://[x/services/token-value") == set()
+    assert shown_to_others({"t": "http://[x/a"}, "http://[x/a", ("t",), ()) == {"t": "[REDACTED]"}

@@ -269,7 +269,10 @@ def url_parts(url: str) -> set[str]:
     server's "Cannot POST /path"), each query value (httpbin's `args`), each as sent and decoded;
     from the path's leading `/`, so that a name equal to the path (a webhook named as its
     endpoint) is no URL. Never the fragment, which is not sent."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # no URL the guard would send to: nothing of it goes out to be echoed
+        return set()
     found = {parts.path + (f"?{parts.query}" if parts.query else ""), parts.path}
     found |= {pair.partition("=")[2] for pair in parts.query.split("&")}
     found |= {unquote(part) for part in found} | {unquote_plus(part) for part in found}
