@@ -58,7 +58,9 @@ class ExecutionSummary(Output):
 
 class ExecutionOut(ExecutionSummary):
     event: dict[str, Any]
-    request: dict[str, Any] | None = Field(description="The rendered request, secrets redacted.")
+    request: dict[str, Any] | None = Field(
+        description="The rendered request, secrets redacted; a webhook's URL whole for admins only."
+    )
     attempts: list[AttemptOut]
 
 

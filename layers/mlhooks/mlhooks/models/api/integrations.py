@@ -83,7 +83,10 @@ class WebhookHealthOut(Output):
 
 class WebhookOut(Output):
     name: str
-    url: str
+    url: str = Field(
+        description="Whole for admins; members and viewers see its origin only (`https://host/[REDACTED]`), "
+        "as a URL can be the credential that posts to a channel."
+    )
     description: str
     access_token_secret: str | None
     signing_secret: str | None
