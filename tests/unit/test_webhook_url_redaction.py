@@ -130,3 +130,28 @@ def test_another_url_where_a_request_holds_one_is_no_credential_and_stays():
 def test_a_string_that_is_no_url_has_no_parts_and_hides_nothing():
     assert url_parts("http://[x/services/token-value") == set()
     assert shown_to_others({"t": "http://[x/a"}, "http://[x/a", ("t",), ()) == {"t": "[REDACTED]"}
+
+
+def test_a_url_holding_a_quote_and_a_token_as_a_query_key_show_nothing_of_their_path():
+    quoted = "https://hooks.example.com/x'/T0123/B0456/SECRETTOKENabc"
+    seen = shown_to_others(
+        {"s": f"Would send POST to {quoted}.", "e": "got /x'/T0123/B0456/SECRETTOKENabc"},
+        quoted,
+        (),
+        ("s", "e"),
+    )
+    assert seen == {"s": "Would send POST to https://hooks.example.com/[REDACTED].", "e": "got [REDACTED]"}
+    keyed = "https://httpbin.org/post?abcdef0123456789SECRET"
+    echoed = json.dumps({"args": {"abcdef0123456789SECRET": ""}})
+    assert "SECRET" not in shown_to_others({"x": echoed}, keyed, (), ("x",))["x"]
+
+
+def test_a_url_shown_already_or_cut_by_a_redaction_shows_its_origin_once():
+    text = (
+        "a https://h.example/[REDACTED]. b https://h.example[REDACTED]; c https://h/x[REDACTED]/more/secret)"
+    )
+    assert (
+        urls_shown(text)
+        == "a https://h.example/[REDACTED]. b https://h.example/[REDACTED]; c https://h/[REDACTED])"
+    )
+    assert urls_shown(urls_shown(text)) == urls_shown(text)

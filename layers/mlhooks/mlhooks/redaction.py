@@ -243,14 +243,21 @@ _ANY_URL = re.compile(r"https?://[^\s\"'<>\\]+", re.IGNORECASE)
 _AFTER_URL = ".,;:!?)]}"
 
 
-def url_shown(url: str) -> str:
-    """The URL as shown to those who may not see it whole: `https://host/[REDACTED]`."""
+def _origin(url: str) -> str | None:
+    """`scheme://host[:port]` of a URL, without any user:password@ (a credential too); None for
+    text that only looks like a URL ("http://[x")."""
     try:
         parts = urlsplit(url)
-    except ValueError:  # text that only looks like a URL ("http://[x"): nothing of it is shown
+    except ValueError:
+        return None
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def url_shown(url: str) -> str:
+    """The URL as shown to those who may not see it whole: `https://host/[REDACTED]`."""
+    origin = _origin(url)
+    if origin is None:  # nothing of it is shown
         return REDACTED
-    # Without any user:password@, which is a credential too.
-    origin = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
     return url if url in (origin, origin + "/") else f"{origin}/{REDACTED}"
 
 
@@ -258,7 +265,15 @@ def urls_shown(text: str) -> str:
     """Every http(s) URL in a text as `url_shown` shows it."""
 
     def shown(found: re.Match[str]) -> str:
-        url = found[0].rstrip(_AFTER_URL)
+        url = found[0]
+        cut = url.find(REDACTED)
+        if cut != -1:  # shown already, or cut by a redaction: its origin, and nothing after the cut
+            after = url[cut + len(REDACTED) :]
+            origin = _origin(url[:cut].rstrip("/"))
+            return (REDACTED if origin is None else f"{origin}/{REDACTED}") + after[
+                len(after.rstrip(_AFTER_URL)) :
+            ]
+        url = url.rstrip(_AFTER_URL)
         return url_shown(url) + found[0][len(url) :]
 
     return _ANY_URL.sub(shown, text)
@@ -266,15 +281,17 @@ def urls_shown(text: str) -> str:
 
 def url_parts(url: str) -> set[str]:
     """What of a URL a text may carry without the rest: the path with its query, the path alone (a
-    server's "Cannot POST /path"), each query value (httpbin's `args`), each as sent and decoded;
-    from the path's leading `/`, so that a name equal to the path (a webhook named as its
-    endpoint) is no URL. Never the fragment, which is not sent."""
+    server's "Cannot POST /path"), each query pair, key and value (httpbin's `args`), each as sent
+    and decoded; from the path's leading `/`, so that a name equal to the path (a webhook named as
+    its endpoint) is no URL. Never the fragment, which is not sent."""
     try:
         parts = urlsplit(url)
     except ValueError:  # no URL the guard would send to: nothing of it goes out to be echoed
         return set()
     found = {parts.path + (f"?{parts.query}" if parts.query else ""), parts.path}
-    found |= {pair.partition("=")[2] for pair in parts.query.split("&")}
+    for pair in parts.query.split("&"):  # a token may be a key, a value or a pair with no `=`
+        key, _, item = pair.partition("=")
+        found |= {pair, key, item}
     found |= {unquote(part) for part in found} | {unquote_plus(part) for part in found}
     return {part for part in found if len(part.lstrip("/")) >= URL_SECRET_MIN_CHARS}
 
@@ -298,12 +315,18 @@ def shown_to_others(value: Any, url: str | None, holders: Iterable[str], texts: 
     `url`'s parts (`url_parts`) are redacted in every form, as a secret's value is. Nothing else is
     touched: event data and enumerations stay as they are."""
     redactor = Redactor(url_parts(url) if url else ())
+    whole = (url, url.partition("#")[0]) if url else ()
 
     def held(found: str) -> str:
-        return url_shown(found) if url and found in (url, url.partition("#")[0]) else found
+        return url_shown(found) if found in whole else found
 
     def text(found: str) -> str:
-        return redactor.redact(urls_shown(found))
+        # The URL itself first, then its parts, and only then any other URL: a URL may hold a
+        # character that ends a URL in text (`'`), and shown first by its origin up to there, its
+        # parts would no longer be found whole in what follows.
+        for form in whole:
+            found = found.replace(form, url_shown(form))
+        return urls_shown(redactor.redact(found))
 
     for paths, change in ((holders, held), (texts, text)):
         for path in paths:
