@@ -135,16 +135,23 @@ def secret_forms(value: str) -> set[str]:
     return {form for form in forms if form}
 
 
+# Cached per value, not only per set: a delivery's values are the webhook's secrets and URL, the
+# same delivery after delivery, with that delivery's own signatures, so no two sets are alike.
+@functools.lru_cache(maxsize=1024)
+def _value_forms(value: str) -> frozenset[str]:
+    return frozenset(secret_forms(value))
+
+
 @functools.lru_cache(maxsize=256)
 def _forms(values: frozenset[str]) -> tuple[str, ...]:
     """All forms of a set of values, longest first (cached: a container delivers the same webhook's
     secrets over and over)."""
-    return tuple(sorted({form for value in values for form in secret_forms(value)}, key=len, reverse=True))
+    return tuple(sorted({form for value in values for form in _value_forms(value)}, key=len, reverse=True))
 
 
-@functools.lru_cache(maxsize=256)
-def _mixed_percent(values: frozenset[str]) -> re.Pattern[str] | None:
-    """The values with any of their characters %-encoded and the others not (`ghp%5Fexample`):
+@functools.lru_cache(maxsize=1024)
+def _mixed_percent(value: str) -> re.Pattern[str]:
+    """The value with any of its characters %-encoded and the others not (`ghp%5Fexample`):
     writers differ in which safe characters they escape, and no list of forms covers every mix.
     Each byte is its literal character or `%XX` (either case); the alternatives start with
     different characters, so the match never backtracks: linear in the text, as str.find."""
@@ -156,14 +163,10 @@ def _mixed_percent(values: frozenset[str]) -> re.Pattern[str] | None:
             return f"(?:{re.escape(chr(b))}|{encoded})"
         return encoded
 
-    patterns = [
-        "".join(byte(b) for b in value.encode("utf-8", "surrogatepass"))
-        for value in sorted(values, key=len, reverse=True)
-    ]
-    return re.compile("|".join(patterns)) if patterns else None
+    return re.compile("".join(byte(b) for b in value.encode("utf-8", "surrogatepass")))
 
 
-def _spans(text: str, forms: tuple[str, ...], mixed: re.Pattern[str] | None = None) -> list[tuple[int, int]]:
+def _spans(text: str, forms: tuple[str, ...], mixed: Iterable[re.Pattern[str]] = ()) -> list[tuple[int, int]]:
     """Where any form occurs, overlapping occurrences merged, left to right. Each form is looked for
     with str.find (CPython's fast search, in C): linear in the text for each form."""
     found: list[tuple[int, int]] = []
@@ -172,8 +175,8 @@ def _spans(text: str, forms: tuple[str, ...], mixed: re.Pattern[str] | None = No
         while start != -1:
             found.append((start, start + len(form)))
             start = text.find(form, start + 1)
-    if mixed is not None and "%" in text:
-        found += [match.span() for match in mixed.finditer(text)]
+    if "%" in text:
+        found += [match.span() for pattern in mixed for match in pattern.finditer(text)]
     found.sort()
     merged: list[tuple[int, int]] = []
     for start, end in found:
@@ -214,7 +217,8 @@ class Redactor:
         if not self._values or not text:
             return text[:limit]
         kept, position = [], 0
-        for start, end in _spans(text, _forms(self._values), _mixed_percent(self._values)):
+        mixed = [_mixed_percent(value) for value in self._values]
+        for start, end in _spans(text, _forms(self._values), mixed):
             if start >= limit:
                 break
             # A form that crosses the cut is removed whole: nothing of it stays before the cut.
