@@ -55,7 +55,7 @@ function SignIn({ onSignedIn, reason }) {
         and nowhere else.</p>
       <${Input} label="API key" name="key" type="password" value=${key} onValue=${setKey} error=${keyError}
         autocomplete="off" required autofocus
-        hint="mlhooks bootstrap prints the first admin key; admins make more under Team settings → API keys." />
+        hint="make dev (locally) or mlhooks bootstrap (a deployed stack) prints the first admin key; admins make more under Team settings → API keys." />
       ${error && !keyError ? html`<${ErrorBox} error=${error} />` : null}
       <${Button} type="submit" kind="primary" busy=${busy} disabled=${!key.trim()}>Sign in</${Button}>
     </form>
